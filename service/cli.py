@@ -1,0 +1,219 @@
+"""`citewise` command line: a thin shell over `Engine`. Bad input → one readable line on stderr, exit 1."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from service.config import Settings, get_settings
+from service.engine import Engine
+from service.errors import CitewiseError
+from service.render import print_answer, print_search, print_summary
+from service.schemas import ChatMessage
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cited answers and summaries over your documents.")
+docs_app = typer.Typer(no_args_is_help=True, help="List or remove ingested documents.")
+app.add_typer(docs_app, name="docs")
+
+out = Console()
+err = Console(stderr=True)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def _engine() -> Engine:
+    return Engine(get_settings())
+
+
+def _dump(model_or_list: object) -> None:
+    """Print JSON to stdout (plain print: no rich markup or wrapping)."""
+    if isinstance(model_or_list, list):
+        print(json.dumps([m.model_dump(mode="json") for m in model_or_list], ensure_ascii=False))
+    else:
+        print(model_or_list.model_dump_json(exclude_none=False))  # type: ignore[attr-defined]
+
+
+class _Bar:
+    """A rich progress bar on a terminal; silent otherwise. Used as a (label, done, total) callback."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.progress = (
+            Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err)
+            if enabled
+            else None
+        )
+        self.task = None
+
+    def __enter__(self) -> "_Bar":
+        if self.progress:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress:
+            self.progress.stop()
+
+    def __call__(self, label: str, done: int, total: int) -> None:
+        if not self.progress:
+            return
+        if self.task is None:
+            self.task = self.progress.add_task(label, total=total)
+        self.progress.update(self.task, description=label, completed=done, total=total)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")],
+    prune: Annotated[bool, typer.Option("--prune", help="Remove documents whose files are gone.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Ingest files and folders (idempotent: unchanged files are not re-embedded)."""
+    with _engine() as engine, _Bar(err.is_terminal and not as_json) as bar:
+        report = engine.ingest(paths, prune=prune, progress=bar)
+    if as_json:
+        _dump(report)
+    else:
+        for f in report.files:
+            if f.outcome in ("skipped", "failed"):
+                err.print(f"{f.outcome}: {f.source}: {f.reason}", markup=False, highlight=False)
+        out.print(report.summary_line(), markup=False, highlight=False)
+    if report.failed_paths:
+        raise typer.Exit(1)
+
+
+@docs_app.command("list")
+def docs_list(as_json: JsonFlag = False) -> None:
+    """List ingested documents."""
+    with _engine() as engine:
+        docs = engine.list_documents()
+    if as_json:
+        _dump(docs)
+        return
+    if not docs:
+        out.print("No documents ingested yet. Try: citewise ingest PATH")
+    for d in docs:
+        out.print(f"{d.source}\t{d.chunks} chunks\t{d.sha256[:12]}\t{d.ingested_at:%Y-%m-%d %H:%M:%S}", markup=False, highlight=False)
+
+
+@docs_app.command("rm")
+def docs_rm(sources: Annotated[list[str], typer.Argument(help="Document sources as shown by `docs list`.")]) -> None:
+    """Remove documents and all their chunks."""
+    with _engine() as engine:
+        removed = engine.remove_documents(sources)
+    out.print(f"removed {len(removed)} document(s): {', '.join(removed)}", markup=False, highlight=False)
+
+
+@app.command()
+def search(
+    query: Annotated[Optional[str], typer.Argument(help="The search query.")] = None,
+    k: Annotated[Optional[int], typer.Option("-k", help="How many chunks to return.")] = None,
+    queries: Annotated[Optional[Path], typer.Option("--queries", help="File: one query per line, or JSONL with id and text.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Retrieval only: ranked chunks with source, lines and score."""
+    from service.retrieval import read_queries
+
+    if (query is None) == (queries is None):
+        raise CitewiseError("give either QUERY or --queries FILE")
+    with _engine() as engine:
+        if queries is not None:
+            for qid, text in read_queries(queries):
+                result = engine.search(text, k)
+                result.id = qid
+                if as_json:
+                    _dump(result)
+                else:
+                    print_search(out, result)
+            return
+        result = engine.search(query or "", k)
+    _dump(result) if as_json else print_search(out, result)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question.")],
+    k: Annotated[Optional[int], typer.Option("-k", help="How many chunks to retrieve.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """One grounded answer with verified citations."""
+    with _engine() as engine:
+        answer = engine.ask(question, k=k)
+    _dump(answer) if as_json else print_answer(out, answer)
+
+
+@app.command()
+def chat() -> None:
+    """Interactive multi-turn chat (streams tokens). Without a terminal: one question per stdin line."""
+    from service.chat import run_chat
+
+    with _engine() as engine:
+        run_chat(engine, out, interactive=sys.stdin.isatty())
+
+
+@app.command()
+def summarize(
+    source: Annotated[Optional[str], typer.Argument(help="A document source; omit for the whole corpus.")] = None,
+    focus: Annotated[Optional[str], typer.Option("--focus", help="Only what the documents say about this topic.")] = None,
+    length: Annotated[str, typer.Option("--length", help="short | medium | long")] = "medium",
+    as_json: JsonFlag = False,
+) -> None:
+    """Summarize one document or the whole corpus, with citations."""
+    with _engine() as engine, _Bar(err.is_terminal and not as_json) as bar:
+        summary = engine.summarize(source=source, focus=focus, length=length, progress=bar)
+    _dump(summary) if as_json else print_summary(out, summary)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Run the HTTP API."""
+    from service.server import run_server
+
+    run_server(get_settings(), host=host, port=port, workers=workers)
+
+
+def _register_optional_commands() -> None:
+    """Commands whose modules live outside service/ (evaluation)."""
+    try:
+        from evals.command import register
+    except ImportError:
+        return
+    register(app, _engine)
+
+
+_register_optional_commands()
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except CitewiseError as e:
+        err.print(f"error: {e}", markup=False, highlight=False)
+        sys.exit(1)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except typer.Abort:
+        sys.exit(130)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as e:  # click usage errors and anything unexpected: still one line
+        import click
+
+        if isinstance(e, click.ClickException):
+            err.print(f"error: {e.format_message()}", markup=False, highlight=False)
+            sys.exit(e.exit_code)
+        err.print(f"error: {type(e).__name__}: {e}", markup=False, highlight=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""All configuration, read once from the environment (and `.env`) and passed down.
+
+Only this module reads environment variables. Everything else receives a `Settings`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """citewise settings; every field can be set as `CITEWISE_<NAME>`."""
+
+    model_config = SettingsConfigDict(env_prefix="CITEWISE_", env_file=".env", extra="ignore")
+
+    # Where the index lives (Chroma data, manifest, BM25, extracted texts).
+    home: Path = Path(".citewise")
+
+    # External OpenAI-compatible LLM server; when unset, the embedded model is started.
+    llm_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("CITEWISE_LLM_BASE_URL", "OPENAI_BASE_URL")
+    )
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("CITEWISE_LLM_API_KEY", "OPENAI_API_KEY")
+    )
+    llm_timeout_s: float = 60.0
+    llm_max_retries: int = 3
+    llm_context_tokens: int = 4096
+    llm_max_answer_tokens: int = 256
+    llm_threads: int = 2
+
+    # Chroma server; when unset, an embedded PersistentClient under `home`.
+    chroma_url: str | None = None
+    collection: str = "citewise"
+
+    # HTTP API key; when set, every /v1/* route requires `Authorization: Bearer <key>`.
+    api_key: SecretStr | None = None
+
+    # Ingestion.
+    chunk_size: int = 1000
+    chunk_overlap: int = 150
+    max_file_mb: float = 50.0
+    embed_batch_size: int = 32
+
+    # Retrieval and evidence.
+    top_k: int = 8
+    evidence_max: int = 6
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.home / "chroma"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.home / "manifest.sqlite3"
+
+    @property
+    def bm25_path(self) -> Path:
+        return self.home / "bm25"
+
+    @property
+    def texts_path(self) -> Path:
+        return self.home / "texts"
+
+    @property
+    def uses_embedded_llm(self) -> bool:
+        return not self.llm_base_url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment once."""
+    return Settings()

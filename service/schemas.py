@@ -1,0 +1,112 @@
+"""The contract types: one set used by the CLI's --json, the HTTP API and the eval runner.
+
+Shapes follow ../shared/docs/architecture.md ("Contract" sections); extra fields are allowed there.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class SearchHit(BaseModel):
+    source: str
+    start_line: int
+    end_line: int
+    score: float
+    text: str
+    chunk_id: str | None = None
+
+
+class SearchResponse(BaseModel):
+    query: str
+    results: list[SearchHit]
+    id: str | None = None
+
+
+class Citation(BaseModel):
+    """A pointer to verbatim text: `quote` occurs in `source` within lines start_line..end_line."""
+
+    id: int
+    source: str
+    start_line: int
+    end_line: int
+    quote: str
+
+
+class ChatMessage(BaseModel):
+    role: Literal["user", "assistant", "system"]
+    content: str
+
+
+class Suggestion(BaseModel):
+    """A close source offered with a refusal: not a citation, just where to look."""
+
+    source: str
+    start_line: int
+    end_line: int
+    text: str
+
+
+class Evidence(BaseModel):
+    """One numbered evidence sentence shown to the model, with its exact span."""
+
+    number: int
+    source: str
+    start_line: int
+    end_line: int
+    text: str
+    score: float = 0.0
+
+
+class VerifierDecision(BaseModel):
+    """What the verifier did to one sentence of the model's draft, and why."""
+
+    sentence: str
+    action: Literal["kept", "reattributed", "dropped", "marker_removed", "extractive"]
+    cited: list[int] = Field(default_factory=list)
+    reason: str = ""
+
+
+class Trace(BaseModel):
+    """How an answer came to be: cheap to build, and where debugging starts."""
+
+    standalone_question: str | None = None
+    retrieved: list[SearchHit] = Field(default_factory=list)
+    evidence: list[Evidence] = Field(default_factory=list)
+    draft: str | None = None
+    decisions: list[VerifierDecision] = Field(default_factory=list)
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+
+
+class Answer(BaseModel):
+    """The answer JSON of `ask --json` and `POST /v1/ask`."""
+
+    answer: str
+    refused: bool
+    citations: list[Citation]
+    suggestions: list[Suggestion] = Field(default_factory=list)
+    model: str | None = None
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    trace: Trace | None = None
+
+
+class Summary(BaseModel):
+    """The JSON of `summarize --json` and `POST /v1/summarize`."""
+
+    summary: str
+    bullets: list[str]
+    differences: list[str] = Field(default_factory=list)
+    citations: list[Citation]
+    source: str | None = None
+    focus: str | None = None
+    model: str | None = None
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+
+
+class StreamEvent(BaseModel):
+    """One event of a streamed answer or summary: token deltas first, the verified result last."""
+
+    event: Literal["token", "progress", "answer", "summary", "error", "done"]
+    data: str | Answer | Summary | dict | None = None
