@@ -181,6 +181,17 @@ def serve(
     run_server(get_settings(), host=host, port=port, workers=workers)
 
 
+@app.command("llm-server")
+def llm_server(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8081,
+) -> None:
+    """Serve the embedded model as a standalone OpenAI-compatible server (for replicas sharing one model)."""
+    from service.llm import serve_forever
+
+    serve_forever(get_settings(), host=host, port=port)
+
+
 def _register_optional_commands() -> None:
     """Commands whose modules live outside service/ (evaluation)."""
     try:

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     max_file_mb: float = 50.0
     embed_batch_size: int = 32
 
+    # Test hook for crash-safety tests: pause (sleep) at this named ingest step, so a test can kill -9 there.
+    debug_pause_at: str | None = None
+
     # Retrieval and evidence.
     top_k: int = 8
     evidence_max: int = 6
