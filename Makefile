@@ -33,7 +33,7 @@ test-fast: examples
 	$(BIN)/python -m pytest -q -m "not slow"
 
 bench: examples
-	$(BIN)/python -m evals.bench
+	$(BIN)/python -m evals.bench $(BENCH)
 
 install-browser:
 	apt-get update -qq && apt-get install -y -qq chromium >/dev/null
