@@ -1,0 +1,75 @@
+"""The web page: serves the single page at `/`, its static files, and the numbered text of a document.
+
+Only translates HTTP to engine calls; the page itself (service/static/) talks to the /v1 API like any client.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from pydantic import BaseModel
+
+from service.errors import CitewiseError
+from service.engine import Engine
+
+STATIC_DIR = Path(__file__).parent / "static"
+# The page's files, by URL name. A fixed list: nothing else under service/ can be fetched through this router.
+STATIC_FILES: dict[str, str] = {
+    "app.js": "text/javascript; charset=utf-8",
+    "app.css": "text/css; charset=utf-8",
+}
+
+
+class DocumentLine(BaseModel):
+    n: int  # 1-based, the numbering citations use
+    text: str
+
+
+class DocumentText(BaseModel):
+    """`GET /v1/documents/{source}/text`: a document's extracted text, line by line."""
+
+    source: str
+    lines: list[DocumentLine]
+
+
+def numbered_lines(text: str) -> list[DocumentLine]:
+    """Split extracted text the way the chunker counts lines (on "\\n", 1-based)."""
+    if not text:
+        return []
+    return [DocumentLine(n=i, text=line) for i, line in enumerate(text.split("\n"), start=1)]
+
+
+def _engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}})
+
+
+router = APIRouter()
+
+
+@router.get("/", include_in_schema=False)
+def index_page() -> FileResponse:
+    return FileResponse(STATIC_DIR / "index.html", media_type="text/html; charset=utf-8")
+
+
+@router.get("/static/{name}", include_in_schema=False)
+def static_file(name: str) -> Response:
+    media_type = STATIC_FILES.get(name)
+    if media_type is None:
+        return _error(404, "not_found", f"no static file {name!r}")
+    return FileResponse(STATIC_DIR / name, media_type=media_type, headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/v1/documents/{source:path}/text", response_model=DocumentText, tags=["documents"])
+def document_text(source: str, request: Request) -> DocumentText | JSONResponse:
+    """The document's extracted text with line numbers, so a citation's start_line..end_line can be shown."""
+    try:
+        text = _engine(request).document_text(source)
+    except CitewiseError as e:
+        return _error(e.http_status, e.code, str(e))
+    return DocumentText(source=source, lines=numbered_lines(text))
