@@ -1,0 +1,130 @@
+"""The index as one object: ingest and remove documents, read their texts and chunks, and the search view.
+
+`Corpus` owns the Chroma store, the manifest, the extracted texts and the BM25 index. Writes go through
+`index.ingest.Ingester` (one writer, file-locked); reads see only chunks the manifest currently references.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.bm25 import BM25Index
+from index.embeddings import MiniLMEmbedder
+from index.ingest import Ingester, build_bm25
+from index.manifest import Manifest
+from index.records import Chunk, DocumentRecord, IngestReport
+from index.store import ChunkStore
+from index.texts import TextStore
+from service.config import Settings
+from service.errors import UnknownSource
+
+ProgressCallback = Callable[[str, int, int], None]
+
+_CHUNK_CACHE_SIZE = 4096
+
+
+@dataclass(frozen=True)
+class SearchView:
+    """What readers may see at one manifest generation: the referenced chunk ids and a BM25 index over them."""
+
+    generation: int
+    valid_ids: frozenset[str]
+    bm25: BM25Index
+
+
+class Corpus:
+    def __init__(self, settings: Settings, embedder: MiniLMEmbedder | None = None) -> None:
+        settings.home.mkdir(parents=True, exist_ok=True)
+        self.settings = settings
+        self.embedder = embedder or MiniLMEmbedder(batch_size=settings.embed_batch_size)
+        self.store = ChunkStore(settings, self.embedder)
+        self.manifest = Manifest(settings.manifest_path)
+        self.texts = TextStore(settings.texts_path)
+        self._ingester = Ingester(settings, self.store, self.manifest, self.texts, self.embedder)
+        self._view: SearchView | None = None
+        self._view_lock = threading.Lock()
+        self._chunk_cache: OrderedDict[str, Chunk] = OrderedDict()
+
+    @classmethod
+    def open(cls, settings: Settings) -> "Corpus":
+        return cls(settings)
+
+    def close(self) -> None:
+        self.manifest.close()
+
+    # --- writes ------------------------------------------------------------------------------------
+    def ingest(self, paths: list[Path], prune: bool = False, progress: ProgressCallback | None = None) -> IngestReport:
+        """Ingest files and folders; unchanged files are not re-read beyond hashing, nor re-embedded."""
+        return self._ingester.ingest_paths(paths, prune, progress)
+
+    def ingest_named(self, items: list[tuple[str, Path]], progress: ProgressCallback | None = None) -> IngestReport:
+        """Ingest files under explicit source names (HTTP uploads); the loader is chosen by the name's suffix."""
+        return self._ingester.ingest_named(items, progress)
+
+    def remove(self, sources: list[str]) -> list[str]:
+        """Remove documents and all their chunks; `UnknownSource` (nothing removed) if any source is unknown."""
+        return self._ingester.remove(sources)
+
+    def repair(self) -> None:
+        self._ingester.repair()
+
+    # --- reads -------------------------------------------------------------------------------------
+    def list_documents(self) -> list[DocumentRecord]:
+        return [r.record() for r in self.manifest.rows()]
+
+    def text(self, source: str) -> str:
+        """The full extracted text of a document (what its line numbers refer to)."""
+        row = self.manifest.get(source)
+        if row is None:
+            raise UnknownSource(f"not an ingested document: {source} (see `citewise docs list`)")
+        try:
+            return self.texts.read(row.sha256)
+        except OSError as e:
+            raise UnknownSource(f"the text of {source} is missing; re-run `citewise ingest` to repair") from e
+
+    def chunks_for(self, source: str) -> list[Chunk]:
+        row = self.manifest.get(source)
+        if row is None:
+            raise UnknownSource(f"not an ingested document: {source} (see `citewise docs list`)")
+        found = self.store.get(row.chunk_ids)
+        return [found[cid] for cid in row.chunk_ids if cid in found]
+
+    def all_chunk_ids(self) -> set[str]:
+        """Ids of every chunk the manifest currently references."""
+        return set(self.search_view().valid_ids)
+
+    def get_chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
+        """Chunks by id, through a small LRU cache (chunk ids are content-derived, so entries never go stale)."""
+        missing = [cid for cid in ids if cid not in self._chunk_cache]
+        if missing:
+            for cid, chunk in self.store.get(missing).items():
+                self._chunk_cache[cid] = chunk
+        found: dict[str, Chunk] = {}
+        for cid in ids:
+            chunk = self._chunk_cache.get(cid)
+            if chunk is not None:
+                self._chunk_cache.move_to_end(cid)
+                found[cid] = chunk
+        while len(self._chunk_cache) > _CHUNK_CACHE_SIZE:
+            self._chunk_cache.popitem(last=False)
+        return found
+
+    def search_view(self) -> SearchView:
+        """The current reader's view, refreshed only when the manifest generation changed."""
+        generation = self.manifest.generation()
+        view = self._view
+        if view is not None and view.generation == generation:
+            return view
+        with self._view_lock:
+            if self._view is not None and self._view.generation == self.manifest.generation():
+                return self._view
+            generation, valid = self.manifest.snapshot()
+            bm25 = BM25Index.load(self.settings.bm25_path)
+            if bm25 is None or bm25.generation != generation or set(bm25.ids) != valid:
+                bm25 = build_bm25(self.store, valid, generation)
+            self._view = SearchView(generation, frozenset(valid), bm25)
+            return self._view

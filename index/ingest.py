@@ -1,0 +1,287 @@
+"""Ingestion orchestration: files → text → chunks → embeddings → Chroma, then the manifest switch.
+
+Crash-safe update protocol (one writer at a time, under a file lock):
+  1. sweep: delete chunks no manifest row references; repair rows whose chunks or text are missing;
+  2. for each batch of new/changed documents: write texts, write new chunks to Chroma
+     ("after_chroma_write"), switch the manifest rows in one transaction ("after_manifest_switch"),
+     then delete the replaced chunks;
+  3. rebuild the BM25 index when the manifest generation moved.
+Readers only see chunks the manifest references, so a crash at any point leaves the old or the new version
+visible, never a mix, and the next run's sweep repairs the rest.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from index.bm25 import BM25Index
+from index.chunking import chunk_text
+from index.embeddings import MiniLMEmbedder
+from index.loaders import Candidate, LoadError, discover, extract_text, read_bytes, sha256_bytes
+from index.manifest import Manifest, ManifestRow, utc_now
+from index.records import Chunk, FileResult, IngestReport
+from index.store import ChunkStore
+from index.texts import TextStore
+from service.config import Settings
+from service.errors import Busy, UnknownSource
+
+ProgressCallback = Callable[[str, int, int], None]
+
+FLUSH_CHUNKS = 512  # chunks embedded and written per batch: large enough to batch well, small enough for memory
+LOCK_TIMEOUT_S = 600.0
+
+
+def checkpoint(settings: Settings, step: str) -> None:
+    """A named point of the update protocol; crash tests pause here (settings.debug_pause_at) and kill -9."""
+    if settings.debug_pause_at == step:
+        print(f"citewise: paused at {step}", file=sys.stderr, flush=True)
+        time.sleep(3600)
+
+
+@dataclass
+class _Prepared:
+    candidate: Candidate
+    sha256: str
+    text: str
+    chunks: list[Chunk]
+    outcome: str  # "added" | "updated"
+
+
+class Ingester:
+    """The single writer of the index (store + manifest + texts + BM25)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: ChunkStore,
+        manifest: Manifest,
+        texts: TextStore,
+        embedder: MiniLMEmbedder,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.manifest = manifest
+        self.texts = texts
+        self.embedder = embedder
+        self.lock = FileLock(str(settings.home / "write.lock"))
+
+    def _locked(self) -> FileLock:
+        try:
+            self.lock.acquire(timeout=LOCK_TIMEOUT_S)
+        except Timeout as e:
+            raise Busy("another ingest or removal is still running on this index; try again later") from e
+        return self.lock
+
+    # --- public operations -------------------------------------------------------------------------
+    def ingest_paths(self, paths: Sequence[Path], prune: bool, progress: ProgressCallback | None) -> IngestReport:
+        found = discover(list(paths))
+        report = IngestReport()
+        for missing in found.missing:
+            report.files.append(FileResult(source=missing, outcome="failed", reason="no such file or folder"))
+            report.failed_paths.append(missing)
+        for source, reason in found.skipped:
+            report.files.append(FileResult(source=source, outcome="skipped", reason=reason))
+        with self._locked():
+            self._run(found.candidates, report, progress)
+            if prune:
+                self._prune(found.folders, {c.path for c in found.candidates}, report)
+            self._refresh_bm25()
+        self._mark_failed_paths(paths, found.candidates, report)
+        return report
+
+    def ingest_named(self, items: Sequence[tuple[str, Path]], progress: ProgressCallback | None) -> IngestReport:
+        report = IngestReport()
+        candidates = [Candidate(source=_clean_source(s), path=Path(p), root="") for s, p in items]
+        with self._locked():
+            self._run(candidates, report, progress)
+            self._refresh_bm25()
+        return report
+
+    def remove(self, sources: Sequence[str]) -> list[str]:
+        with self._locked():
+            rows = {r.source: r for r in self.manifest.rows()}
+            unknown = [s for s in sources if s not in rows]
+            if unknown:
+                raise UnknownSource(f"not an ingested document: {', '.join(unknown)} (see `citewise docs list`)")
+            doomed = [rows[s] for s in dict.fromkeys(sources)]
+            self.manifest.delete(r.source for r in doomed)
+            self.store.delete([cid for r in doomed for cid in r.chunk_ids])
+            self._delete_unreferenced_texts()
+            self._refresh_bm25()
+        return [r.source for r in doomed]
+
+    def repair(self) -> None:
+        """Sweep orphans and rebuild derived data; what every ingest run does first."""
+        with self._locked():
+            self._run([], IngestReport(), None)
+            self._refresh_bm25()
+
+    # --- the protocol ------------------------------------------------------------------------------
+    def _run(self, candidates: list[Candidate], report: IngestReport, progress: ProgressCallback | None) -> None:
+        candidates = self._sweep(_dedupe(candidates, report))
+        rows = {r.source: r for r in self.manifest.rows()}
+        pending: list[_Prepared] = []
+        total = len(candidates)
+        for done, candidate in enumerate(candidates):
+            if progress:
+                progress("ingesting", done, total)
+            prepared = self._prepare(candidate, rows.get(candidate.source), report)
+            if prepared is None:
+                continue
+            pending.append(prepared)
+            if sum(len(p.chunks) for p in pending) >= FLUSH_CHUNKS:
+                self._commit(pending, rows, report)
+                pending = []
+        self._commit(pending, rows, report)
+        if progress:
+            progress("ingesting", total, total)
+
+    def _prepare(self, candidate: Candidate, row: ManifestRow | None, report: IngestReport) -> _Prepared | None:
+        """Read, hash, and (only when new or changed) extract and chunk one file."""
+        try:
+            data = read_bytes(candidate.path, self.settings.max_file_mb)
+            sha = sha256_bytes(data)
+            if row is not None and row.sha256 == sha:
+                if candidate.root and (row.path, row.root) != (str(candidate.path), candidate.root):
+                    self.manifest.set_location(candidate.source, str(candidate.path), candidate.root)
+                report.files.append(FileResult(source=candidate.source, outcome="unchanged", chunks=len(row.chunk_ids)))
+                return None
+            text = extract_text(Path(candidate.source), data)
+        except LoadError as e:
+            report.files.append(FileResult(source=candidate.source, outcome="failed", reason=str(e)))
+            return None
+        chunks = chunk_text(candidate.source, text, sha, self.settings.chunk_size, self.settings.chunk_overlap)
+        return _Prepared(candidate, sha, text, chunks, "updated" if row is not None else "added")
+
+    def _commit(self, pending: list[_Prepared], rows: dict[str, ManifestRow], report: IngestReport) -> None:
+        """Write a batch of documents: texts and chunks first, then the manifest switch, then cleanup."""
+        if not pending:
+            return
+        for p in pending:
+            self.texts.write(p.sha256, p.text)
+        chunks = [c for p in pending for c in p.chunks]
+        embeddings = self.embedder.encode([c.text for c in chunks])
+        self.store.upsert(chunks, embeddings)
+        checkpoint(self.settings, "after_chroma_write")
+        now = utc_now()
+        new_rows = [
+            ManifestRow(
+                source=p.candidate.source,
+                sha256=p.sha256,
+                chunk_ids=[c.id for c in p.chunks],
+                ingested_at=now,
+                path=str(p.candidate.path) if p.candidate.root else None,
+                root=p.candidate.root or None,
+            )
+            for p in pending
+        ]
+        self.manifest.replace(new_rows)
+        checkpoint(self.settings, "after_manifest_switch")
+        new_ids = {c.id for c in chunks}
+        replaced = [cid for p in pending if (old := rows.get(p.candidate.source)) for cid in old.chunk_ids]
+        self.store.delete([cid for cid in replaced if cid not in new_ids])
+        for row in new_rows:
+            rows[row.source] = row
+        self._delete_unreferenced_texts()
+        for p in pending:
+            report.files.append(FileResult(source=p.candidate.source, outcome=p.outcome, chunks=len(p.chunks)))  # type: ignore[arg-type]
+
+    def _sweep(self, candidates: list[Candidate]) -> list[Candidate]:
+        """Delete unreferenced chunks; rows whose chunks or text are missing are re-ingested (or dropped)."""
+        rows = self.manifest.rows()
+        referenced = {cid for r in rows for cid in r.chunk_ids}
+        present = self.store.all_ids()
+        orphans = present - referenced
+        if orphans:
+            self.store.delete(sorted(orphans))
+        broken = [r for r in rows if not set(r.chunk_ids) <= present or not self.texts.exists(r.sha256)]
+        if broken:
+            queued = {c.source for c in candidates}
+            repairable = [r for r in broken if r.path and Path(r.path).is_file()]
+            # Forget the broken rows (their remaining chunks go too); re-ingest those whose file is still there.
+            self.manifest.delete(r.source for r in broken)
+            self.store.delete([cid for r in broken for cid in r.chunk_ids if cid in present])
+            candidates = candidates + [
+                Candidate(source=r.source, path=Path(r.path), root=r.root or "")  # type: ignore[arg-type]
+                for r in repairable
+                if r.source not in queued
+            ]
+        self._delete_unreferenced_texts()
+        return candidates
+
+    def _prune(self, folders: list[Path], seen: set[Path], report: IngestReport) -> None:
+        """Remove documents found under the given folders whose files no longer exist."""
+        roots = {str(f) for f in folders}
+        gone = [
+            r for r in self.manifest.rows()
+            if r.root in roots and r.path and Path(r.path) not in seen and not Path(r.path).is_file()
+        ]  # fmt: skip
+        if not gone:
+            return
+        self.manifest.delete(r.source for r in gone)
+        self.store.delete([cid for r in gone for cid in r.chunk_ids])
+        self._delete_unreferenced_texts()
+        for r in gone:
+            report.files.append(FileResult(source=r.source, outcome="removed", reason="file is gone", chunks=len(r.chunk_ids)))
+
+    def _delete_unreferenced_texts(self) -> None:
+        referenced = {r.sha256 for r in self.manifest.rows()}
+        self.texts.delete(self.texts.stored() - referenced)
+
+    def _refresh_bm25(self) -> None:
+        """Rebuild the saved BM25 index when it does not reflect the manifest's current generation."""
+        generation = self.manifest.generation()
+        if BM25Index.saved_generation(self.settings.bm25_path) == generation:
+            return
+        build_bm25(self.store, self.manifest.referenced_ids(), generation).save(self.settings.bm25_path)
+
+    @staticmethod
+    def _mark_failed_paths(paths: Sequence[Path], candidates: list[Candidate], report: IngestReport) -> None:
+        """A command-line path failed entirely when nothing under it is (now) in the index."""
+        ok_outcomes = {"added", "updated", "unchanged"}
+        ok_sources = {f.source for f in report.files if f.outcome in ok_outcomes}
+        for given in paths:
+            if str(given) in report.failed_paths or not Path(given).expanduser().exists():
+                continue
+            root = str(Path(given).expanduser().resolve())
+            under = [c for c in candidates if c.root == root]
+            if not any(c.source in ok_sources for c in under):
+                report.failed_paths.append(str(given))
+                if not under:
+                    report.files.append(FileResult(source=str(given), outcome="failed", reason="no supported documents"))
+
+
+def build_bm25(store: ChunkStore, ids: set[str], generation: int) -> BM25Index:
+    """A BM25 index over exactly these chunk ids (the manifest's), their texts read from Chroma."""
+    ordered = sorted(ids)
+    chunks = store.get(ordered)
+    present = [cid for cid in ordered if cid in chunks]
+    return BM25Index.build(present, [chunks[cid].text for cid in present], generation)
+
+
+def _dedupe(candidates: list[Candidate], report: IngestReport) -> list[Candidate]:
+    """One candidate per source name: the first one given wins, later ones are reported as skipped."""
+    first: dict[str, Candidate] = {}
+    for c in candidates:
+        if c.source not in first:
+            first[c.source] = c
+        elif first[c.source].path != c.path:
+            reason = f"same source name as {first[c.source].path}, which was ingested instead"
+            report.files.append(FileResult(source=c.source, outcome="skipped", reason=reason))
+    return list(first.values())
+
+
+def _clean_source(source: str) -> str:
+    """An explicit source name (uploads): posix, relative, no '..' segments."""
+    from service.errors import InvalidInput
+
+    parts = [p for p in source.replace("\\", "/").split("/") if p not in ("", ".")]
+    if not parts or ".." in parts:
+        raise InvalidInput(f"invalid document name: {source!r}")
+    return "/".join(parts)

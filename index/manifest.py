@@ -1,0 +1,146 @@
+"""The manifest (SQLite): which documents are ingested, from which file, with which chunks.
+
+The manifest is what readers trust: a chunk is visible only while a manifest row references it. Every change
+bumps a generation counter in the same transaction, so readers (BM25 cache, valid-id set) know when to refresh.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from index.records import DocumentRecord
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    source      TEXT PRIMARY KEY,
+    sha256      TEXT NOT NULL,
+    chunk_ids   TEXT NOT NULL,          -- JSON array, in chunk order
+    chunks      INTEGER NOT NULL,
+    ingested_at TEXT NOT NULL,          -- ISO 8601, UTC
+    path        TEXT,                   -- absolute file path it was read from (NULL for uploads)
+    root        TEXT                    -- absolute command-line path it was found under (scope of --prune)
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('generation', '0');
+"""
+
+
+@dataclass(frozen=True)
+class ManifestRow:
+    source: str
+    sha256: str
+    chunk_ids: list[str]
+    ingested_at: datetime
+    path: str | None = None
+    root: str | None = None
+
+    def record(self) -> DocumentRecord:
+        return DocumentRecord(
+            source=self.source, chunks=len(self.chunk_ids), sha256=self.sha256, ingested_at=self.ingested_at
+        )
+
+
+def _row(values: tuple) -> ManifestRow:
+    source, sha, chunk_ids, ingested_at, path, root = values
+    return ManifestRow(source, sha, json.loads(chunk_ids), datetime.fromisoformat(ingested_at), path, root)
+
+
+class Manifest:
+    """A small SQLite table of documents; each write is one transaction that also bumps the generation."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), timeout=30.0, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    # --- reads -------------------------------------------------------------------------------------
+    def generation(self) -> int:
+        return int(self._db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])
+
+    def get(self, source: str) -> ManifestRow | None:
+        values = self._db.execute(
+            "SELECT source, sha256, chunk_ids, ingested_at, path, root FROM documents WHERE source=?", (source,)
+        ).fetchone()
+        return _row(values) if values else None
+
+    def rows(self) -> list[ManifestRow]:
+        cursor = self._db.execute(
+            "SELECT source, sha256, chunk_ids, ingested_at, path, root FROM documents ORDER BY source"
+        )
+        return [_row(v) for v in cursor.fetchall()]
+
+    def referenced_ids(self) -> set[str]:
+        ids: set[str] = set()
+        for (chunk_ids,) in self._db.execute("SELECT chunk_ids FROM documents"):
+            ids.update(json.loads(chunk_ids))
+        return ids
+
+    def snapshot(self) -> tuple[int, set[str]]:
+        """Generation and referenced chunk ids, read consistently in one transaction."""
+        self._db.execute("BEGIN")
+        try:
+            return self.generation(), self.referenced_ids()
+        finally:
+            self._db.execute("COMMIT")
+
+    # --- writes (each one transaction, bumping the generation) -------------------------------------
+    def replace(self, rows: Iterable[ManifestRow]) -> None:
+        """Insert or switch documents to new chunk lists, atomically for all `rows`."""
+        rows = list(rows)
+        if not rows:
+            return
+        with self._transaction():
+            self._db.executemany(
+                "INSERT OR REPLACE INTO documents (source, sha256, chunk_ids, chunks, ingested_at, path, root)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (r.source, r.sha256, json.dumps(r.chunk_ids), len(r.chunk_ids), r.ingested_at.isoformat(),
+                     r.path, r.root)
+                    for r in rows
+                ],
+            )  # fmt: skip
+
+    def delete(self, sources: Iterable[str]) -> None:
+        sources = list(sources)
+        if not sources:
+            return
+        with self._transaction():
+            self._db.executemany("DELETE FROM documents WHERE source=?", [(s,) for s in sources])
+
+    def set_location(self, source: str, path: str, root: str) -> None:
+        """Record where an unchanged document's file now lives (no generation bump: chunks did not change)."""
+        self._db.execute("UPDATE documents SET path=?, root=? WHERE source=?", (path, root, source))
+
+    def _transaction(self) -> "_Transaction":
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE … bump generation … COMMIT (or ROLLBACK on error)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is not None:
+            self.db.execute("ROLLBACK")
+            return
+        self.db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'")
+        self.db.execute("COMMIT")
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)

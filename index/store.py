@@ -1,0 +1,130 @@
+"""The Chroma collection holding chunk texts, spans and embeddings — the source of truth for chunk text.
+
+Embedded `PersistentClient` under CITEWISE_HOME by default; a Chroma server (`HttpClient`) when
+`settings.chroma_url` is set. Embeddings are computed by the caller (batched) and passed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from urllib.parse import urlparse
+
+import chromadb
+import numpy as np
+from chromadb.config import Settings as ChromaSettings
+
+from index.embeddings import MiniLMEmbedder, get_embedder
+from index.records import Chunk
+from service.config import Settings
+
+
+def _metadata(chunk: Chunk) -> dict[str, str | int]:
+    return {
+        "source": chunk.source,
+        "start_line": chunk.start_line,
+        "end_line": chunk.end_line,
+        "start_char": chunk.start_char,
+        "end_char": chunk.end_char,
+        "chunk_index": chunk.chunk_index,
+        "content_hash": chunk.content_hash,
+        "doc_sha256": chunk.doc_sha256,
+    }
+
+
+def _chunk(chunk_id: str, text: str, meta: dict) -> Chunk:
+    return Chunk(
+        id=chunk_id,
+        source=str(meta["source"]),
+        text=text,
+        start_char=int(meta["start_char"]),
+        end_char=int(meta["end_char"]),
+        start_line=int(meta["start_line"]),
+        end_line=int(meta["end_line"]),
+        chunk_index=int(meta["chunk_index"]),
+        content_hash=str(meta["content_hash"]),
+        doc_sha256=str(meta["doc_sha256"]),
+    )
+
+
+def make_client(settings: Settings) -> chromadb.ClientAPI:
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        return chromadb.HttpClient(
+            host=url.hostname or "localhost",
+            port=url.port or (443 if url.scheme == "https" else 8000),
+            ssl=url.scheme == "https",
+            settings=chroma_settings,
+        )
+    settings.chroma_path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+
+
+class ChunkStore:
+    """One Chroma collection (cosine space) of chunks."""
+
+    def __init__(self, settings: Settings, embedder: MiniLMEmbedder | None = None) -> None:
+        self.client = make_client(settings)
+        self.embedder = embedder or get_embedder()
+        self.collection = self.client.get_or_create_collection(
+            name=settings.collection,
+            embedding_function=self.embedder,
+            configuration={"hnsw": {"space": "cosine"}},
+        )
+        self._max_batch = max(1, min(self.client.get_max_batch_size(), 5000))
+
+    def _batches(self, items: Sequence) -> Iterator[Sequence]:
+        for start in range(0, len(items), self._max_batch):
+            yield items[start : start + self._max_batch]
+
+    # --- writes --------------------------------------------------------------------------------
+    def upsert(self, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None:
+        """Write chunks with precomputed embeddings (upsert: a repaired crash may have left the same ids)."""
+        for start in range(0, len(chunks), self._max_batch):
+            part = chunks[start : start + self._max_batch]
+            self.collection.upsert(
+                ids=[c.id for c in part],
+                embeddings=embeddings[start : start + len(part)],
+                documents=[c.text for c in part],
+                metadatas=[_metadata(c) for c in part],
+            )
+
+    def delete(self, ids: Sequence[str]) -> None:
+        for part in self._batches(list(ids)):
+            self.collection.delete(ids=list(part))
+
+    # --- reads ---------------------------------------------------------------------------------
+    def count(self) -> int:
+        return self.collection.count()
+
+    def all_ids(self) -> set[str]:
+        ids: set[str] = set()
+        total = self.collection.count()
+        for offset in range(0, total, self._max_batch):
+            ids.update(self.collection.get(include=[], limit=self._max_batch, offset=offset)["ids"])
+        return ids
+
+    def get(self, ids: Sequence[str]) -> dict[str, Chunk]:
+        """Chunks by id (missing ids are simply absent from the result)."""
+        found: dict[str, Chunk] = {}
+        for part in self._batches(list(ids)):
+            result = self.collection.get(ids=list(part), include=["documents", "metadatas"])
+            for chunk_id, text, meta in zip(result["ids"], result["documents"], result["metadatas"]):
+                found[chunk_id] = _chunk(chunk_id, text, meta)
+        return found
+
+    def existing(self, ids: Sequence[str]) -> set[str]:
+        present: set[str] = set()
+        for part in self._batches(list(ids)):
+            present.update(self.collection.get(ids=list(part), include=[])["ids"])
+        return present
+
+    def query(self, embedding: np.ndarray, n: int) -> list[tuple[str, float]]:
+        """Nearest chunks to a query embedding: (id, cosine similarity), best first."""
+        total = self.collection.count()
+        if total == 0:
+            return []
+        result = self.collection.query(
+            query_embeddings=[embedding], n_results=min(n, total), include=["distances"]
+        )
+        return [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0])]

@@ -1,0 +1,133 @@
+"""Hybrid retrieval: dense (Chroma, MiniLM) + lexical (BM25) rankings fused with reciprocal rank fusion.
+
+Only chunks the manifest currently references are returned (see `Corpus.search_view`), so a reader never
+sees a half-updated document. Three modes share one code path: "hybrid" (default), "dense" and "bm25".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from service.errors import InvalidInput
+from service.schemas import SearchHit, SearchResponse
+
+if TYPE_CHECKING:
+    from index.corpus import Corpus
+
+Mode = Literal["hybrid", "dense", "bm25"]
+
+RRF_K = 60  # the usual reciprocal-rank-fusion constant: rank 1 → 1/61
+CANDIDATES = 50  # depth of each ranking fed into the fusion
+
+
+def dense_ranking(corpus: "Corpus", query: str, depth: int, valid: frozenset[str]) -> list[tuple[str, float]]:
+    """(chunk id, cosine similarity), best first, restricted to currently referenced chunks."""
+    embedding = corpus.embedder.encode([query])[0]
+    # Ask a little deeper than needed: orphans of an interrupted write may still sit in Chroma.
+    hits = corpus.store.query(embedding, depth + 8)
+    return [(cid, score) for cid, score in hits if cid in valid][:depth]
+
+
+def fuse(rankings: list[list[tuple[str, float]]], k: int = RRF_K) -> list[tuple[str, float]]:
+    """Reciprocal rank fusion: score(d) = Σ 1 / (k + rank_i(d)), best first; ties keep first-seen order."""
+    fused: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, (cid, _) in enumerate(ranking, start=1):
+            fused[cid] = fused.get(cid, 0.0) + 1.0 / (k + rank)
+    return sorted(fused.items(), key=lambda item: -item[1])
+
+
+def retrieve(corpus: "Corpus", query: str, k: int, mode: Mode = "hybrid") -> list[SearchHit]:
+    """The top-k chunks for `query`, best first, with source, line span, text and per-ranker scores."""
+    if k <= 0 or not query.strip():
+        return []
+    view = corpus.search_view()
+    if not view.valid_ids:
+        return []
+    depth = max(k, CANDIDATES)
+    dense = dense_ranking(corpus, query, depth, view.valid_ids) if mode in ("hybrid", "dense") else []
+    lexical = view.bm25.search(query, depth) if mode in ("hybrid", "bm25") else []
+    if mode == "dense":
+        ranked = dense
+    elif mode == "bm25":
+        ranked = lexical
+    else:
+        ranked = fuse([dense, lexical])
+    ranked = ranked[:k]
+    chunks = corpus.get_chunks([cid for cid, _ in ranked])
+    dense_scores, bm25_scores = dict(dense), dict(lexical)
+    hits: list[SearchHit] = []
+    for cid, score in ranked:
+        chunk = chunks.get(cid)
+        if chunk is None:  # removed between the view and this read
+            continue
+        hits.append(
+            SearchHit(
+                source=chunk.source,
+                start_line=chunk.start_line,
+                end_line=chunk.end_line,
+                score=round(score, 6),
+                text=chunk.text,
+                chunk_id=cid,
+                dense_score=dense_scores.get(cid),
+                bm25_score=bm25_scores.get(cid),
+            )
+        )
+    return hits
+
+
+def search(corpus: "Corpus", query: str, k: int) -> SearchResponse:
+    """`citewise search`: the ranked chunks for one query."""
+    if not query.strip():
+        raise InvalidInput("the search query is empty")
+    return SearchResponse(query=query, results=retrieve(corpus, query, k))
+
+
+def read_queries(path: Path) -> Iterator[tuple[str | None, str]]:
+    """Queries from a file: one per line, or JSONL objects with `id` and `text` (blank lines ignored)."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as e:
+        raise InvalidInput(f"cannot read queries file {path}: {e.strerror or e}") from e
+    except UnicodeDecodeError as e:
+        raise InvalidInput(f"queries file {path} is not UTF-8 text") from e
+    for number, line in enumerate(lines, start=1):
+        line = line.strip()
+        if not line:
+            continue
+        if not line.startswith("{"):
+            yield None, line
+            continue
+        try:
+            item = json.loads(line)
+            text = item.get("text", item.get("query"))
+            qid = item.get("id", item.get("_id"))
+        except (json.JSONDecodeError, AttributeError) as e:
+            raise InvalidInput(f"{path}:{number}: not a JSON object with id and text") from e
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidInput(f"{path}:{number}: missing \"text\"")
+        yield (None if qid is None else str(qid)), text
+
+
+class HybridRetriever(BaseRetriever):
+    """`retrieve` as a LangChain retriever, so it composes with chains (documents carry the hit as metadata)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    corpus: Any  # index.corpus.Corpus (Any: pydantic need not know the type)
+    k: int = 8
+    mode: Mode = "hybrid"
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        return [
+            Document(page_content=hit.text, metadata=hit.model_dump(exclude={"text"}), id=hit.chunk_id)
+            for hit in retrieve(self.corpus, query, self.k, self.mode)
+        ]
