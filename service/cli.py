@@ -206,7 +206,9 @@ _register_optional_commands()
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # click returns (not raises) typer.Exit's code in this mode
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except CitewiseError as e:
         err.print(f"error: {e}", markup=False, highlight=False)
         sys.exit(1)

@@ -17,6 +17,8 @@ class SearchHit(BaseModel):
     score: float
     text: str
     chunk_id: str | None = None
+    dense_score: float | None = None  # cosine similarity, when the dense ranking found this chunk
+    bm25_score: float | None = None  # BM25 score, when the lexical ranking found this chunk
 
 
 class SearchResponse(BaseModel):
