@@ -1,0 +1,144 @@
+"""Evidence selection: from retrieved chunks to the few numbered sentences the model sees and citations quote.
+
+Retrieved chunks are re-split into whole sentences of their documents (a chunk boundary can cut a sentence;
+a citation must not), each with its exact line span. Sentences are ranked by a mix of dense similarity to the
+question and the share of the question's content terms they contain (idf-weighted within the candidates, so
+a rare word like "Ottawa" counts more than "mines"). The top few become evidence [1]..[n], best first.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import numpy as np
+
+from service.schemas import Evidence, SearchHit
+from service.sentences import Sentence, sentences_in_lines, split_sentences
+from service.terms import content_terms, words
+
+DENSE_WEIGHT = 0.5  # score = DENSE_WEIGHT * cosine + (1 - DENSE_WEIGHT) * weighted question-term coverage
+MIN_WORDS = 4  # shorter pieces ("Related Sources:") are headings or debris, not evidence
+
+
+class Encoder(Protocol):
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+class RankedEvidence(Evidence):
+    """Evidence with the two parts of its score kept apart (the refusal rule looks at both)."""
+
+    dense: float = 0.0
+    lexical: float = 0.0
+
+
+class _EmbeddingCache:
+    """Sentence embeddings by text: the same sentences come back for related questions and in the verifier."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._items: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def encode(self, embedder: Encoder, texts: Sequence[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._items))
+        if missing:
+            for text, vector in zip(missing, embedder.encode(missing)):
+                self._items[text] = vector
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        for text in texts:
+            self._items.move_to_end(text)
+        return np.stack([self._items[t] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
+
+
+_cache = _EmbeddingCache()
+
+
+def embed(embedder: Encoder, texts: Sequence[str]) -> np.ndarray:
+    """L2-normalised embeddings of `texts`, cached per text."""
+    return _cache.encode(embedder, list(texts))
+
+
+def _hit_sentences(hit: SearchHit, text_of: Callable[[str], str] | None) -> list[Sentence]:
+    """Whole sentences covering the hit's lines, in document coordinates."""
+    if text_of is not None:
+        try:
+            return sentences_in_lines(text_of(hit.source), hit.start_line, hit.end_line)
+        except Exception:  # an unknown source or a missing text file: fall back to the chunk's own text
+            pass
+    offset = hit.start_line - 1
+    return [
+        s.model_copy(update={"start_line": s.start_line + offset, "end_line": s.end_line + offset})
+        for s in split_sentences(hit.text)
+    ]
+
+
+def candidate_sentences(
+    hits: Sequence[SearchHit], text_of: Callable[[str], str] | None = None
+) -> list[tuple[SearchHit, Sentence]]:
+    """Every distinct sentence of the retrieved chunks (overlapping chunks share sentences), in hit order."""
+    seen: set[tuple[str, int, str]] = set()
+    out = []
+    for hit in hits:
+        for sentence in _hit_sentences(hit, text_of):
+            key = (hit.source, sentence.start_line, sentence.text)
+            if key in seen or len(words(sentence.text)) < MIN_WORDS:
+                continue
+            seen.add(key)
+            out.append((hit, sentence))
+    return out
+
+
+def _term_weights(question_terms: set[str], pool: list[set[str]]) -> dict[str, float]:
+    """Inverse document frequency of each question term within the candidate sentences (smoothed)."""
+    n = len(pool)
+    return {t: math.log(1 + (n + 1) / (1 + sum(1 for p in pool if t in p))) for t in question_terms}
+
+
+def rank_evidence(
+    question: str,
+    hits: Sequence[SearchHit],
+    embedder: Encoder,
+    text_of: Callable[[str], str] | None = None,
+) -> list[RankedEvidence]:
+    """All candidate sentences, scored and sorted best first (numbered 1..n in that order)."""
+    candidates = candidate_sentences(hits, text_of)
+    if not candidates:
+        return []
+    texts = [s.text for _, s in candidates]
+    vectors = embed(embedder, [question, *texts])
+    dense = vectors[1:] @ vectors[0]
+    q_terms = content_terms(question)
+    pool = [content_terms(t) for t in texts]
+    weights = _term_weights(q_terms, pool)
+    total = sum(weights.values()) or 1.0
+    ranked = []
+    for (hit, sentence), cos, terms in zip(candidates, dense, pool):
+        lexical = sum(w for t, w in weights.items() if t in terms) / total
+        ranked.append(
+            RankedEvidence(
+                number=0,
+                source=hit.source,
+                start_line=sentence.start_line,
+                end_line=sentence.end_line,
+                text=sentence.text,
+                score=round(DENSE_WEIGHT * float(cos) + (1 - DENSE_WEIGHT) * lexical, 4),
+                dense=round(float(cos), 4),
+                lexical=round(lexical, 4),
+            )
+        )
+    ranked.sort(key=lambda e: e.score, reverse=True)
+    return [e.model_copy(update={"number": i}) for i, e in enumerate(ranked, start=1)]
+
+
+def select_evidence(
+    question: str,
+    hits: Sequence[SearchHit],
+    embedder: Encoder,
+    text_of: Callable[[str], str] | None = None,
+    max_evidence: int = 6,
+) -> list[RankedEvidence]:
+    """The `max_evidence` best sentences for the question, numbered 1..n best first."""
+    return rank_evidence(question, hits, embedder, text_of)[:max_evidence]

@@ -1,0 +1,83 @@
+"""The words that carry a sentence's content, shared by evidence selection and the verifier.
+
+`content_terms` (stemmed, stopwords removed) measure lexical overlap; `key_terms` are the checkable facts of a
+sentence — numbers, dates and proper names — which must literally occur in the text it cites.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import Stemmer
+
+_WORD = re.compile(
+    r"(?:[^\W\d_]\.){2,}"  # dotted acronyms: U.S., e.g.
+    r"|\d[\d,.]*\d|\d"  # numbers: 5,757 / 2023 / 3.5
+    r"|[^\W\d_](?:[^\W_]|['’\-](?=[^\W\d_]))*",  # words, with inner hyphens/apostrophes
+    re.UNICODE,
+)
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each either few for from further had has have
+    having he her here hers herself him himself his how i if in into is it its itself just me more most my
+    myself no nor not now of off on once only or other our ours ourselves out over own same she should so some
+    such than that the their theirs them themselves then there these they this those through to too under until
+    up very was we were what when where which while who whom whose why will with would you your yours yourself
+    yourselves many much say said says tell told according documents document text mention mentioned
+    also yes however well one ones get got may might must shall
+    """.split()
+)
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+def words(text: str) -> list[str]:
+    """Word and number tokens, with possessives cut and hyphens/apostrophes inside words removed."""
+    out = []
+    for token in _WORD.findall(text):
+        token = re.sub(r"['’]s$", "", token)
+        out.append(re.sub(r"[-'’.]", "", token) if not token[0].isdigit() else token)
+    return [t for t in out if t]
+
+
+def normalize_number(token: str) -> str:
+    """'5,757' and '5757' compare equal; so do '22%' and '22'."""
+    return token.replace(",", "").rstrip(".%")
+
+
+def content_terms(text: str) -> set[str]:
+    """Stemmed, lowercased content words and normalised numbers."""
+    terms = set()
+    for token in words(text):
+        lower = token.lower()
+        if token[0].isdigit():
+            terms.add(normalize_number(token))
+        elif lower not in STOPWORDS and len(lower) > 1:
+            terms.add(_stemmer().stemWord(lower))
+    return terms
+
+
+def key_terms(sentence: str) -> list[str]:
+    """Numbers, dates and proper names in a sentence: the facts that must appear verbatim in cited text.
+
+    A capitalised word counts as a name unless it starts the sentence (then only an all-caps acronym counts).
+    """
+    keys: list[str] = []
+    for i, token in enumerate(words(sentence)):
+        if token[0].isdigit():
+            keys.append(normalize_number(token))
+        elif token[0].isupper() and token.lower() not in STOPWORDS:
+            if i > 0 or (len(token) > 1 and token.isupper()):
+                keys.append(token)
+    return list(dict.fromkeys(keys))
+
+
+def missing_key_terms(sentence: str, cited_text: str) -> list[str]:
+    """The key terms of `sentence` that do not occur in `cited_text` (names compared case-insensitively)."""
+    present = {normalize_number(t) if t[0].isdigit() else t.lower() for t in words(cited_text)}
+    return [k for k in key_terms(sentence) if (k if k[0].isdigit() else k.lower()) not in present]

@@ -1,0 +1,217 @@
+"""The verifier: decides which sentences of the model's draft survive, and which evidence each one cites.
+
+The model only points at evidence numbers; this module checks every pointer. A sentence is *supported* by the
+text it cites when (1) enough of its content words occur there (lexical), (2) its embedding is close to the
+cited text's (semantic), and (3) every number, date and proper name in it occurs there literally. Rules:
+invalid markers are removed; an unsupported or uncited sentence is re-attributed to the evidence that supports
+it, if any, else dropped; when nothing survives, the answer is the best evidence quoted (extractive); when the
+evidence does not address the question at all, the answer is a refusal (see `addresses_question`).
+
+Thresholds were calibrated on the news corpus (../shared/corpus/news) with tests/service/calibrate.py:
+support — each evidence sentence against itself, clauses of it and drafts of the embedded model (positives)
+versus other sentences of the same articles (hard negatives); refusal — answerable versus plausible but
+unanswerable questions. The figures are in that script's docstring.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from service.evidence import Encoder, RankedEvidence, embed
+from service.schemas import Evidence, VerifierDecision
+from service.sentences import split_sentences
+from service.terms import content_terms, key_terms, missing_key_terms, words
+
+LEXICAL_MIN = 0.6  # share of the sentence's content terms found in the cited text
+SEMANTIC_MIN = 0.55  # cosine between the sentence and its cited text (best of each cited piece and all joined)
+MIN_ANSWER_WORDS = 3  # shorter draft pieces ("Answer:", "[2]") carry no claim
+
+REFUSAL_SCORE_MIN = 0.45  # best evidence score (dense + question-term coverage) for a question to count as addressed
+NUMERIC_QUESTION = re.compile(r"^\s*(how (many|much|long|old|far)|what (percentage|percent|share|number|year)|when)\b", re.I)
+_MONTHS = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december"}  # fmt: skip
+
+MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+_LEADING_JUNK = re.compile(r"^\s*(?:[-*•]\s+|\d+[.)]\s+|(?:answer|response)\s*:\s*)", re.I)
+_TRAILING_PUNCT = re.compile(r"[\s.!?;:,]*$")
+
+
+class SupportCheck(BaseModel):
+    supported: bool
+    lexical: float
+    semantic: float
+    missing_terms: list[str] = Field(default_factory=list)
+
+
+class VerifiedSentence(BaseModel):
+    """One sentence of the final answer (no markers in `text`) and the evidence numbers it cites."""
+
+    text: str
+    cited: list[int]
+    extractive: bool = False
+
+
+class VerifiedAnswer(BaseModel):
+    sentences: list[VerifiedSentence]
+    decisions: list[VerifierDecision]
+    extractive: bool = False  # true when nothing of the draft survived and the answer is quoted evidence
+
+
+def strip_markers(text: str) -> str:
+    return re.sub(r"\s{2,}", " ", MARKER.sub("", text)).strip()
+
+
+def markers_in(text: str) -> list[int]:
+    """Evidence numbers cited in `text`, in order, without repeats ("[1, 3]" and "[1][3]" both give 1, 3)."""
+    numbers = [int(n) for group in MARKER.findall(text) for n in re.split(r"\s*[,;]\s*", group)]
+    return list(dict.fromkeys(numbers))
+
+
+def check_support(sentence: str, cited_texts: list[str], embedder: Encoder) -> SupportCheck:
+    """Is `sentence` supported by `cited_texts`? The rule shared by the verifier and the eval suite's metric."""
+    claim = strip_markers(sentence)
+    if not claim or not cited_texts:
+        return SupportCheck(supported=False, lexical=0.0, semantic=0.0, missing_terms=key_terms(claim))
+    joined = " ".join(cited_texts)
+    claim_terms = content_terms(claim)
+    lexical = len(claim_terms & content_terms(joined)) / len(claim_terms) if claim_terms else 0.0
+    pieces = [joined] if len(cited_texts) == 1 else [*cited_texts, joined]
+    vectors = embed(embedder, [claim, *pieces])
+    semantic = float(np.max(vectors[1:] @ vectors[0]))
+    missing = missing_key_terms(claim, joined)
+    supported = lexical >= LEXICAL_MIN and semantic >= SEMANTIC_MIN and not missing
+    return SupportCheck(supported=supported, lexical=round(lexical, 4), semantic=round(semantic, 4), missing_terms=missing)
+
+
+def _draft_sentences(draft: str) -> list[str]:
+    """The draft as sentences; a piece made only of markers belongs to the sentence before it."""
+    pieces: list[str] = []
+    for sentence in split_sentences(draft):
+        text = _LEADING_JUNK.sub("", sentence.text).strip()
+        if pieces and not strip_markers(text):
+            pieces[-1] = f"{pieces[-1]} {text}"
+        elif text:
+            pieces.append(text)
+    return pieces
+
+
+def _best_support(
+    claim: str, evidence: Sequence[Evidence], embedder: Encoder
+) -> tuple[list[int], SupportCheck] | None:
+    """The single evidence sentence (or, failing that, the pair) that best supports `claim`, if any does."""
+    checks = [(e, check_support(claim, [e.text], embedder)) for e in evidence]
+    supported = [(e, c) for e, c in checks if c.supported]
+    if supported:
+        e, c = max(supported, key=lambda ec: ec[1].semantic + ec[1].lexical)
+        return [e.number], c
+    # A claim joining two facts: try the two closest pieces together.
+    top = sorted(checks, key=lambda ec: ec[1].semantic + ec[1].lexical, reverse=True)[:2]
+    if len(top) == 2:
+        pair = sorted(e.number for e, _ in top)
+        by_number = {e.number: e for e in evidence}
+        c = check_support(claim, [by_number[n].text for n in pair], embedder)
+        if c.supported:
+            return pair, c
+    return None
+
+
+def _same_claim(a: str, b: str) -> bool:
+    """Near-duplicate sentences (the small model often repeats itself)."""
+    ta, tb = content_terms(a), content_terms(b)
+    return bool(ta) and len(ta & tb) / len(ta | tb) >= 0.8
+
+
+def _describe(check: SupportCheck) -> str:
+    text = f"lexical {check.lexical:.2f}, semantic {check.semantic:.2f}"
+    return text + (f", missing {', '.join(check.missing_terms)}" if check.missing_terms else "")
+
+
+def verify(
+    draft: str,
+    evidence: Sequence[Evidence],
+    embedder: Encoder,
+    must_include: Sequence[Evidence] = (),
+    extractive_count: int = 1,
+) -> VerifiedAnswer:
+    """Keep the draft's supported sentences with correct citations; fall back to quoted evidence.
+
+    `must_include`: evidence that the final answer cites in any case (appended verbatim when no kept sentence
+    cites it) — the best evidence is always correct, so the answer never loses it to a weak draft.
+    `extractive_count`: how many of the best evidence sentences form the answer when nothing survives.
+    """
+    by_number = {e.number: e for e in evidence}
+    decisions: list[VerifierDecision] = []
+    kept: list[VerifiedSentence] = []
+    for sentence in _draft_sentences(draft):
+        cited = markers_in(sentence)
+        invalid = [n for n in cited if n not in by_number]
+        valid = [n for n in cited if n in by_number]
+        claim = strip_markers(sentence)
+        if invalid:
+            decisions.append(
+                VerifierDecision(
+                    sentence=sentence, action="marker_removed", cited=invalid, reason="no evidence with that number"
+                )
+            )
+        if len(words(claim)) < MIN_ANSWER_WORDS:
+            continue
+        if any(_same_claim(claim, k.text) for k in kept):
+            decisions.append(VerifierDecision(sentence=claim, action="dropped", cited=valid, reason="repeats an earlier sentence"))
+            continue
+        if valid:
+            check = check_support(claim, [by_number[n].text for n in valid], embedder)
+            if check.supported:
+                kept.append(VerifiedSentence(text=claim, cited=valid))
+                decisions.append(VerifierDecision(sentence=claim, action="kept", cited=valid, reason=_describe(check)))
+                continue
+            why = f"cited {valid} do not support it ({_describe(check)})"
+        else:
+            why = "no valid citation"
+        best = _best_support(claim, evidence, embedder)
+        if best is not None:
+            numbers, check = best
+            kept.append(VerifiedSentence(text=claim, cited=numbers))
+            decisions.append(
+                VerifierDecision(sentence=claim, action="reattributed", cited=numbers, reason=f"{why}; {_describe(check)}")
+            )
+        else:
+            decisions.append(
+                VerifierDecision(sentence=claim, action="dropped", cited=valid, reason=f"{why}; no evidence supports it")
+            )
+
+    extractive = not kept
+    additions = list(evidence[:extractive_count]) if extractive else list(must_include)
+    cited_so_far = {n for k in kept for n in k.cited}
+    for e in additions:
+        if e.number in cited_so_far or e.number not in by_number:
+            continue
+        kept.append(VerifiedSentence(text=e.text.strip(), cited=[e.number], extractive=True))
+        cited_so_far.add(e.number)
+        reason = "nothing in the draft was supported: quoting the best evidence" if extractive else "best evidence, always included"
+        decisions.append(VerifierDecision(sentence=e.text, action="extractive", cited=[e.number], reason=reason))
+    return VerifiedAnswer(sentences=kept, decisions=decisions, extractive=extractive)
+
+
+def addresses_question(question: str, evidence: Sequence[RankedEvidence]) -> tuple[bool, str]:
+    """Does the evidence address the question at all? (False → refuse.) Returns the reason either way.
+
+    Two calibrated signals: the best evidence score, and for questions asking for a number or date
+    ("how many", "when", ...) a number or date in the best few evidence sentences.
+    """
+    if not evidence:
+        return False, "no evidence retrieved"
+    best = max(evidence, key=lambda e: e.score)
+    if best.score < REFUSAL_SCORE_MIN:
+        return False, f"best evidence score {best.score:.2f} < {REFUSAL_SCORE_MIN}"
+    if NUMERIC_QUESTION.search(question):
+        top = sorted(evidence, key=lambda e: e.score, reverse=True)[:3]
+        has_number = any(
+            any(t[0].isdigit() or t.lower() in _MONTHS for t in words(e.text)) for e in top
+        )
+        if not has_number:
+            return False, "the question asks for a number or date and the best evidence has none"
+    return True, f"best evidence score {best.score:.2f}"
