@@ -261,7 +261,7 @@ def compare(current: dict[str, float | None], baseline: dict[str, float | None],
     Latency is shown but never gates against a baseline (too noisy on a shared machine; use a threshold).
     """
     rows = []
-    for metric in [m for m in current if m in baseline or m in QUALITY_METRICS] + [m for m in baseline if m not in current]:
+    for metric in [*current, *(m for m in baseline if m not in current)]:
         now, before = current.get(metric), baseline.get(metric)
         delta = now - before if now is not None and before is not None else None
         regressed = metric in QUALITY_METRICS and before is not None and (now is None or before - now > tolerance + 1e-9)

@@ -1,0 +1,143 @@
+"""`citewise eval`: the CLI shell over the runner, the reports, the gate and the BEIR retrieval evaluation.
+
+`service/cli.py` calls `register(app, engine_factory)` at import time. The suite's documents go into a temporary
+index unless CITEWISE_HOME was given explicitly (then that index is reused; ingesting is idempotent).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from evals.report import console_summary, write_report
+from evals.runner import EvalResult, gate, load_result, run_suite
+from evals.suite import load_suite
+from service.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from service.engine import Engine
+
+err = Console(stderr=True)
+
+
+class ProgressBar:
+    """A rich progress bar on stderr when it is a terminal; silent otherwise. A (label, done, total) callback."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.progress = (
+            Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err)
+            if enabled
+            else None
+        )
+        self.tasks: dict[str, object] = {}
+
+    def __enter__(self) -> "ProgressBar":
+        if self.progress:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress:
+            self.progress.stop()
+
+    def __call__(self, label: str, done: int, total: int) -> None:
+        if not self.progress:
+            return
+        group = label.split(" ", 1)[0]  # one bar per kind of work ("asking", "BEIR dense", ingest labels…)
+        if group not in self.tasks:
+            self.tasks[group] = self.progress.add_task(label, total=total)
+        self.progress.update(self.tasks[group], description=label, completed=done, total=total)  # type: ignore[arg-type]
+
+
+def eval_engine(base: "Engine", stack: ExitStack, purpose: str) -> "Engine":
+    """`base` when CITEWISE_HOME was set explicitly; otherwise an engine over a fresh temporary index."""
+    from service.engine import Engine
+
+    if "home" in base.settings.model_fields_set:
+        return stack.enter_context(base)
+    home = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"citewise-eval-{purpose}-")))
+    return stack.enter_context(Engine(base.settings.model_copy(update={"home": home})))
+
+
+def make_judge(engine: "Engine") -> Callable:
+    from evals.judge import judge_faithfulness
+
+    return lambda question, answer: judge_faithfulness(engine.llm, question, answer)
+
+
+def register(app: typer.Typer, engine_factory: Callable[[], "Engine"]) -> None:
+    """Add `citewise eval` to the CLI."""
+
+    @app.command("eval")
+    def eval_command(
+        suite: Annotated[Optional[Path], typer.Argument(help="A suite YAML file (see evals/suites/).")] = None,
+        docs: Annotated[Optional[Path], typer.Option("--docs", help="Documents folder (overrides the suite's docs:).")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print the full result as JSON.")] = False,
+        report: Annotated[Optional[Path], typer.Option("--report", help="Write a report: FILE.md or FILE.html.")] = None,
+        baseline: Annotated[Optional[Path], typer.Option("--baseline", help="A previous --json result to compare with.")] = None,
+        k: Annotated[Optional[int], typer.Option("--k", "-k", help="Chunks retrieved per question (and for hit@k).")] = None,
+        beir: Annotated[Optional[Path], typer.Option("--beir", help="A BEIR folder: score dense, BM25 and hybrid retrieval.")] = None,
+        judge: Annotated[bool, typer.Option("--judge", help="Add LLM-judged faithfulness (external LLM only).")] = False,
+        tolerance: Annotated[float, typer.Option("--tolerance", help="Allowed drop vs --baseline before failing.")] = 0.05,
+    ) -> None:
+        """Score answers against a suite's expected facts and sources; exit 1 below thresholds or on regression."""
+        if suite is None and beir is None:
+            raise InvalidInput("give a SUITE.yaml, --beir DIR, or both")
+        if k is not None and k < 1:
+            raise InvalidInput("--k must be at least 1")
+        # Validate every input before starting a model or building an index.
+        loaded = load_suite(suite, docs) if suite is not None else None
+        previous = load_result(baseline) if baseline is not None else None
+        if beir is not None:
+            from evals.beir import load_beir
+
+            load_beir(beir)  # fails fast on a malformed folder
+        if report is not None and report.suffix.lower() not in (".md", ".markdown", ".html", ".htm"):
+            raise InvalidInput(f"--report {report}: use a .md or .html file name")
+        base = engine_factory()
+        if judge and not base.settings.llm_base_url:
+            raise InvalidInput("--judge needs an external LLM: set CITEWISE_LLM_BASE_URL")
+
+        result: EvalResult | None = None
+        beir_report = None
+        with ExitStack() as stack:
+            bar = stack.enter_context(ProgressBar(err.is_terminal))
+            if loaded is not None:
+                engine = eval_engine(base, stack, "suite")
+                ingest = engine.ingest([loaded.docs_dir], progress=bar)
+                if ingest.failed_paths:
+                    raise InvalidInput(f"could not ingest {', '.join(ingest.failed_paths)}")
+                result = run_suite(engine, loaded, k=k, judge=make_judge(engine) if judge else None, progress=bar)
+            if beir is not None:
+                from evals.beir import run_beir
+                from service.engine import Engine
+
+                if loaded is not None and "home" in base.settings.model_fields_set:
+                    # The suite already uses the explicit index; keep the BEIR corpus out of it.
+                    home = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="citewise-eval-beir-")))
+                    beir_engine = stack.enter_context(Engine(base.settings.model_copy(update={"home": home})))
+                else:
+                    beir_engine = eval_engine(base, stack, "beir")
+                files_dir = beir_engine.settings.home / "beir-corpus" / beir.resolve().name
+                beir_report = run_beir(beir_engine, beir, files_dir, progress=bar)
+
+        failures = gate(result, previous, tolerance) if result is not None else []
+        if report is not None:
+            write_report(report, result, previous, failures, tolerance, beir_report)
+        if as_json:
+            payload = result.model_dump(mode="json") if result is not None else {}
+            if beir_report is not None:
+                payload["beir"] = beir_report.model_dump(mode="json")
+            print(json.dumps(payload, ensure_ascii=False))
+        else:
+            print(console_summary(result, previous, failures, tolerance, beir_report))
+        if failures:
+            raise typer.Exit(1)
