@@ -1,18 +1,20 @@
 """The web page: serves the single page at `/`, its static files, and the numbered text of a document.
 
 Only translates HTTP to engine calls; the page itself (service/static/) talks to the /v1 API like any client.
+Auth and the error shape come from the app (service/api.py): its API-key dependency covers every /v1/* route,
+this router's text route included, and its handlers turn `CitewiseError`/`HTTPException` into
+`{"error": {"code", "message"}}`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
-from service.errors import CitewiseError
-from service.engine import Engine
+from service.api import EngineDep
 
 STATIC_DIR = Path(__file__).parent / "static"
 # The page's files, by URL name. A fixed list: nothing else under service/ can be fetched through this router.
@@ -41,14 +43,6 @@ def numbered_lines(text: str) -> list[DocumentLine]:
     return [DocumentLine(n=i, text=line) for i, line in enumerate(text.split("\n"), start=1)]
 
 
-def _engine(request: Request) -> Engine:
-    return request.app.state.engine
-
-
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}})
-
-
 router = APIRouter()
 
 
@@ -58,18 +52,17 @@ def index_page() -> FileResponse:
 
 
 @router.get("/static/{name}", include_in_schema=False)
-def static_file(name: str) -> Response:
+def static_file(name: str) -> FileResponse:
     media_type = STATIC_FILES.get(name)
     if media_type is None:
-        return _error(404, "not_found", f"no static file {name!r}")
+        raise HTTPException(status_code=404, detail=f"no static file {name!r}")
     return FileResponse(STATIC_DIR / name, media_type=media_type, headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/v1/documents/{source:path}/text", response_model=DocumentText, tags=["documents"])
-def document_text(source: str, request: Request) -> DocumentText | JSONResponse:
-    """The document's extracted text with line numbers, so a citation's start_line..end_line can be shown."""
-    try:
-        text = _engine(request).document_text(source)
-    except CitewiseError as e:
-        return _error(e.http_status, e.code, str(e))
-    return DocumentText(source=source, lines=numbered_lines(text))
+def document_text(source: str, engine: EngineDep) -> DocumentText:
+    """The document's extracted text with line numbers, so a citation's start_line..end_line can be shown.
+
+    Unknown source → 404 `{"error": {"code": "unknown_source", ...}}` (UnknownSource from the engine).
+    """
+    return DocumentText(source=source, lines=numbered_lines(engine.document_text(source)))
