@@ -38,6 +38,7 @@ Scores = dict[str, float | None]
 SupportFn = Callable[[str, list[str]], bool]
 
 MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+_LEADING_MARKERS = re.compile(r"^(?:\[\d+(?:\s*,\s*\d+)*\]\s*)+")
 _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"), "-")
 _QUOTES = {ord("\u2018"): "'", ord("\u2019"): "'", ord("\u201c"): '"', ord("\u201d"): '"'}
 _THOUSANDS = re.compile(r"(?<=\d)[,\u00a0\u202f\u2009 '](?=\d{3}(?!\d))")
@@ -129,6 +130,10 @@ def split_sentences(text: str) -> list[str]:
             continue
         for piece in _segmenter().segment(line):
             piece = piece.strip()
+            leading = _LEADING_MARKERS.match(piece)
+            if leading and sentences:  # "…signed it. [1] Russia…": the marker closes the sentence before
+                sentences[-1] = f"{sentences[-1]} {leading.group(0).strip()}"
+                piece = piece[leading.end() :].strip()
             if not piece:
                 continue
             if sentences and not strip_markers(piece).strip(" .,;:-•*"):

@@ -221,6 +221,12 @@ def load_suite(path: Path, docs: Path | None = None) -> Suite:
     if not isinstance(data, _LineDict):
         raise _fail(path, 1, "a suite is a mapping with `docs:` and `questions:`")
 
+    thresholds = data.get("thresholds")
+    if isinstance(thresholds, _LineDict):
+        for metric in thresholds:
+            if metric not in THRESHOLD_METRICS:
+                known = ", ".join(THRESHOLD_METRICS)
+                raise _fail(path, thresholds.key_lines[metric], f"unknown metric {metric!r} in thresholds; known: {known}")
     if docs is not None:
         data["docs"] = str(docs)
     try:
