@@ -5,6 +5,7 @@ Only this module reads environment variables. Everything else receives a `Settin
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -40,6 +41,17 @@ class Settings(BaseSettings):
 
     # HTTP API key; when set, every /v1/* route requires `Authorization: Bearer <key>`.
     api_key: SecretStr | None = None
+
+    # HTTP API limits (over → 413/422 JSON) and the queue in front of the model (full → 503 + Retry-After).
+    api_max_question_chars: int = 4000
+    api_max_history_messages: int = 20
+    api_max_upload_mb: float = 50.0  # per uploaded file
+    api_max_upload_request_mb: float = 200.0  # a whole multipart upload request
+    api_max_json_kb: int = 1024  # any other request body
+    generation_concurrency: int = 1  # requests the model works on at once (the embedded model: one)
+    generation_queue_size: int = 8  # requests waiting for the model beyond those
+    generation_queue_timeout_s: float = 120.0  # longest wait for the model before 503
+    api_retry_after_s: int = 10
 
     # Ingestion.
     chunk_size: int = 1000
@@ -79,3 +91,11 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, read from the environment once."""
     return Settings()
+
+
+def export_to_workers(**values: str) -> None:
+    """Publish settings overrides (e.g. the shared model's URL) to worker processes started after this call:
+    uvicorn's workers read their Settings from the environment."""
+    for name, value in values.items():
+        os.environ[f"CITEWISE_{name.upper()}"] = value
+    get_settings.cache_clear()

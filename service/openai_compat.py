@@ -1,0 +1,220 @@
+"""OpenAI-compatible chat: citewise as a "model" any OpenAI client or chat UI can talk to.
+
+Mapping: the last user message is the question, earlier user/assistant turns are the history (system messages
+are ignored: the grounding prompt is ours). The reply is the verified answer followed by a sources list; the
+citation objects also travel in a `citations` field. Streaming sends the *verified* answer as content chunks: the
+model's draft may differ from it, and an OpenAI client concatenates every delta, so drafts are never sent.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sse_starlette import ServerSentEvent
+
+from service.errors import InvalidInput
+from service.schemas import Answer, ChatMessage, Citation, StreamEvent
+
+MODEL_ID = "citewise"
+SOURCES_HEADING = "Sources:"
+SUGGESTIONS_HEADING = "Closest sources (not citations):"
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    text: str | None = None
+
+
+class OpenAIMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: str | list[ContentPart] | None = None
+
+    def text(self) -> str:
+        if self.content is None:
+            return ""
+        if isinstance(self.content, str):
+            return self.content
+        return "".join(part.text or "" for part in self.content if part.type == "text")
+
+
+class ChatCompletionRequest(BaseModel):
+    """The fields citewise uses; the others (temperature, max_tokens, …) are accepted and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = MODEL_ID
+    messages: list[OpenAIMessage] = Field(min_length=1)
+    stream: bool = False
+
+
+class AssistantMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str
+
+
+class Choice(BaseModel):
+    index: int = 0
+    message: AssistantMessage
+    finish_reason: Literal["stop"] = "stop"
+    logprobs: None = None
+
+
+class Usage(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+
+class ChatCompletion(BaseModel):
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[Choice]
+    usage: Usage = Field(default_factory=Usage)
+    citations: list[Citation] = Field(default_factory=list)
+    refused: bool = False
+
+
+class Delta(BaseModel):
+    role: Literal["assistant"] | None = None
+    content: str | None = None
+
+
+class ChunkChoice(BaseModel):
+    index: int = 0
+    delta: Delta
+    finish_reason: Literal["stop"] | None = None
+    logprobs: None = None
+
+
+class ChatCompletionChunk(BaseModel):
+    id: str
+    object: Literal["chat.completion.chunk"] = "chat.completion.chunk"
+    created: int
+    model: str
+    choices: list[ChunkChoice]
+    citations: list[Citation] | None = None
+    refused: bool | None = None
+
+
+class Model(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int = 0
+    owned_by: str = "citewise"
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[Model]
+
+
+def model_list() -> ModelList:
+    return ModelList(data=[Model(id=MODEL_ID)])
+
+
+def strip_sources(content: str) -> str:
+    """An earlier citewise reply without its sources list, so history holds the answer text only."""
+    for heading in (SOURCES_HEADING, SUGGESTIONS_HEADING):
+        content = content.split(f"\n\n{heading}\n", 1)[0]
+    return content
+
+
+def to_question(request: ChatCompletionRequest) -> tuple[str, list[ChatMessage]]:
+    """(question, history): the last message must be the user's question."""
+    last = request.messages[-1]
+    if last.role != "user":
+        raise InvalidInput("the last message must be the user's question (role 'user')")
+    history = [
+        ChatMessage(role=m.role, content=strip_sources(m.text()) if m.role == "assistant" else m.text())  # type: ignore[arg-type]
+        for m in request.messages[:-1]
+        if m.role in ("user", "assistant") and m.text().strip()
+    ]
+    return last.text(), history
+
+
+def reply_text(answer: Answer) -> str:
+    """The answer with `[n]` markers, then the sources list that resolves them (or a refusal's suggestions)."""
+    lines = [answer.answer]
+    if answer.citations:
+        lines += ["", SOURCES_HEADING]
+        for c in answer.citations:
+            span = f"{c.start_line}" if c.start_line == c.end_line else f"{c.start_line}-{c.end_line}"
+            lines.append(f"[{c.id}] {c.source}:{span} — “{c.quote}”")
+    elif answer.suggestions:
+        lines += ["", SUGGESTIONS_HEADING]
+        lines += [f"- {s.source}:{s.start_line}-{s.end_line}" for s in answer.suggestions]
+    return "\n".join(lines)
+
+
+def _completion_id() -> str:
+    return f"chatcmpl-{uuid.uuid4().hex}"
+
+
+def completion(answer: Answer, model: str) -> ChatCompletion:
+    return ChatCompletion(
+        id=_completion_id(),
+        created=int(time.time()),
+        model=model or MODEL_ID,
+        choices=[Choice(message=AssistantMessage(content=reply_text(answer)))],
+        citations=answer.citations,
+        refused=answer.refused,
+    )
+
+
+def _pieces(text: str) -> list[str]:
+    """Word-sized deltas (each keeps its trailing whitespace), so clients render progressively."""
+    return re.findall(r"\S+\s*|\s+", text)
+
+
+async def completion_chunks(
+    events: AsyncIterator[StreamEvent], model: str, error_payload: Callable[[BaseException], dict[str, str]]
+) -> AsyncIterator[ServerSentEvent]:
+    """OpenAI-style `chat.completion.chunk` events for a streamed answer, ending with `data: [DONE]`."""
+    cid, created, model = _completion_id(), int(time.time()), model or MODEL_ID
+
+    def chunk(delta: Delta, finish: bool = False, **extra: Any) -> ServerSentEvent:
+        body = ChatCompletionChunk(
+            id=cid,
+            created=created,
+            model=model,
+            choices=[ChunkChoice(delta=delta, finish_reason="stop" if finish else None)],
+            **extra,
+        )
+        return ServerSentEvent(data=body.model_dump_json(exclude_none=True))
+
+    yield chunk(Delta(role="assistant", content=""))
+    answer: Answer | None = None
+    error: dict[str, str] | None = None
+    try:
+        async for event in events:
+            if event.event == "answer" and isinstance(event.data, Answer):
+                answer = event.data
+            elif event.event == "error":
+                data = event.data
+                message = data.get("message", str(data)) if isinstance(data, dict) else str(data)
+                error = {"code": "error", "message": message}
+                break
+    except Exception as exc:
+        error = error_payload(exc)
+    if answer is None and error is None:
+        error = {"code": "internal", "message": "the answer stream ended without an answer"}
+    if error is not None:
+        yield ServerSentEvent(data=json.dumps({"error": {**error, "type": error["code"]}}))
+    else:
+        assert answer is not None
+        for piece in _pieces(reply_text(answer)):
+            yield chunk(Delta(content=piece))
+        yield chunk(Delta(), finish=True, citations=answer.citations, refused=answer.refused)
+    yield ServerSentEvent(data="[DONE]")

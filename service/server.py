@@ -1,0 +1,79 @@
+"""`citewise serve`: uvicorn around `create_app`, with one model for all workers and a clean shutdown.
+
+One worker: the app's lifespan starts the embedded model in-process and closes it on SIGTERM/Ctrl-C (uvicorn
+turns both into a graceful shutdown). Several workers: this (supervisor) process starts the embedded model once
+and the workers use it as an external OpenAI-compatible server, so N workers never load N models.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+
+import uvicorn
+from fastapi import FastAPI
+
+from service.api import create_app
+from service.config import Settings, export_to_workers, get_settings
+
+log = logging.getLogger("citewise.server")
+
+GRACEFUL_SHUTDOWN_S = 10
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """citewise's own log lines (request ids and timings) next to uvicorn's."""
+    logger = logging.getLogger("citewise")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(level)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def warn_if_exposed(settings: Settings, host: str) -> bool:
+    """Log a warning when the API is reachable from other machines without a key; True if it warned."""
+    if settings.api_key is None and not is_loopback(host):
+        log.warning(
+            "binding %s without CITEWISE_API_KEY: anyone who can reach this machine can read and change the index",
+            host,
+        )
+        return True
+    return False
+
+
+def app_from_environment() -> FastAPI:
+    """The app factory uvicorn's worker processes call (each reads Settings from the environment)."""
+    configure_logging()
+    return create_app(get_settings())
+
+
+def run_server(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Serve the API until SIGTERM/Ctrl-C."""
+    configure_logging()
+    warn_if_exposed(settings, host)
+    common = dict(host=host, port=port, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S, log_level="info")
+    if workers <= 1:
+        uvicorn.run(create_app(settings), **common)  # type: ignore[arg-type]
+        return
+    shared_model = None
+    if settings.uses_embedded_llm:
+        from service.llm import EMBEDDED_MODEL_NAME, start_embedded_server
+
+        shared_model = start_embedded_server(settings)
+        url = f"{shared_model.listening_address}/v1"
+        export_to_workers(llm_base_url=url, llm_model=EMBEDDED_MODEL_NAME)
+        log.info("embedded model shared by %d workers at %s", workers, url)
+    try:
+        uvicorn.run("service.server:app_from_environment", factory=True, workers=workers, **common)  # type: ignore[arg-type]
+    finally:
+        del shared_model  # stops the embedded server
