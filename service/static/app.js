@@ -68,17 +68,20 @@ function askForKey(rejected) {
   return keyRequest;
 }
 
-async function apiFetch(path, init = {}, retried = false) {
-  const headers = new Headers(init.headers || {});
-  const key = sessionStorage.getItem(KEY_STORAGE);
-  if (key) headers.set("Authorization", `Bearer ${key}`);
-  const res = await fetch(path, { ...init, headers });
-  if (res.status !== 401 || retried) return res;
-  const current = sessionStorage.getItem(KEY_STORAGE);
-  if (current && current !== key) return apiFetch(path, init, true); // another request already got a new key
-  if (key) sessionStorage.removeItem(KEY_STORAGE);
-  const entered = await askForKey(Boolean(key));
-  return entered ? apiFetch(path, init, true) : res;
+/** fetch() with the API key; on a 401 asks for the key (again, if the one sent was rejected) and retries. */
+async function apiFetch(path, init = {}) {
+  for (;;) {
+    const headers = new Headers(init.headers || {});
+    const key = sessionStorage.getItem(KEY_STORAGE);
+    if (key) headers.set("Authorization", `Bearer ${key}`);
+    const res = await fetch(path, { ...init, headers });
+    if (res.status !== 401) return res;
+    const current = sessionStorage.getItem(KEY_STORAGE);
+    if (current && current !== key) continue; // another request already got a new key
+    if (key) sessionStorage.removeItem(KEY_STORAGE);
+    const entered = await askForKey(Boolean(key));
+    if (!entered) return res;
+  }
 }
 
 /** The readable message of an error response: {"error": {"code", "message"}} or FastAPI's {"detail"}. */
@@ -180,7 +183,12 @@ function citationLink(citation, label) {
     text: label,
     title: `${citation.source}, ${lineRange(citation.start_line, citation.end_line)}`,
     "aria-label": `Citation ${citation.id}: ${citation.source}, ${lineRange(citation.start_line, citation.end_line)}`,
-    dataset: { cite: String(citation.id) },
+    dataset: {
+      cite: String(citation.id),
+      source: citation.source,
+      start: String(citation.start_line),
+      end: String(citation.end_line),
+    },
   });
   link.addEventListener("click", (e) => {
     e.preventDefault();
@@ -419,6 +427,7 @@ async function ask(question) {
   setBusy(true);
   let final = null;
   let failed = false;
+  let tokens = 0;
   try {
     const res = await apiFetch("/v1/ask", {
       method: "POST",
@@ -437,6 +446,7 @@ async function ask(question) {
         if (ev.event === "token") {
           status.textContent = "Writing the answer…";
           draft.append(tokenText(ev.data));
+          turn.dataset.tokens = String(++tokens);
         } else if (ev.event === "answer") {
           final = parseJSON(ev.data);
         } else if (ev.event === "error") {
@@ -717,6 +727,9 @@ function init() {
   $("summarize-all").addEventListener("click", () => summarize(null));
   $("docs-toggle").addEventListener("click", toggleDocsDrawer);
   $("docs-heading").setAttribute("tabindex", "-1");
+  for (const button of document.querySelectorAll("dialog button[data-cancel]")) {
+    button.addEventListener("click", () => button.closest("dialog").close("cancel"));
+  }
   document.addEventListener("keydown", (e) => {
     if (e.key !== "Escape" || document.querySelector("dialog[open]")) return;
     if (!$("source-panel").hidden) closeSource();
