@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.table import Table
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from service.config import Settings, get_settings
@@ -97,8 +98,10 @@ def docs_list(as_json: JsonFlag = False) -> None:
         return
     if not docs:
         out.print("No documents ingested yet. Try: citewise ingest PATH")
+    table = Table("source", "chunks", "sha256", "ingested_at", box=None, pad_edge=False)
     for d in docs:
-        out.print(f"{d.source}\t{d.chunks} chunks\t{d.sha256[:12]}\t{d.ingested_at:%Y-%m-%d %H:%M:%S}", markup=False, highlight=False)
+        table.add_row(d.source, str(d.chunks), d.sha256[:12], f"{d.ingested_at:%Y-%m-%d %H:%M:%S}")
+    out.print(table, soft_wrap=True)
 
 
 @docs_app.command("rm")
