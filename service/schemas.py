@@ -94,6 +94,14 @@ class Answer(BaseModel):
     trace: Trace | None = None
 
 
+class SummaryTrace(BaseModel):
+    """How a summary came to be: chunk groups per document, the model's drafts, what the verifier kept."""
+
+    groups: dict[str, int] = Field(default_factory=dict)
+    drafts: list[str] = Field(default_factory=list)
+    decisions: list[VerifierDecision] = Field(default_factory=list)
+
+
 class Summary(BaseModel):
     """The JSON of `summarize --json` and `POST /v1/summarize`."""
 
@@ -105,6 +113,7 @@ class Summary(BaseModel):
     focus: str | None = None
     model: str | None = None
     timings_ms: dict[str, float] = Field(default_factory=dict)
+    trace: SummaryTrace | None = None
 
 
 class StreamEvent(BaseModel):
