@@ -44,6 +44,7 @@ class QuestionResult(BaseModel):
     expected: Expectation
     answer: Answer | None = None
     error: str | None = None
+    error_kind: str | None = None
     latency_ms: float | None = None
     scores: Scores = Field(default_factory=dict)
     missing_facts: list[list[str]] = Field(default_factory=list)
@@ -114,10 +115,9 @@ def run_question(
     started = time.perf_counter()
     try:
         result.answer = engine.ask(question, history=history, k=k)
-    except LLMUnavailable:
-        raise  # nothing else will work either: stop the run with the server's error
-    except CitewiseError as e:
+    except CitewiseError as e:  # LLMUnavailable included: run_suite decides whether to go on
         result.error = str(e)
+        result.error_kind = type(e).__name__
         result.scores = _failed_scores(expected)
         return result
     finally:
@@ -149,6 +149,14 @@ def run_summary_case(engine: "Engine", case, support: SupportFn | None) -> Summa
     return result
 
 
+MAX_LLM_FAILURES = 2  # consecutive: one timeout on a busy machine is scored as a failure; more means the server is gone
+
+
+def _llm_down(questions: list[QuestionResult]) -> bool:
+    recent = questions[-MAX_LLM_FAILURES:]
+    return len(recent) == MAX_LLM_FAILURES and all(q.error_kind == LLMUnavailable.__name__ for q in recent)
+
+
 def _provider(engine: "Engine") -> str:
     settings = engine.settings
     return "embedded" if settings.uses_embedded_llm else f"openai-compatible: {settings.llm_base_url}"
@@ -178,10 +186,11 @@ def run_suite(
         if progress:
             progress(f"asking {question.id}", done, total)
         expected = Expectation(facts=question.facts, sources=question.sources, answerable=question.answerable)
-        result.questions.append(
-            run_question(engine, question.id, question.question, question.history, question.tags, expected, k, support, judge)
-        )
+        answered = run_question(engine, question.id, question.question, question.history, question.tags, expected, k, support, judge)
+        result.questions.append(answered)
         done += 1
+        if _llm_down(result.questions):
+            raise LLMUnavailable(f"stopping the eval after {MAX_LLM_FAILURES} LLM failures in a row: {answered.error}")
     skipped = 0
     for case in suite.summaries:
         if progress:
