@@ -45,7 +45,7 @@ ProgressCallback = Callable[[str, int, int], None]  # (label, done, total)
 Length = Literal["short", "medium", "long"]
 
 BULLETS: dict[str, int] = {"short": 3, "medium": 5, "long": 7}
-DIFFERENCES: dict[str, int] = {"short": 2, "medium": 3, "long": 4}
+DIFFERENCES: dict[str, int] = {"short": 2, "medium": 4, "long": 6}
 
 MIN_WORDS = 6  # shorter pieces are headings, bylines or debris, not summary material
 MAX_WORDS = 80  # longer "sentences" are usually run-together lists or boilerplate
@@ -55,7 +55,8 @@ MAP_TOKENS_PER_SENTENCE = 45
 MMR_LAMBDA = 0.7  # relevance vs. novelty when picking sentences
 FOCUS_MIN_DENSE = 0.30  # a focus candidate must be this similar to the topic, or share its terms
 DIFF_MIN_SIMILARITY = 0.5  # two sentences of different documents about the same subject
-DIFF_SAME_CLAIM = 0.92  # above this (and no differing figure or polarity) the two say the same thing
+DIFF_SAME_CLAIM = 0.92
+DIFF_MIN_SHARED = 0.08  # idf-weighted share of content terms the two sentences have in common  # above this (and no differing figure or polarity) the two say the same thing
 _BOILERPLATE = re.compile(
     r"https?://|www\.|@\w|\bclick\b|\bsubscribe\b|\bnewsletter\b|all rights reserved|copyright|\bcookies?\b"
     r"|\bsign up\b|\bjavascript\b|\bbrowser\b|\bphoto:|\bimage:|\bfile photo\b|\bread more\b|\badvertisement\b",
@@ -169,7 +170,7 @@ def is_summary_material(text: str) -> bool:
     n = len(words(text))
     if n < MIN_WORDS or n > MAX_WORDS or _BOILERPLATE.search(text):
         return False
-    return bool(_TERMINAL.search(text.strip())) or n >= 12
+    return bool(_TERMINAL.search(text.strip()))  # headlines and list fragments are not claims
 
 
 def group_budget_chars(context_tokens: int) -> int:
@@ -201,10 +202,13 @@ def plan_document(engine: "Engine", source: str) -> DocumentPlan:
     chunks = corpus.chunks_for(source)  # UnknownSource for an unknown document
     text = corpus.text(source)
     starts = [c.start_char for c in chunks]
+    sentences = split_sentences(text)
+    material = [s for s in sentences if is_summary_material(s.text)]
+    if not material:  # a document without sentence punctuation (notes, lists): its longer lines will do
+        material = [s for s in sentences if MIN_WORDS <= len(words(s.text)) <= MAX_WORDS]
     candidates = [
         Candidate(source=source, sentence=s, position=0, chunk=max(bisect_right(starts, s.start_char) - 1, 0))
-        for s in split_sentences(text)
-        if is_summary_material(s.text)
+        for s in material
     ]
     for i, c in enumerate(candidates):
         c.position = i
@@ -280,7 +284,7 @@ def parse_numbered_lines(reply: str, numbers: set[int]) -> dict[int, str]:
         cited = [int(n) for n in _MARKER.findall(line)]
         if len(set(cited)) != 1 or cited[0] not in numbers or cited[0] in out:
             continue
-        text = " ".join(_MARKER.sub(" ", line).split()).strip(" -*•:")
+        text = re.sub(r"\s+([.,;:!?])", r"\1", " ".join(_MARKER.sub(" ", line).split())).strip(" -*•:")
         if text:
             out[cited[0]] = text
     return out
@@ -387,8 +391,27 @@ def classify_difference(a: str, b: str, similarity: float) -> str | None:
 _KIND_BONUS = {"figures": 0.3, "polarity": 0.2, "names": 0.1, "emphasis": 0.0}
 
 
+def _idf(texts: Sequence[str]) -> dict[str, float]:
+    """Inverse sentence frequency of each content term: rare shared terms mark a shared subject."""
+    counts: dict[str, int] = {}
+    for text in texts:
+        for term in content_terms(text):
+            counts[term] = counts.get(term, 0) + 1
+    n = len(texts)
+    return {t: math.log((n + 1) / (c + 0.5)) for t, c in counts.items()}
+
+
+def shared_subject(a: str, b: str, idf: dict[str, float]) -> float:
+    """Weighted Jaccard of the two sentences' content terms (0..1)."""
+    ta, tb = content_terms(a), content_terms(b)
+    union = sum(idf.get(t, 0.0) for t in ta | tb)
+    return sum(idf.get(t, 0.0) for t in ta & tb) / union if union else 0.0
+
+
 def find_differences(docs: dict[str, list[Candidate]], limit: int) -> list[Difference]:
-    """Pairs of similar sentences from different documents that differ in figures, polarity, names or emphasis."""
+    """Pairs of sentences from different documents on the same subject (close embeddings, shared rare terms)
+    that differ in figures, polarity, names or emphasis, best first, each subject once."""
+    idf = _idf([c.text for cs in docs.values() for c in cs])
     found: list[Difference] = []
     for (sa, ca), (sb, cb) in combinations(docs.items(), 2):
         if not ca or not cb:
@@ -399,7 +422,10 @@ def find_differences(docs: dict[str, list[Candidate]], limit: int) -> list[Diffe
             kind = classify_difference(a.text, b.text, sim)
             if kind is None:
                 continue
-            score = sim + _KIND_BONUS[kind] + 0.5 * (a.salience + b.salience) / 2
+            subject = shared_subject(a.text, b.text, idf)
+            if subject < DIFF_MIN_SHARED:
+                continue
+            score = sim + subject + _KIND_BONUS[kind] + 0.5 * (a.salience + b.salience)
             found.append(Difference(a=a, b=b, kind=kind, score=score))  # type: ignore[arg-type]
     found.sort(key=lambda d: d.score, reverse=True)
     chosen: list[Difference] = []
@@ -407,7 +433,7 @@ def find_differences(docs: dict[str, list[Candidate]], limit: int) -> list[Diffe
     for d in found:
         if d.a.key in used or d.b.key in used:
             continue
-        if any(float(d.a.vector @ c.a.vector) > 0.8 or float(d.b.vector @ c.b.vector) > 0.8 for c in chosen):
+        if any(float(d.a.vector @ c.a.vector) > 0.75 or float(d.b.vector @ c.b.vector) > 0.75 for c in chosen):
             continue  # the same subject once is enough
         chosen.append(d)
         used.update({d.a.key, d.b.key})
@@ -424,7 +450,7 @@ def _clip(text: str, max_words: int = 40) -> str:
 
 def difference_text(d: Difference, marker_a: str, marker_b: str) -> str:
     """A difference in plain words, quoting each side (verbatim, so each side is supported by its citation)."""
-    lead = {"figures": "The figures differ: ", "polarity": "The sources disagree: "}.get(d.kind, "")
+    lead = "The figures differ: " if d.kind == "figures" else ""
     return (
         f"{lead}{d.a.source} says “{_clip(d.a.text)}” {marker_a}, "
         f"while {d.b.source} says “{_clip(d.b.text)}” {marker_b}."

@@ -1,0 +1,250 @@
+"""Summaries with the real index, embedder and embedded model: whole-document coverage, corpus overview with
+"Where the sources differ", focus topics, documents longer than the model's context, and clear errors.
+
+Every summary is checked for the citation contract: each [n] has a citation, each citation is used, and each
+quote is verbatim text of its source within its lines.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from index.records import Chunk
+from service.config import Settings
+from service.engine import Engine
+from service.errors import InvalidInput, UnknownSource
+from service.schemas import Summary
+from service.summarizing import (
+    BULLETS,
+    Candidate,
+    CitationBook,
+    Point,
+    classify_difference,
+    group_budget_chars,
+    parse_numbered_lines,
+    plan_groups,
+    summarize,
+    summarize_stream,
+)
+from service.sentences import Sentence
+
+NEWS_A = "000_1ca178c960a0782e.txt"
+NEWS_B = "001_846b2a5c2ae0efae.txt"
+MARKER = re.compile(r"\[(\d+)\]")
+
+
+# --- helpers -------------------------------------------------------------------------------------------
+def texts_of(summary: Summary) -> list[str]:
+    return [summary.summary, *summary.bullets, *summary.differences]
+
+
+def assert_citation_contract(engine: Engine, summary: Summary) -> None:
+    """Every marker resolves, every citation is used, every quote is verbatim within its lines."""
+    ids = [c.id for c in summary.citations]
+    assert ids == list(range(1, len(ids) + 1)), "citation ids are 1..n"
+    used = {int(n) for text in texts_of(summary) for n in MARKER.findall(text)}
+    assert used == set(ids), f"markers {sorted(used)} vs citations {ids}"
+    for c in summary.citations:
+        lines = engine.document_text(c.source).split("\n")[c.start_line - 1 : c.end_line]
+        assert c.quote and c.quote in "\n".join(lines), f"quote not verbatim in {c.source}:{c.start_line}-{c.end_line}"
+
+
+def cited_sources(summary: Summary, text: str) -> set[str]:
+    by_id = {c.id: c.source for c in summary.citations}
+    return {by_id[int(n)] for n in MARKER.findall(text)}
+
+
+def long_document() -> str:
+    """~30k characters of plain prose with distinct facts at its beginning and end (written for this test)."""
+    opening = (
+        "The Harbour Valley Water Board was founded in 1952 by the engineer Martha Klein to bring clean water "
+        "to the valley's eleven villages. Its first reservoir, at Stonebridge, held four million cubic metres.\n\n"
+    )
+    sections = []
+    for i, year in enumerate(range(2001, 2025)):
+        sections.append(
+            f"In {year} the board replaced {12 + i * 3} kilometres of old cast-iron pipe and inspected "
+            f"{140 + i * 7} pumping stations across the valley. Rainfall that year reached {610 + i * 11} "
+            f"millimetres, and the reservoirs ended the summer at {55 + (i * 7) % 40} percent of capacity. "
+            f"Customer complaints about pressure fell to {300 - i * 9} over the twelve months, while the "
+            f"laboratory at Millford tested {2000 + i * 150} water samples for lead and bacteria. "
+            f"The board's apprentices, {8 + i % 5} of them that year, trained on the new telemetry system. "
+            f"Repairs after the spring storms cost {1.2 + i * 0.1:.1f} million euros, paid from the "
+            f"maintenance reserve rather than from higher tariffs. Volunteers planted {400 + i * 25} trees "
+            f"along the river banks to reduce erosion near the intake works.\n\n"
+        )
+    closing = (
+        "In its final decision of the period, the board approved a budget of 48 million euros for a new "
+        "desalination plant at Greyhaven, to be completed in 2029. The chair, Tomas Reyes, said the plant "
+        "would secure supply for the next fifty years.\n"
+    )
+    text = opening + "".join(sections)
+    while len(text) < 29_000:  # repeat the yearly reports once more if the prose came out short
+        text += "".join(sections[:4])
+    return text + closing
+
+
+# --- fixtures (real components) ------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def engine(news_settings: Settings) -> Iterator[Engine]:
+    """The news index with the embedded model, shared by this module's tests."""
+    with Engine(news_settings) as engine:
+        yield engine
+
+
+@pytest.fixture(scope="module")
+def long_engine(tmp_path_factory: pytest.TempPathFactory, engine: Engine) -> Iterator[tuple[Engine, str]]:
+    """An index holding one ~30k-character document (more than the model's context), sharing the model."""
+    folder = tmp_path_factory.mktemp("long-doc")
+    (folder / "water_board_history.txt").write_text(long_document(), encoding="utf-8")
+    long = Engine(Settings(home=tmp_path_factory.mktemp("long-home") / "citewise-home"))
+    report = long.ingest([folder])
+    assert report.count("added") == 1, report
+    long._llm = engine.llm  # one model per test session; the owning engine closes it
+    try:
+        yield long, "water_board_history.txt"
+    finally:
+        long._llm = None
+        long.close()
+
+
+# --- one document --------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_document_summary_streams_covers_both_ends_and_cites_only_that_document(engine: Engine) -> None:
+    events = list(summarize_stream(engine, source=NEWS_A, length="medium"))
+    kinds = [e.event for e in events]
+    assert kinds[-2:] == ["summary", "done"] and "progress" in kinds, kinds
+    summary = events[-2].data
+    assert isinstance(summary, Summary)
+    assert 3 <= len(summary.bullets) <= 7
+    assert summary.summary and all(MARKER.search(b) for b in summary.bullets), "every bullet cites"
+    assert {c.source for c in summary.citations} == {NEWS_A}
+    assert_citation_contract(engine, summary)
+    chunks: list[Chunk] = engine.corpus.chunks_for(NEWS_A)
+    assert any(c.start_line <= chunks[0].end_line for c in summary.citations), "beginning covered"
+    assert any(c.end_line >= chunks[-1].start_line for c in summary.citations), "end covered"
+
+
+@pytest.mark.slow
+def test_long_document_beyond_the_context_is_summarized_end_to_end(long_engine: tuple[Engine, str]) -> None:
+    engine, source = long_engine
+    text = engine.document_text(source)
+    assert len(text) > engine.settings.llm_context_tokens * 4, "the document must exceed the model's context"
+    summary = summarize(engine, source=source, length="long")
+    assert summary.trace is not None and summary.trace.groups[source] >= 2, "map over several chunk groups"
+    assert 3 <= len(summary.bullets) <= BULLETS["long"]
+    assert_citation_contract(engine, summary)
+    chunks = engine.corpus.chunks_for(source)
+    assert any(c.start_line <= chunks[0].end_line for c in summary.citations), "the founding paragraph is covered"
+    assert any(c.end_line >= chunks[-1].start_line for c in summary.citations), "the closing decision is covered"
+    written = " ".join(texts_of(summary))
+    assert "1952" in written or "Martha Klein" in written
+    assert "Greyhaven" in written or "48 million" in written
+
+
+# --- the corpus ----------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_corpus_summary_cites_every_document_and_differences_cite_both_sides(engine: Engine) -> None:
+    progress: list[tuple[str, int, int]] = []
+    summary = summarize(engine, progress=lambda *step: progress.append(step))
+    assert progress and progress[-1][1] == progress[-1][2], "progress reaches its total"
+    assert_citation_contract(engine, summary)
+    assert {c.source for c in summary.citations} == {NEWS_A, NEWS_B}
+    assert 3 <= len(summary.bullets) <= 7
+    assert summary.differences, "the two articles differ"
+    for difference in summary.differences:
+        assert cited_sources(summary, difference) == {NEWS_A, NEWS_B}, difference
+
+
+# --- focus ---------------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_focus_summary_stays_on_topic(engine: Engine) -> None:
+    summary = summarize(engine, focus="Ottawa Treaty")
+    assert_citation_contract(engine, summary)
+    assert summary.citations and any("Ottawa" in c.quote for c in summary.citations)
+    on_topic = re.compile(r"treaty|ottawa|ban|prohibit|signed", re.IGNORECASE)
+    quotes = [c.quote for c in summary.citations]
+    assert sum(bool(on_topic.search(q)) for q in quotes) >= len(quotes) / 2, quotes
+
+    off_topic = summarize(engine, focus="football world cup final")
+    assert off_topic.bullets == [] and off_topic.citations == []
+    assert "don't say" in off_topic.summary
+
+
+@pytest.mark.slow
+def test_focus_on_one_document_cites_only_it(engine: Engine) -> None:
+    summary = summarize(engine, source=NEWS_B, focus="civilian risk of the mines", length="short")
+    assert summary.citations and {c.source for c in summary.citations} == {NEWS_B}
+    assert len(summary.bullets) <= BULLETS["short"]
+    assert_citation_contract(engine, summary)
+
+
+# --- errors --------------------------------------------------------------------------------------------
+def test_unknown_source_is_a_clear_error(news_settings: Settings) -> None:
+    with Engine(news_settings) as engine:
+        with pytest.raises(UnknownSource, match="no-such.txt"):
+            summarize(engine, source="no-such.txt")
+        with pytest.raises(UnknownSource):
+            summarize(engine, source="no-such.txt", focus="mines")
+        with pytest.raises(InvalidInput, match="length"):
+            summarize(engine, source=NEWS_A, length="huge")
+        events = list(summarize_stream(engine, source="no-such.txt"))
+        assert [e.event for e in events] == ["error", "done"] and events[0].data["code"] == "unknown_source"
+
+
+def test_cli_unknown_source_prints_one_line_and_fails(news_settings: Settings) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "service.cli", "summarize", "no-such.txt", "--json"],
+        capture_output=True, text=True, timeout=300,
+        env={"CITEWISE_HOME": str(news_settings.home), "PATH": "/usr/bin:/bin"},
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and "no-such.txt" in lines[0]
+
+
+# --- the parts (no model) ------------------------------------------------------------------------------
+def _chunk(i: int, start: int, end: int) -> Chunk:
+    return Chunk(id=str(i), source="d", text="x" * (end - start), start_char=start, end_char=end,
+                 start_line=i + 1, end_line=i + 1, chunk_index=i, content_hash="h", doc_sha256="s")
+
+
+def test_plan_groups_packs_consecutive_chunks_within_the_budget() -> None:
+    chunks = [_chunk(i, i * 850, i * 850 + 1000) for i in range(30)]  # 150 characters of overlap
+    budget = group_budget_chars(4096)
+    groups = plan_groups(chunks, budget)
+    assert [i for g in groups for i in g] == list(range(30)), "every chunk once, in order"
+    assert len(groups) >= 2
+    for g in groups:
+        assert chunks[g[-1]].end_char - chunks[g[0]].start_char <= budget or len(g) == 1
+
+
+def test_parse_numbered_lines_accepts_both_marker_positions_and_ignores_strays() -> None:
+    reply = "[1] Biden approved mines.\nRussia condemned it [2].\n[7] Invented.\n[1] Again.\nNo marker here."
+    assert parse_numbered_lines(reply, {1, 2, 3}) == {1: "Biden approved mines.", 2: "Russia condemned it."}
+
+
+def test_classify_difference() -> None:
+    assert classify_difference("Casualties rose 22% to 5,757 victims.", "Casualties rose 18% to 4,710 victims.", 0.9) == "figures"
+    assert classify_difference("The mines carry risks.", "The mines carry risks.", 0.99) is None
+    assert classify_difference("The US has signed the treaty banning mines.", "The US has not signed the treaty banning mines.", 0.95) == "polarity"
+
+
+def test_citation_book_numbers_in_order_of_use_and_marks_before_the_full_stop() -> None:
+    def cand(line: int, text: str) -> Candidate:
+        return Candidate(source="a.txt", sentence=Sentence(text=text, start_char=0, end_char=len(text),
+                                                           start_line=line, end_line=line), position=line, chunk=0)
+
+    first, second = cand(3, "Mines were sent."), cand(1, "Russia objected.")
+    book = CitationBook()
+    assert book.render(Point(text="Mines were sent.", cites=[first, second], score=1, phrased=False)) == "Mines were sent [1][2]."
+    assert book.render(Point(text="Russia objected", cites=[second], score=1, phrased=False)) == "Russia objected [2]."
+    assert [(c.id, c.start_line) for c in book.citations] == [(1, 3), (2, 1)]
