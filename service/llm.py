@@ -61,6 +61,7 @@ def start_embedded_server(settings: Settings, host: str = "127.0.0.1", port: int
     params.port = port or _free_port(host)
     params.cpuparams.n_threads = settings.llm_threads
     params.cpuparams_batch.n_threads = settings.llm_threads
+    params.cpuparams.poll = params.cpuparams_batch.poll = 0  # no busy-wait: the cores are shared (10x slower otherwise under load)
     params.verbosity = 0  # llama.cpp logs every request to stderr otherwise
     params.sampling.temp = 0.0  # determinism by default, even for clients that do not send a temperature
     try:

@@ -1,0 +1,280 @@
+"""The answer pipeline: condense → retrieve → evidence → generate → verify → answer JSON.
+
+`answer_question` and `answer_question_stream` share every step but generation (whole reply vs. streamed
+deltas), so they cannot drift apart. The model's job is kept small — phrase an answer from a few numbered
+evidence sentences — and the verifier decides what survives; the best evidence is always part of the answer,
+so a weak model degrades to a shorter, quoted answer, never to a wrong one.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from service.errors import InvalidInput
+from service.evidence import RankedEvidence, select_evidence
+from service.prompts import render_prompt
+from service.schemas import Answer, ChatMessage, Citation, SearchHit, StreamEvent, Suggestion, Trace, VerifierDecision
+from service.terms import STOPWORDS, content_terms, key_terms, words
+from service.verifier import VerifiedAnswer, addresses_question, verify
+
+if TYPE_CHECKING:
+    from service.engine import Engine
+    from service.llm import LLMClient
+
+GENERATION_MAX_TOKENS = 120  # one or two sentences; a longer draft only costs time (the verifier trims it)
+CONDENSE_MAX_TOKENS = 48
+HISTORY_MESSAGES = 4  # the last turns the condenser sees
+HISTORY_CHARS = 300  # per message
+ALSO_INCLUDE_RATIO = 0.8  # evidence scoring ≥ this share of the best is cited even if the draft skipped it
+ALSO_INCLUDE_MAX = 3
+SUGGESTIONS = 3
+
+_FOLLOW_UP = re.compile(r"\b(it|its|they|them|their|this|that|these|those|he|she|him|her|there|such)\b", re.I)
+
+
+@dataclass
+class _Prepared:
+    """Everything before generation: the shared front half of both pipelines."""
+
+    question: str
+    standalone: str
+    hits: list[SearchHit]
+    evidence: list[RankedEvidence]
+    refusal_reason: str | None
+    timings: dict[str, float] = field(default_factory=dict)
+    started: float = 0.0
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 1)
+
+
+# --- condense ---------------------------------------------------------------------------------------
+
+
+def _history_text(history: Sequence[ChatMessage]) -> str:
+    recent = [m for m in history if m.role in ("user", "assistant")][-HISTORY_MESSAGES:]
+    return "\n".join(f"{m.role.capitalize()}: {m.content.strip()[:HISTORY_CHARS]}" for m in recent)
+
+
+def deterministic_rewrite(question: str, history: Sequence[ChatMessage]) -> str:
+    """The follow-up plus the previous question's content words and the previous answer's names."""
+    have = content_terms(question)
+    extra: list[str] = []
+    users = [m.content for m in history if m.role == "user"]
+    answers = [m.content for m in history if m.role == "assistant"]
+    for token in words(users[-1]) if users else []:
+        if token.lower() not in STOPWORDS and not (content_terms(token) <= have) and token not in extra:
+            extra.append(token)
+    for token in key_terms(answers[-1]) if answers else []:
+        if not token[0].isdigit() and token not in extra and not (content_terms(token) <= have):
+            extra.append(token)
+    return f"{question} ({' '.join(extra)})" if extra else question
+
+
+def _clean_condensed(raw: str) -> str:
+    lines = [line.strip() for line in raw.strip().splitlines() if line.strip()]
+    text = lines[0] if lines else ""
+    text = re.sub(r"^(rewritten|standalone)?\s*question\s*:\s*", "", text, flags=re.I)
+    return text.strip().strip("\"'“”")
+
+
+def condense_question(llm: "LLMClient", question: str, history: Sequence[ChatMessage]) -> str:
+    """A standalone version of a follow-up question; the question itself when there is no history.
+
+    The model's rewrite is kept only if it keeps every content word of the question and adds some from the
+    conversation; otherwise (a tiny model often mangles it) the deterministic rewrite is used.
+    """
+    if not any(m.role == "user" for m in history):
+        return question
+    if not _FOLLOW_UP.search(question) and len(content_terms(question)) >= 4:
+        return question  # already standalone: nothing refers back
+    prompt = render_prompt("condense", history=_history_text(history), question=question)
+    candidate = _clean_condensed(llm.complete([ChatMessage(role="user", content=prompt)], CONDENSE_MAX_TOKENS))
+    asked, got = content_terms(question), content_terms(candidate)
+    from_history = content_terms(" ".join(m.content for m in history))
+    if candidate and asked <= got and (got - asked) & from_history and len(candidate) <= 2 * len(question) + 200:
+        return candidate
+    return deterministic_rewrite(question, history)
+
+
+# --- the shared front half ---------------------------------------------------------------------------
+
+
+def _prepare(engine: "Engine", question: str, history: Sequence[ChatMessage], k: int | None) -> _Prepared:
+    from service.retrieval import retrieve
+
+    question = question.strip()
+    if not question:
+        raise InvalidInput("the question is empty")
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    t = time.perf_counter()
+    standalone = condense_question(engine.llm, question, history) if history else question
+    if history:
+        timings["condense_ms"] = _ms(t)
+
+    t = time.perf_counter()
+    corpus = engine.corpus
+    hits = retrieve(corpus, standalone, k or engine.settings.top_k)
+    timings["retrieval_ms"] = _ms(t)
+
+    t = time.perf_counter()
+    evidence = select_evidence(standalone, hits, corpus.embedder, corpus.text, engine.settings.evidence_max)
+    answerable, reason = addresses_question(standalone, evidence)
+    timings["evidence_ms"] = _ms(t)
+    return _Prepared(
+        question=question,
+        standalone=standalone,
+        hits=hits,
+        evidence=evidence,
+        refusal_reason=None if answerable else reason,
+        timings=timings,
+        started=started,
+    )
+
+
+def answer_messages(question: str, evidence: Sequence[RankedEvidence]) -> list[ChatMessage]:
+    """The generation prompt: numbered evidence sentences (best first) and the question."""
+    numbered = "\n".join(f"[{e.number}] {' '.join(e.text.split())}" for e in evidence)
+    return [ChatMessage(role="user", content=render_prompt("answer", evidence=numbered, question=question))]
+
+
+def also_include(evidence: Sequence[RankedEvidence]) -> list[RankedEvidence]:
+    """Evidence the answer cites whatever the draft says: the best, and any scoring close to it."""
+    if not evidence:
+        return []
+    best = evidence[0].score
+    return [e for e in evidence if e.score >= ALSO_INCLUDE_RATIO * best][:ALSO_INCLUDE_MAX]
+
+
+# --- the back half --------------------------------------------------------------------------------
+
+
+def _with_markers(text: str, ids: list[int], quoted: bool) -> str:
+    """`text` with its markers before the final punctuation: "… in 2023 [1]." (quoted for extractive answers)."""
+    body = text.strip()
+    match = re.search(r"([.!?])[.!?\"'”’)]*$", body)
+    end = match.group(1) if match else "."
+    body = (body[: match.start()] if match else body).rstrip(" ,;:")
+    if quoted:
+        body = f"“{body}”"
+    return f"{body} {''.join(f'[{i}]' for i in ids)}{end}"
+
+
+def format_answer(verified: VerifiedAnswer, evidence: Sequence[RankedEvidence]) -> tuple[str, list[Citation]]:
+    """The answer text with citations renumbered 1..n in order of appearance, and the citation objects."""
+    by_number = {e.number: e for e in evidence}
+    new_id: dict[int, int] = {}
+    citations: list[Citation] = []
+    parts = []
+    for sentence in verified.sentences:
+        ids = []
+        for number in sentence.cited:
+            if number not in new_id:
+                e = by_number[number]
+                new_id[number] = len(new_id) + 1
+                citations.append(
+                    Citation(id=new_id[number], source=e.source, start_line=e.start_line, end_line=e.end_line, quote=e.text)
+                )
+            ids.append(new_id[number])
+        parts.append(_with_markers(sentence.text, ids, quoted=verified.extractive))
+    return " ".join(parts), citations
+
+
+def _refusal(prepared: _Prepared, model: str | None) -> Answer:
+    suggestions = [
+        Suggestion(source=e.source, start_line=e.start_line, end_line=e.end_line, text=e.text)
+        for e in prepared.evidence[:SUGGESTIONS]
+    ]
+    text = f"The documents don't say — nothing in them answers “{prepared.question}”."
+    timings = {**prepared.timings, "total_ms": _ms(prepared.started)}
+    trace = Trace(
+        standalone_question=prepared.standalone,
+        retrieved=prepared.hits,
+        evidence=list(prepared.evidence),
+        decisions=[VerifierDecision(sentence=text, action="dropped", reason=f"refused: {prepared.refusal_reason}")],
+        timings_ms=timings,
+    )
+    return Answer(answer=text, refused=True, citations=[], suggestions=suggestions, model=model, timings_ms=timings, trace=trace)
+
+
+def _finish(engine: "Engine", prepared: _Prepared, draft: str, model: str) -> Answer:
+    t = time.perf_counter()
+    verified = verify(draft, prepared.evidence, engine.corpus.embedder, must_include=also_include(prepared.evidence))
+    text, citations = format_answer(verified, prepared.evidence)
+    prepared.timings["verify_ms"] = _ms(t)
+    timings = {**prepared.timings, "total_ms": _ms(prepared.started)}
+    trace = Trace(
+        standalone_question=prepared.standalone,
+        retrieved=prepared.hits,
+        evidence=list(prepared.evidence),
+        draft=draft,
+        decisions=verified.decisions,
+        timings_ms=timings,
+    )
+    return Answer(answer=text, refused=False, citations=citations, model=model, timings_ms=timings, trace=trace)
+
+
+def _generate_then_finish(
+    engine: "Engine", prepared: _Prepared, generate: Callable[[list[ChatMessage]], Iterator[str]]
+) -> Iterator[str | Answer]:
+    """Yield draft deltas, then the verified answer: the one back half both entry points use."""
+    llm = engine.llm
+    if prepared.refusal_reason is not None:
+        yield _refusal(prepared, llm.model_name)
+        return
+    t = time.perf_counter()
+    parts = []
+    first = None
+    for delta in generate(answer_messages(prepared.standalone, prepared.evidence)):
+        if first is None:
+            first = _ms(prepared.started)
+        parts.append(delta)
+        yield delta
+    prepared.timings["generation_ms"] = _ms(t)
+    if first is not None:
+        prepared.timings["first_token_ms"] = first
+    yield _finish(engine, prepared, "".join(parts), llm.model_name)
+
+
+# --- entry points ---------------------------------------------------------------------------------
+
+
+def answer_question(engine: "Engine", question: str, history: list[ChatMessage], k: int | None = None) -> Answer:
+    """One grounded answer (the answer JSON contract)."""
+    prepared = _prepare(engine, question, history, k)
+    llm = engine.llm
+
+    def whole(messages: list[ChatMessage]) -> Iterator[str]:
+        yield llm.complete(messages, max_tokens=GENERATION_MAX_TOKENS)
+
+    result = [item for item in _generate_then_finish(engine, prepared, whole) if isinstance(item, Answer)]
+    return result[-1]
+
+
+def answer_question_stream(
+    engine: "Engine", question: str, history: list[ChatMessage], k: int | None = None
+) -> Iterator[StreamEvent]:
+    """Token events (draft deltas), then one "answer" event with the verified answer, then "done"."""
+    try:
+        prepared = _prepare(engine, question, history, k)
+        llm = engine.llm
+
+        def streamed(messages: list[ChatMessage]) -> Iterator[str]:
+            return llm.stream(messages, max_tokens=GENERATION_MAX_TOKENS)
+
+        for item in _generate_then_finish(engine, prepared, streamed):
+            if isinstance(item, Answer):
+                yield StreamEvent(event="answer", data=item)
+            else:
+                yield StreamEvent(event="token", data=item)
+    except Exception as exc:  # the stream's consumer (SSE, chat REPL) reports it; nothing is raised mid-stream
+        yield StreamEvent(event="error", data=str(exc) or type(exc).__name__)
+        return
+    yield StreamEvent(event="done")
