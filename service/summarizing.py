@@ -449,19 +449,17 @@ def _clip(text: str, max_words: int = 40) -> str:
 
 
 def difference_text(d: Difference, marker_a: str, marker_b: str) -> str:
-    """A difference in plain words, quoting each side (verbatim, so each side is supported by its citation)."""
-    lead = "The figures differ: " if d.kind == "figures" else ""
-    return (
-        f"{lead}{d.a.source} says “{_clip(d.a.text)}” {marker_a}, "
-        f"while {d.b.source} says “{_clip(d.b.text)}” {marker_b}."
-    )
+    """A difference quoting each side verbatim, so each side is supported by its citation (which names its source;
+    file names stay out of the sentence, where their digits would read as unsupported figures)."""
+    lead = "The figures differ: one" if d.kind == "figures" else "One"
+    return f"{lead} source says “{_clip(d.a.text)}” {marker_a}, while another says “{_clip(d.b.text)}” {marker_b}."
 
 
 def phrase_difference(run: _Run, d: Difference) -> str | None:
     """The model's one-sentence contrast, kept only if it cites both sides and each side supports it."""
     reply = run.complete(
         "differences_llm",
-        _messages("summarize_differences", source_a=d.a.source, source_b=d.b.source, text_a=d.a.text, text_b=d.b.text),
+        _messages("summarize_differences", text_a=d.a.text, text_b=d.b.text),
         max_tokens=70,
     )
     line = next((ln for ln in reply.splitlines() if ln.strip()), "")
