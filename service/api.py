@@ -394,10 +394,10 @@ async def answer_sse(events: AsyncIterator[StreamEvent], started: float) -> Asyn
                     stages["first_token_ms"] = round((time.perf_counter() - started) * 1000, 1)
                     first_token = False
                 yield ServerSentEvent(data=str(event.data or ""), event="token")
-            elif event.event == "answer" and isinstance(event.data, Answer):
+            elif event.event in ("answer", "summary") and isinstance(event.data, (Answer, Summary)):
                 answered = True
                 stages["generation_ms"] = round((time.perf_counter() - started) * 1000, 1)
-                yield ServerSentEvent(data=event.data.model_dump_json(), event="answer")
+                yield ServerSentEvent(data=event.data.model_dump_json(), event=event.event)
             elif event.event == "error":
                 yield ServerSentEvent(data=json.dumps(_stream_error_data(event.data)), event="error")
                 answered = True  # reported; no second error below
@@ -445,9 +445,23 @@ def _api_router(settings: Settings) -> APIRouter:
             raise LimitExceeded(f"the query has {len(body.query)} characters; the limit is {settings.api_max_question_chars}")
         return await timed("search", engine.search, body.query, body.k)
 
-    @router.post("/summarize", response_model=Summary, tags=["answers"], responses={501: {"model": ErrorResponse}})
-    async def summarize(body: SummarizeRequest, engine: EngineDep, queue: QueueDep) -> Summary:
-        """A cited summary of one document or the whole corpus (optionally about `focus`)."""
+    @router.post(
+        "/summarize",
+        response_model=Summary,
+        tags=["answers"],
+        responses={200: {"content": {"text/event-stream": {}}}, 501: {"model": ErrorResponse}},
+    )
+    async def summarize(body: SummarizeRequest, engine: EngineDep, queue: QueueDep) -> Any:
+        """A cited summary of one document or the whole corpus (optionally about `focus`).
+
+        `stream: true` → SSE `progress` (per map step: {label, done, total}), `summary`, `done` (or `error`)."""
+        if body.stream:
+            if body.source is not None:
+                engine.document_text(body.source)  # an unknown source is a 404 before the stream starts
+            events = await queue.stream(
+                lambda: engine.summarize_stream(source=body.source, focus=body.focus, length=body.length), stage_timings()
+            )
+            return EventSourceResponse(answer_sse(events, time.perf_counter()), ping=10)
 
         def job() -> Summary:
             try:

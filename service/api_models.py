@@ -42,6 +42,7 @@ class SummarizeRequest(BaseModel):
     source: str | None = None
     focus: str | None = Field(default=None, max_length=1000)
     length: Literal["short", "medium", "long"] = "medium"
+    stream: bool = Field(default=False, description="Server-Sent Events: progress…, summary, done (or error).")
 
 
 class UploadResponse(BaseModel):

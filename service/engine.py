@@ -101,3 +101,10 @@ class Engine:
         from service.summarizing import summarize
 
         return summarize(self, source=source, focus=focus, length=length, progress=progress)
+
+    def summarize_stream(
+        self, source: str | None = None, focus: str | None = None, length: str = "medium"
+    ) -> Iterator[StreamEvent]:
+        from service.summarizing import summarize_stream
+
+        return summarize_stream(self, source=source, focus=focus, length=length)

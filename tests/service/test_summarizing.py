@@ -248,3 +248,26 @@ def test_citation_book_numbers_in_order_of_use_and_marks_before_the_full_stop() 
     assert book.render(Point(text="Mines were sent.", cites=[first, second], score=1, phrased=False)) == "Mines were sent [1][2]."
     assert book.render(Point(text="Russia objected", cites=[second], score=1, phrased=False)) == "Russia objected [2]."
     assert [(c.id, c.start_line) for c in book.citations] == [(1, 3), (2, 1)]
+
+
+# --- HTTP ------------------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_http_summarize_streams_progress_then_the_summary(engine: Engine, news_settings: Settings) -> None:
+    import json
+
+    from fastapi.testclient import TestClient
+
+    from service.api import create_app
+
+    app = create_app(news_settings.model_copy(update={"api_key": None}), engine)
+    with TestClient(app) as client:
+        missing = client.post("/v1/summarize", json={"source": "no-such.txt", "stream": True})
+        assert missing.status_code == 404, missing.text
+        response = client.post("/v1/summarize", json={"source": NEWS_B, "length": "short", "stream": True})
+        assert response.status_code == 200
+        events = re.findall(r"^event: (\w+)\r?\ndata: (.*)$", response.text, flags=re.MULTILINE)
+    names = [name for name, _ in events]
+    assert "progress" in names and names[-2:] == ["summary", "done"], names
+    summary = Summary.model_validate(json.loads(events[-2][1]))
+    assert summary.bullets and {c.source for c in summary.citations} == {NEWS_B}
+    assert_citation_contract(engine, summary)
