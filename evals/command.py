@@ -18,11 +18,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from evals.report import console_summary, write_report
-from evals.runner import EvalResult, gate, load_result, run_suite
+from evals.runner import EvalResult, gate, load_result, rescore, run_suite
 from evals.suite import load_suite
 from service.errors import InvalidInput
 
 if TYPE_CHECKING:
+    from evals.beir import BeirReport
     from service.engine import Engine
 
 err = Console(stderr=True)
@@ -87,8 +88,16 @@ def register(app: typer.Typer, engine_factory: Callable[[], "Engine"]) -> None:
         beir: Annotated[Optional[Path], typer.Option("--beir", help="A BEIR folder: score dense, BM25 and hybrid retrieval.")] = None,
         judge: Annotated[bool, typer.Option("--judge", help="Add LLM-judged faithfulness (external LLM only).")] = False,
         tolerance: Annotated[float, typer.Option("--tolerance", help="Allowed drop vs --baseline before failing.")] = 0.05,
+        rescore_file: Annotated[Optional[Path], typer.Option("--rescore", help="Re-score a saved --json result instead of running.")] = None,
     ) -> None:
         """Score answers against a suite's expected facts and sources; exit 1 below thresholds or on regression."""
+        if rescore_file is not None:
+            if suite is not None or beir is not None:
+                raise InvalidInput("--rescore takes a saved result, not a SUITE.yaml or --beir")
+            previous = load_result(baseline) if baseline is not None else None
+            result = rescore(load_result(rescore_file), k=k)
+            _finish(result, None, previous, tolerance, report, as_json)
+            return
         if suite is None and beir is None:
             raise InvalidInput("give a SUITE.yaml, --beir DIR, or both")
         if k is not None and k < 1:
@@ -129,15 +138,23 @@ def register(app: typer.Typer, engine_factory: Callable[[], "Engine"]) -> None:
                 files_dir = beir_engine.settings.home / "beir-corpus" / beir.resolve().name
                 beir_report = run_beir(beir_engine, beir, files_dir, progress=bar)
 
-        failures = gate(result, previous, tolerance) if result is not None else []
-        if report is not None:
-            write_report(report, result, previous, failures, tolerance, beir_report)
-        if as_json:
-            payload = result.model_dump(mode="json") if result is not None else {}
-            if beir_report is not None:
-                payload["beir"] = beir_report.model_dump(mode="json")
-            print(json.dumps(payload, ensure_ascii=False))
-        else:
-            print(console_summary(result, previous, failures, tolerance, beir_report))
-        if failures:
-            raise typer.Exit(1)
+        _finish(result, beir_report, previous, tolerance, report, as_json)
+
+
+def _finish(
+    result: EvalResult | None, beir_report: "BeirReport | None", previous: EvalResult | None, tolerance: float,
+    report: Path | None, as_json: bool,
+) -> None:
+    """Gate, write the report, print (JSON or the summary), and exit 1 when the gate fails."""
+    failures = gate(result, previous, tolerance) if result is not None else []
+    if report is not None:
+        write_report(report, result, previous, failures, tolerance, beir_report)
+    if as_json:
+        payload = result.model_dump(mode="json") if result is not None else {}
+        if beir_report is not None:
+            payload["beir"] = beir_report.model_dump(mode="json")
+        print(json.dumps(payload, ensure_ascii=False))
+    else:
+        print(console_summary(result, previous, failures, tolerance, beir_report))
+    if failures:
+        raise typer.Exit(1)
