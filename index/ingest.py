@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,12 +72,17 @@ class Ingester:
         self.embedder = embedder
         self.lock = FileLock(str(settings.home / "write.lock"))
 
-    def _locked(self) -> FileLock:
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the write lock for a `with` block (acquired once, released once: it must not outlive the block)."""
         try:
             self.lock.acquire(timeout=LOCK_TIMEOUT_S)
         except Timeout as e:
             raise Busy("another ingest or removal is still running on this index; try again later") from e
-        return self.lock
+        try:
+            yield
+        finally:
+            self.lock.release()
 
     # --- public operations -------------------------------------------------------------------------
     def ingest_paths(self, paths: Sequence[Path], prune: bool, progress: ProgressCallback | None) -> IngestReport:
