@@ -8,7 +8,7 @@ How each metric counts (None = "does not apply", left out of the mean):
 | citation_precision  | cited files that are expected ÷ cited files; answered without citations → 0; refused → None | None |
 | citation_recall     | expected files cited ÷ expected files; refused → 0    | None                  |
 | citation_support    | answer sentences supported by their cited quotes ÷ sentences (our own check, not the verifier's); refused → None | same, if it answered |
-| verifier_kept       | draft sentences the verifier kept ÷ draft sentences (from the trace) | same      |
+| verifier_kept       | draft sentences the verifier kept ÷ draft sentences (from the trace); refused → None | same |
 | refusal_accuracy    | 1 if not refused                                      | 1 if refused          |
 | hit_at_k            | 1 if an expected file is among the top-k retrieved chunks | None              |
 | mrr                 | 1 / rank of the first retrieved chunk from an expected file (0 if none in top k) | None |
@@ -237,7 +237,7 @@ def score_answer(answer: Answer, expected: Expectation, k: int, support: Support
     if not refused and support is not None:
         sentences = sentence_support(answer.answer, answer.citations, support)
     scores["citation_support"] = support_share(sentences) if not refused and support is not None else None
-    scores["verifier_kept"] = verifier_kept(answer)
+    scores["verifier_kept"] = None if refused else verifier_kept(answer)
 
     retrieved = [hit.source for hit in answer.trace.retrieved] if answer.trace else []
     if expected.answerable and answer.trace is not None and answer.trace.retrieved:
