@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from service.errors import InvalidInput
-from service.evidence import RankedEvidence, select_evidence
+from service.evidence import RankedEvidence, select_evidence, term_weights
 from service.prompts import render_prompt
 from service.schemas import Answer, ChatMessage, Citation, SearchHit, StreamEvent, Suggestion, Trace, VerifierDecision
 from service.terms import STOPWORDS, content_terms, key_terms, words
@@ -29,8 +29,10 @@ GENERATION_MAX_TOKENS = 120  # one or two sentences; a longer draft only costs t
 CONDENSE_MAX_TOKENS = 48
 HISTORY_MESSAGES = 4  # the last turns the condenser sees
 HISTORY_CHARS = 300  # per message
-ALSO_INCLUDE_RATIO = 0.8  # evidence scoring ≥ this share of the best is cited even if the draft skipped it
+ALSO_INCLUDE_RATIO = 0.7  # a runner-up must score at least this share of the best evidence ...
+ALSO_INCLUDE_NEW_TERMS = 0.2  # ... and add this share of the question's (idf-weighted) terms to be cited too
 ALSO_INCLUDE_MAX = 3
+OFF_TOPIC_RATIO = 0.6  # draft sentences resting only on evidence below this share of the best are dropped
 SUGGESTIONS = 3
 
 _FOLLOW_UP = re.compile(r"\b(it|its|they|them|their|this|that|these|those|he|she|him|her|there|such)\b", re.I)
@@ -126,7 +128,7 @@ def _prepare(engine: "Engine", question: str, history: Sequence[ChatMessage], k:
 
     t = time.perf_counter()
     evidence = select_evidence(standalone, hits, corpus.embedder, corpus.text, engine.settings.evidence_max)
-    answerable, reason = addresses_question(standalone, evidence)
+    answerable, reason = addresses_question(standalone, evidence, [h.text for h in hits])
     timings["evidence_ms"] = _ms(t)
     return _Prepared(
         question=question,
@@ -145,12 +147,25 @@ def answer_messages(question: str, evidence: Sequence[RankedEvidence]) -> list[C
     return [ChatMessage(role="user", content=render_prompt("answer", evidence=numbered, question=question))]
 
 
-def also_include(evidence: Sequence[RankedEvidence]) -> list[RankedEvidence]:
-    """Evidence the answer cites whatever the draft says: the best, and any scoring close to it."""
+def also_include(question: str, evidence: Sequence[RankedEvidence]) -> list[RankedEvidence]:
+    """Evidence the answer cites whatever the draft says: the best, plus any close runner-up that covers a
+    distinctive part of the question the ones before it do not (a two-part question answered by two files)."""
     if not evidence:
         return []
-    best = evidence[0].score
-    return [e for e in evidence if e.score >= ALSO_INCLUDE_RATIO * best][:ALSO_INCLUDE_MAX]
+    best = evidence[0]
+    asked = content_terms(question)
+    weights = term_weights(asked, [content_terms(e.text) for e in evidence])
+    total = sum(weights.values()) or 1.0
+    chosen = [best]
+    covered = content_terms(best.text) & asked
+    for e in evidence[1:]:
+        if len(chosen) >= ALSO_INCLUDE_MAX or e.score < ALSO_INCLUDE_RATIO * best.score:
+            continue
+        new = (content_terms(e.text) & asked) - covered
+        if sum(weights[t] for t in new) / total >= ALSO_INCLUDE_NEW_TERMS:
+            chosen.append(e)
+            covered |= new
+    return chosen
 
 
 # --- the back half --------------------------------------------------------------------------------
@@ -206,7 +221,14 @@ def _refusal(prepared: _Prepared, model: str | None) -> Answer:
 
 def _finish(engine: "Engine", prepared: _Prepared, draft: str, model: str) -> Answer:
     t = time.perf_counter()
-    verified = verify(draft, prepared.evidence, engine.corpus.embedder, must_include=also_include(prepared.evidence))
+    evidence = prepared.evidence
+    verified = verify(
+        draft,
+        evidence,
+        engine.corpus.embedder,
+        must_include=also_include(prepared.standalone, evidence),
+        min_score=OFF_TOPIC_RATIO * evidence[0].score,
+    )
     text, citations = format_answer(verified, prepared.evidence)
     prepared.timings["verify_ms"] = _ms(t)
     timings = {**prepared.timings, "total_ms": _ms(prepared.started)}

@@ -91,7 +91,7 @@ def candidate_sentences(
     return out
 
 
-def _term_weights(question_terms: set[str], pool: list[set[str]]) -> dict[str, float]:
+def term_weights(question_terms: set[str], pool: list[set[str]]) -> dict[str, float]:
     """Inverse document frequency of each question term within the candidate sentences (smoothed)."""
     n = len(pool)
     return {t: math.log(1 + (n + 1) / (1 + sum(1 for p in pool if t in p))) for t in question_terms}
@@ -112,7 +112,7 @@ def rank_evidence(
     dense = vectors[1:] @ vectors[0]
     q_terms = content_terms(question)
     pool = [content_terms(t) for t in texts]
-    weights = _term_weights(q_terms, pool)
+    weights = term_weights(q_terms, pool)
     total = sum(weights.values()) or 1.0
     ranked = []
     for (hit, sentence), cos, terms in zip(candidates, dense, pool):

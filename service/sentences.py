@@ -41,17 +41,31 @@ def _is_wrapped(lines: list[str]) -> bool:
     return running_on / len(inner) > 0.5
 
 
+def _is_heading(line: str) -> bool:
+    """A title-case line without final punctuation ("A Title Without A Full Stop")."""
+    tokens = [t for t in line.split() if t[:1].isalpha()]
+    return bool(tokens) and not _TERMINAL.search(line) and sum(t[0].isupper() for t in tokens) / len(tokens) >= 0.6
+
+
 def _segmentation_text(text: str) -> str:
-    """`text` with the newlines inside hard-wrapped paragraphs replaced by spaces (same length, same offsets)."""
+    """`text` with the newlines inside running sentences replaced by spaces (same length, same offsets).
+
+    A newline joins two lines when the first does not end a sentence, is not a heading, and either the next
+    line starts in lower case or the whole paragraph is hard-wrapped; otherwise it ends the sentence.
+    """
     out = list(text)
     start = 0
     for match in [*_BLANK_LINE.finditer(text), None]:
         end = match.start() if match else len(text)
-        block = text[start:end]
-        if _is_wrapped(block.split("\n")):
-            for i, ch in enumerate(block):
-                if ch == "\n":
-                    out[start + i] = " "
+        lines = text[start:end].split("\n")
+        wrapped = _is_wrapped(lines)
+        offset = start
+        for line, following in zip(lines, lines[1:]):
+            offset += len(line)
+            runs_on = line.strip() and not _TERMINAL.search(line) and not _is_heading(line)
+            if runs_on and (wrapped or following.lstrip()[:1].islower()):
+                out[offset] = " "
+            offset += 1
         if match:
             start = match.end()
     return "".join(out)

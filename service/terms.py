@@ -27,8 +27,10 @@ STOPWORDS = frozenset(
     up very was we were what when where which while who whom whose why will with would you your yours yourself
     yourselves many much say said says tell told according documents document text mention mentioned
     also yes however well one ones get got may might must shall
+    article articles describe described characterize characterise discuss explain kind kinds type types sort
+    two both way ways
     """.split()
-)
+)  # the last lines are words about the question or the documents themselves, not about their content
 
 
 @lru_cache(maxsize=1)
@@ -81,3 +83,14 @@ def missing_key_terms(sentence: str, cited_text: str) -> list[str]:
     """The key terms of `sentence` that do not occur in `cited_text` (names compared case-insensitively)."""
     present = {normalize_number(t) if t[0].isdigit() else t.lower() for t in words(cited_text)}
     return [k for k in key_terms(sentence) if (k if k[0].isdigit() else k.lower()) not in present]
+
+
+def unknown_terms(question: str, texts: list[str]) -> list[str]:
+    """Content terms of the question that none of `texts` contains, not even as a word prefix ("ship" in
+    "shipment"): a question about something the documents never mention."""
+    vocabulary = set().union(*(content_terms(t) for t in texts)) if texts else set()
+    return sorted(
+        term
+        for term in content_terms(question)
+        if term not in vocabulary and not any(v.startswith(term) or term.startswith(v) and len(v) >= 5 for v in vocabulary)
+    )

@@ -24,19 +24,22 @@ from pydantic import BaseModel, Field
 from service.evidence import Encoder, RankedEvidence, embed
 from service.schemas import Evidence, VerifierDecision
 from service.sentences import split_sentences
-from service.terms import content_terms, key_terms, missing_key_terms, words
+from service.terms import content_terms, key_terms, missing_key_terms, unknown_terms, words
 
-LEXICAL_MIN = 0.6  # share of the sentence's content terms found in the cited text
+LEXICAL_MIN = 0.75  # share of the sentence's content terms found in the cited text
 SEMANTIC_MIN = 0.55  # cosine between the sentence and its cited text (best of each cited piece and all joined)
 MIN_ANSWER_WORDS = 3  # shorter draft pieces ("Answer:", "[2]") carry no claim
 
-REFUSAL_SCORE_MIN = 0.45  # best evidence score (dense + question-term coverage) for a question to count as addressed
-NUMERIC_QUESTION = re.compile(r"^\s*(how (many|much|long|old|far)|what (percentage|percent|share|number|year)|when)\b", re.I)
-_MONTHS = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-           "november", "december"}  # fmt: skip
+REFUSAL_SCORE_MIN = 0.3  # below this best evidence score (dense + question-term coverage) nothing addresses the question
+UNKNOWN_TERMS_MAX = 1  # more question terms than this that the retrieved text never mentions ...
+UNKNOWN_TERMS_SCORE = 0.65  # ... refuse, unless the best evidence scores at least this
+NUMERIC_QUESTION = re.compile(r"^\s*(how (many|much)|what (percentage|percent|number))\b", re.I)
 
 MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-_LEADING_JUNK = re.compile(r"^\s*(?:[-*•]\s+|\d+[.)]\s+|(?:answer|response)\s*:\s*)", re.I)
+_LEADING_JUNK = re.compile(
+    r"^\s*(?:[-*•]\s+|\d+[.)]\s+|(?:the\s+)?(?:answer|response|evidence)(?:\s+to\s+the\s+question)?(?:\s+is)?(?:\s+from)?\s*:\s*)",
+    re.I,
+)
 _TRAILING_PUNCT = re.compile(r"[\s.!?;:,]*$")
 
 
@@ -136,12 +139,14 @@ def verify(
     embedder: Encoder,
     must_include: Sequence[Evidence] = (),
     extractive_count: int = 1,
+    min_score: float = 0.0,
 ) -> VerifiedAnswer:
     """Keep the draft's supported sentences with correct citations; fall back to quoted evidence.
 
     `must_include`: evidence that the final answer cites in any case (appended verbatim when no kept sentence
     cites it) — the best evidence is always correct, so the answer never loses it to a weak draft.
     `extractive_count`: how many of the best evidence sentences form the answer when nothing survives.
+    `min_score`: a sentence supported only by evidence scoring below this is true but off the question: dropped.
     """
     by_number = {e.number: e for e in evidence}
     decisions: list[VerifierDecision] = []
@@ -162,8 +167,14 @@ def verify(
         if any(_same_claim(claim, k.text) for k in kept):
             decisions.append(VerifierDecision(sentence=claim, action="dropped", cited=valid, reason="repeats an earlier sentence"))
             continue
+        on_topic = [e for e in evidence if e.score >= min_score]
         if valid:
             check = check_support(claim, [by_number[n].text for n in valid], embedder)
+            if check.supported and max(by_number[n].score for n in valid) < min_score:
+                decisions.append(
+                    VerifierDecision(sentence=claim, action="dropped", cited=valid, reason="supported, but its evidence is off the question")
+                )
+                continue
             if check.supported:
                 kept.append(VerifiedSentence(text=claim, cited=valid))
                 decisions.append(VerifierDecision(sentence=claim, action="kept", cited=valid, reason=_describe(check)))
@@ -171,7 +182,7 @@ def verify(
             why = f"cited {valid} do not support it ({_describe(check)})"
         else:
             why = "no valid citation"
-        best = _best_support(claim, evidence, embedder)
+        best = _best_support(claim, on_topic, embedder)
         if best is not None:
             numbers, check = best
             kept.append(VerifiedSentence(text=claim, cited=numbers))
@@ -196,22 +207,25 @@ def verify(
     return VerifiedAnswer(sentences=kept, decisions=decisions, extractive=extractive)
 
 
-def addresses_question(question: str, evidence: Sequence[RankedEvidence]) -> tuple[bool, str]:
+def addresses_question(
+    question: str, evidence: Sequence[RankedEvidence], retrieved_texts: Sequence[str] = ()
+) -> tuple[bool, str]:
     """Does the evidence address the question at all? (False → refuse.) Returns the reason either way.
 
-    Two calibrated signals: the best evidence score, and for questions asking for a number or date
-    ("how many", "when", ...) a number or date in the best few evidence sentences.
+    Three calibrated signals: the best evidence score; question terms the retrieved text never mentions
+    ("Which company manufactures …" over articles naming no company); and for "how many" questions a number
+    in the best few evidence sentences.
     """
     if not evidence:
         return False, "no evidence retrieved"
     best = max(evidence, key=lambda e: e.score)
     if best.score < REFUSAL_SCORE_MIN:
         return False, f"best evidence score {best.score:.2f} < {REFUSAL_SCORE_MIN}"
+    unknown = unknown_terms(question, [*retrieved_texts, *(e.text for e in evidence)])
+    if len(unknown) > UNKNOWN_TERMS_MAX and best.score < UNKNOWN_TERMS_SCORE:
+        return False, f"the documents never mention {', '.join(unknown)} (best evidence score {best.score:.2f})"
     if NUMERIC_QUESTION.search(question):
         top = sorted(evidence, key=lambda e: e.score, reverse=True)[:3]
-        has_number = any(
-            any(t[0].isdigit() or t.lower() in _MONTHS for t in words(e.text)) for e in top
-        )
-        if not has_number:
-            return False, "the question asks for a number or date and the best evidence has none"
-    return True, f"best evidence score {best.score:.2f}"
+        if not any(any(t[0].isdigit() for t in words(e.text)) for e in top):
+            return False, "the question asks for a quantity and the best evidence has no number"
+    return True, f"best evidence score {best.score:.2f}" + (f"; unknown terms {unknown}" if unknown else "")

@@ -1,0 +1,62 @@
+"""Sentence spans must be exact: citations quote them verbatim with their line numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from service.sentences import sentences_in_lines, split_sentences
+
+
+def _check_spans(text: str) -> None:
+    lines = text.split("\n")
+    for s in split_sentences(text):
+        assert text[s.start_char : s.end_char] == s.text
+        assert s.text == s.text.strip() and s.text
+        assert s.text in "\n".join(lines[s.start_line - 1 : s.end_line])
+        assert text.count("\n", 0, s.start_char) + 1 == s.start_line
+        assert text.count("\n", 0, s.end_char - 1) + 1 == s.end_line
+
+
+@pytest.mark.parametrize("name", ["000_1ca178c960a0782e.txt", "001_846b2a5c2ae0efae.txt"])
+def test_news_sentences_have_exact_spans_and_lines(news_dir: Path, name: str) -> None:
+    text = (news_dir / name).read_text(encoding="utf-8")
+    _check_spans(text)
+    sentences = split_sentences(text)
+    # Every line's words are covered, in order, without overlap.
+    assert all(a.end_char <= b.start_char for a, b in zip(sentences, sentences[1:]))
+    assert "".join(s.text for s in sentences).replace(" ", "") == "".join(text.split())
+
+
+def test_abbreviations_do_not_end_sentences(news_dir: Path) -> None:
+    text = (news_dir / "001_846b2a5c2ae0efae.txt").read_text(encoding="utf-8")
+    treaty = [s for s in split_sentences(text) if "Ottawa Treaty" in s.text]
+    assert len(treaty) == 1
+    assert treaty[0].text.endswith("a treaty the U.S. has not signed.")
+    assert treaty[0].start_line == treaty[0].end_line == 5
+
+
+def test_titles_and_lines_end_sentences_but_wrapped_prose_is_joined() -> None:
+    text = (
+        "A Title Without A Full Stop\n"
+        "The first paragraph is wrapped at a narrow\n"
+        "width, so its sentences run across\n"
+        "lines. A second sentence follows here.\n"
+        "\n"
+        "One line.\n"
+        "Another line.\n"
+    )
+    _check_spans(text)
+    got = [(s.text, s.start_line, s.end_line) for s in split_sentences(text)]
+    assert got[0] == ("A Title Without A Full Stop", 1, 1)
+    assert got[1] == ("The first paragraph is wrapped at a narrow\nwidth, so its sentences run across\nlines.", 2, 4)
+    assert got[2] == ("A second sentence follows here.", 4, 4)
+    assert got[3:] == [("One line.", 6, 6), ("Another line.", 7, 7)]
+
+
+def test_sentences_in_lines_returns_whole_sentences_overlapping_the_span() -> None:
+    text = "Alpha one.\nBeta two starts here\nand wraps on. Gamma three.\nDelta four.\n"
+    picked = [s.text for s in sentences_in_lines(text, 3, 3)]
+    assert picked == ["Beta two starts here\nand wraps on.", "Gamma three."]
+    assert [s.text for s in sentences_in_lines(text, 4, 9)] == ["Delta four."]

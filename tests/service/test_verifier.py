@@ -1,0 +1,123 @@
+"""Verifier rules on hand-made model drafts (the only place a fake LLM output is used), with the real embedder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index.embeddings import MiniLMEmbedder
+from service.evidence import RankedEvidence
+from service.sentences import split_sentences
+from service.verifier import addresses_question, check_support, markers_in, strip_markers, verify
+
+NEWS_A = "000_1ca178c960a0782e.txt"
+NEWS_B = "001_846b2a5c2ae0efae.txt"
+
+
+def _sentence(news_dir: Path, source: str, starts: str) -> RankedEvidence:
+    text = (news_dir / source).read_text(encoding="utf-8")
+    s = next(s for s in split_sentences(text) if s.text.startswith(starts))
+    return RankedEvidence(number=0, source=source, start_line=s.start_line, end_line=s.end_line, text=s.text, score=0.8)
+
+
+@pytest.fixture(scope="module")
+def evidence(news_dir: Path) -> list[RankedEvidence]:
+    picked = [
+        _sentence(news_dir, NEWS_A, "Ukraine ranked third"),
+        _sentence(news_dir, NEWS_B, "The move contrasts with a pledge"),
+        _sentence(news_dir, NEWS_A, "Earlier, Biden had also authorized Kyiv"),
+        _sentence(news_dir, NEWS_B, "However, proponents argue"),
+    ]
+    return [e.model_copy(update={"number": i, "score": 0.9 - i / 10}) for i, e in enumerate(picked, start=1)]
+
+
+def test_markers_are_parsed_in_every_form() -> None:
+    assert markers_in("A [1] b [2, 3] c [3][4] d [1;5].") == [1, 2, 3, 4, 5]
+    assert strip_markers("Ukraine ranked third [1][2].") == "Ukraine ranked third ."
+
+
+def test_check_support_accepts_a_faithful_claim_and_rejects_others(embedder: MiniLMEmbedder, evidence) -> None:
+    rank = evidence[0].text
+    good = check_support("Ukraine ranked third among the countries most affected by antipersonnel mines [1].", [rank], embedder)
+    assert good.supported and good.lexical >= 0.9 and good.semantic > 0.7 and not good.missing_terms
+    wrong_number = check_support("Ukraine ranked third with 900 casualties, behind Myanmar and Syria.", [rank], embedder)
+    assert not wrong_number.supported and wrong_number.missing_terms == ["900"]
+    wrong_name = check_support("Ukraine ranked third, behind Myanmar and Afghanistan.", [rank], embedder)
+    assert not wrong_name.supported and "Afghanistan" in wrong_name.missing_terms
+    unrelated = check_support("Proponents argue the mines help Ukraine resist aggression.", [rank], embedder)
+    assert not unrelated.supported and unrelated.lexical < 0.75
+    assert not check_support("Anything at all.", [], embedder).supported
+
+
+def test_invalid_marker_is_removed_and_the_sentence_reattributed(embedder: MiniLMEmbedder, evidence) -> None:
+    draft = "Ukraine ranked third among the countries most affected by antipersonnel mines [7]."
+    result = verify(draft, evidence, embedder)
+    actions = [d.action for d in result.decisions]
+    assert actions[0] == "marker_removed" and result.decisions[0].cited == [7]
+    assert "reattributed" in actions
+    assert result.sentences[0].cited == [1] and not result.extractive
+    assert all(n in {1, 2, 3, 4} for s in result.sentences for n in s.cited)
+
+
+def test_sentence_with_a_number_missing_from_its_evidence_is_dropped(embedder: MiniLMEmbedder, evidence) -> None:
+    draft = (
+        "Ukraine ranked third, with 900 casualties this year [1]. "
+        "The Biden administration pledged in June 2022 to limit the use of anti-personnel mines globally [2]."
+    )
+    result = verify(draft, evidence, embedder)
+    texts = [s.text for s in result.sentences]
+    assert not any("900" in t for t in texts)
+    dropped = [d for d in result.decisions if d.action == "dropped"]
+    assert len(dropped) == 1 and "900" in dropped[0].reason
+    kept = [s for s in result.sentences if not s.extractive]
+    assert len(kept) == 1 and kept[0].cited == [2] and "June 2022" in kept[0].text
+
+
+def test_uncited_but_supported_sentence_is_reattributed(embedder: MiniLMEmbedder, evidence) -> None:
+    draft = "Earlier, Biden authorized Kyiv to use long-range ATACMS missiles against Russian territory."
+    result = verify(draft, evidence, embedder)
+    assert [d.action for d in result.decisions] == ["reattributed"]
+    assert result.sentences == [result.sentences[0]] and result.sentences[0].cited == [3]
+
+
+def test_wrongly_cited_sentence_moves_to_the_evidence_that_supports_it(embedder: MiniLMEmbedder, evidence) -> None:
+    draft = "Proponents argue that the mines are a necessary step to help Ukraine resist Russian aggression [1]."
+    result = verify(draft, evidence, embedder)
+    assert result.decisions[-1].action == "reattributed" and result.sentences[0].cited == [4]
+
+
+def test_all_unsupported_falls_back_to_quoting_the_best_evidence(embedder: MiniLMEmbedder, evidence) -> None:
+    draft = "The mines cost 40 million dollars [1]. Poland will deliver them in March [2]. The documents don't say."
+    result = verify(draft, evidence, embedder)
+    assert result.extractive
+    assert [s.text for s in result.sentences] == [evidence[0].text] and result.sentences[0].cited == [1]
+    assert {d.action for d in result.decisions} == {"dropped", "extractive"}
+
+
+def test_must_include_evidence_is_appended_once(embedder: MiniLMEmbedder, evidence) -> None:
+    draft = "Ukraine ranked third among the countries most affected by antipersonnel mines [1]."
+    result = verify(draft, evidence, embedder, must_include=[evidence[0], evidence[2]])
+    assert [s.cited for s in result.sentences] == [[1], [3]]
+    assert result.sentences[1].extractive and result.sentences[1].text == evidence[2].text
+
+
+def test_off_topic_but_true_sentence_is_dropped(embedder: MiniLMEmbedder, evidence) -> None:
+    draft = "Proponents argue that the provision of these mines is a necessary step to help Ukraine [4]."
+    result = verify(draft, evidence, embedder, min_score=0.7)
+    assert result.extractive and result.sentences[0].cited == [1]
+    assert "off the question" in result.decisions[0].reason
+
+
+def test_addresses_question_refuses_without_relevant_evidence(evidence) -> None:
+    assert addresses_question("Anything?", []) == (False, "no evidence retrieved")
+    weak = [e.model_copy(update={"score": 0.1}) for e in evidence]
+    ok, reason = addresses_question("Where did Ukraine rank?", weak)
+    assert not ok and "score" in reason
+    ok, reason = addresses_question(
+        "Which company manufactures the mines?", [e.model_copy(update={"score": 0.5}) for e in evidence]
+    )
+    assert not ok and "compani" in reason
+    ok, reason = addresses_question("How many mines will be shipped?", [evidence[3].model_copy(update={"score": 0.7})])
+    assert not ok and "number" in reason
+    assert addresses_question("Where did Ukraine rank among the most affected countries?", evidence)[0]
