@@ -326,7 +326,7 @@ def map_group(run: _Run, selected: Sequence[Candidate]) -> list[Point]:
     points: list[Point] = []
     for v in verified.sentences:
         cites = [by_number[n] for n in v.cited if n in by_number]
-        if cites:
+        if cites and all(p.main is not cites[0] for p in points):  # one point per sentence
             points.append(Point(text=v.text, cites=cites, score=cites[0].salience, phrased=not v.extractive))
     return points
 
@@ -506,9 +506,6 @@ class CitationBook:
         markers = "".join(dict.fromkeys(self.marker(c) for c in point.cites))
         return f"{body.rstrip(' ,;:')} {markers}{end}"
 
-    def sources(self) -> set[str]:
-        return {c.source for c in self.citations}
-
 
 # --- the pipelines ---------------------------------------------------------------------------------------
 def _length(length: str) -> str:
@@ -572,8 +569,11 @@ def _finish(
     *, source: str | None, focus: str | None, started: float, groups: dict[str, int],
 ) -> Summary:
     run.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 1)
+    text = " ".join(book.render(p) for p in overview)
+    if not overview and not bullets:
+        text = f"There is nothing to summarize: {f'{source} has' if source else 'the documents have'} no sentences."
     return Summary(
-        summary=" ".join(book.render(p) for p in overview),
+        summary=text,
         bullets=[book.render(p) for p in bullets],
         differences=differences,
         citations=book.citations,
@@ -668,17 +668,17 @@ def summarize_corpus(run: _Run, length: str, started: float) -> Summary:
     bullets = _in_reading_order(bullets, order)
     overview_points = [overview] if overview else []
     _add_consensus([*overview_points, *bullets], all_candidates, run.engine.corpus.embedder)
+    # Documents no bullet reached (more documents than bullets): their best point joins the overview.
+    covered = {c.source for p in [*overview_points, *bullets] for c in p.cites}
+    for plan in plans:
+        if plan.source not in covered:
+            best = max((p for p in points if p.main.source == plan.source), key=lambda p: p.score, default=None)
+            if best is not None:
+                overview_points.append(best)
     run.timed("reduce", t)
     run.step("combining")
     book = CitationBook()
     _render_order(book, overview_points, bullets)
-    # Documents no bullet reached (more documents than bullets): their best point joins the overview.
-    for plan in plans:
-        if plan.source not in book.sources():
-            best = max((p for p in points if p.main.source == plan.source), key=lambda p: p.score, default=None)
-            if best is not None:
-                overview_points.append(best)
-                book.render(best)
     run.announce("finding differences")
     differences = _differences(run, book, {p.source: p.candidates for p in plans}, length)
     run.step("finding differences")
