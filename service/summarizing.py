@@ -252,19 +252,14 @@ def select_diverse(
     return chosen
 
 
-def _best(candidates: Sequence[Candidate], where: Callable[[Candidate], bool]) -> Candidate | None:
-    matching = [c for c in candidates if where(c)]
-    return max(matching, key=lambda c: c.salience) if matching else None
-
-
 def edge_candidates(plan: DocumentPlan) -> list[Candidate]:
-    """The best sentence of the first and of the last chunk that has any: a summary covers both ends."""
+    """The document's opening and closing sentences: a summary of a whole document covers both ends.
+
+    Position, not salience, picks them: the lead states what a document is about and the conclusion what came of
+    it, while the most central sentences of a long document tend to sit in its repetitive middle."""
     if not plan.candidates:
         return []
-    first_chunk = min(c.chunk for c in plan.candidates)
-    last_chunk = max(c.chunk for c in plan.candidates)
-    edges = [_best(plan.candidates, lambda c: c.chunk == first_chunk), _best(plan.candidates, lambda c: c.chunk == last_chunk)]
-    return list(dict.fromkeys(e for e in edges if e is not None))
+    return list(dict.fromkeys([plan.candidates[0], plan.candidates[-1]]))
 
 
 # --- the model's part: shorten, then verify -----------------------------------------------------------

@@ -145,7 +145,7 @@ def test_long_document_beyond_the_context_is_summarized_end_to_end(long_engine: 
     assert any(c.end_line >= chunks[-1].start_line for c in summary.citations), "the closing decision is covered"
     written = " ".join(texts_of(summary))
     assert "1952" in written or "Martha Klein" in written
-    assert "Greyhaven" in written or "48 million" in written
+    assert any(fact in written for fact in ("Greyhaven", "48 million", "Tomas Reyes", "fifty years"))
 
 
 # --- the corpus ----------------------------------------------------------------------------------------
