@@ -42,8 +42,14 @@ class Corpus:
         self.settings = settings
         self.embedder = embedder or MiniLMEmbedder(batch_size=settings.embed_batch_size)
         self.store = ChunkStore(settings, self.embedder)
-        self.manifest = Manifest(settings.manifest_path)
-        self.texts = TextStore(settings.texts_path)
+        if settings.chroma_url:  # server mode: every replica shares the manifest and texts kept in the server
+            from index.chroma_manifest import ChromaManifest, ChromaTextStore
+
+            self.manifest: Manifest | ChromaManifest = ChromaManifest(self.store.client, settings.collection)
+            self.texts: TextStore | ChromaTextStore = ChromaTextStore(self.store.client, settings.collection)
+        else:
+            self.manifest = Manifest(settings.manifest_path)
+            self.texts = TextStore(settings.texts_path)
         self._ingester = Ingester(settings, self.store, self.manifest, self.texts, self.embedder)
         self._view: SearchView | None = None
         self._view_lock = threading.Lock()

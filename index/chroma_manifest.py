@@ -1,0 +1,189 @@
+"""The manifest and the extracted texts kept in the Chroma server itself (server mode: `CITEWISE_CHROMA_URL`).
+
+With a Chroma server, API replicas on different machines must agree on which documents exist. So the manifest
+rows and the extracted texts live next to the chunks, in a second collection (`<collection>-manifest`) of the
+same server, instead of in CITEWISE_HOME: any replica reads the same rows, and its BM25 index (derived data,
+still under its own CITEWISE_HOME) is rebuilt whenever the manifest version it reflects changes.
+
+Records (all with a 1-dimensional dummy embedding; this collection is never queried by vector):
+  `doc:<source>`          one per document: sha256, chunk ids (JSON), ingested_at, path, root
+  `text:<sha256>:<part>`  the extracted text, in parts small enough for one request
+  `meta:generation`       the manifest version: a random stamp, re-drawn on every change
+
+The version is a random stamp, not a counter, so two writers on different machines never produce the same
+value for different contents (readers only compare versions for equality). A writer changes rows first and
+the version second, and readers read the version first, so a reader's cached view is never newer than its
+version and is refreshed on the next read after any change.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+
+import chromadb
+
+from index.manifest import ManifestRow
+
+_DUMMY = [1.0]
+_GENERATION_ID = "meta:generation"
+_TEXT_PART_CHARS = 4 * 1024 * 1024  # a Chroma server rejects request bodies over ~32 MB
+_PAGE = 1000
+
+
+def manifest_collection_name(collection: str) -> str:
+    return f"{collection}-manifest"
+
+
+def _new_generation() -> int:
+    return secrets.randbits(62)
+
+
+def _doc_id(source: str) -> str:
+    return f"doc:{source}"
+
+
+class ChromaManifest:
+    """`index.manifest.Manifest`'s interface over a Chroma collection shared by all replicas."""
+
+    def __init__(self, client: chromadb.ClientAPI, collection: str) -> None:
+        self.collection = client.get_or_create_collection(manifest_collection_name(collection), embedding_function=None)
+
+    def close(self) -> None:
+        pass
+
+    # --- reads -------------------------------------------------------------------------------------
+    def generation(self) -> int:
+        found = self.collection.get(ids=[_GENERATION_ID], include=["metadatas"])
+        if not found["ids"]:
+            return 0
+        return int(found["metadatas"][0]["generation"])  # type: ignore[index]
+
+    def get(self, source: str) -> ManifestRow | None:
+        found = self.collection.get(ids=[_doc_id(source)], include=["metadatas"])
+        return _row(found["metadatas"][0]) if found["ids"] else None  # type: ignore[index]
+
+    def rows(self) -> list[ManifestRow]:
+        rows = [_row(meta) for meta in self._pages({"kind": "doc"})]
+        return sorted(rows, key=lambda r: r.source)
+
+    def referenced_ids(self) -> set[str]:
+        return {cid for row in self.rows() for cid in row.chunk_ids}
+
+    def snapshot(self) -> tuple[int, set[str]]:
+        """Version first, then rows: the rows are at least as new as the version (see the module docstring)."""
+        generation = self.generation()
+        return generation, self.referenced_ids()
+
+    def _pages(self, where: dict) -> Iterator[dict]:
+        offset = 0
+        while True:
+            page = self.collection.get(where=where, include=["metadatas"], limit=_PAGE, offset=offset)
+            yield from page["metadatas"]  # type: ignore[misc]
+            if len(page["ids"]) < _PAGE:
+                return
+            offset += _PAGE
+
+    # --- writes (each bumps the version) -----------------------------------------------------------
+    def replace(self, rows: Iterable[ManifestRow]) -> None:
+        """Insert or switch documents, all rows and the new version in one upsert request."""
+        rows = list(rows)
+        if not rows:
+            return
+        ids = [_doc_id(r.source) for r in rows] + [_GENERATION_ID]
+        metadatas = [_metadata(r) for r in rows] + [{"kind": "meta", "generation": _new_generation()}]
+        self.collection.upsert(ids=ids, embeddings=[_DUMMY] * len(ids), metadatas=metadatas)  # type: ignore[arg-type]
+
+    def delete(self, sources: Iterable[str]) -> None:
+        sources = list(sources)
+        if not sources:
+            return
+        self.collection.delete(ids=[_doc_id(s) for s in sources])
+        self._bump()
+
+    def set_location(self, source: str, path: str, root: str) -> None:
+        row = self.get(source)
+        if row is None:
+            return
+        meta = _metadata(ManifestRow(row.source, row.sha256, row.chunk_ids, row.ingested_at, path, root))
+        self.collection.upsert(ids=[_doc_id(source)], embeddings=[_DUMMY], metadatas=[meta])  # type: ignore[arg-type]
+
+    def _bump(self) -> None:
+        meta = {"kind": "meta", "generation": _new_generation()}
+        self.collection.upsert(ids=[_GENERATION_ID], embeddings=[_DUMMY], metadatas=[meta])
+
+
+class ChromaTextStore:
+    """`index.texts.TextStore`'s interface over the same collection: texts by sha256, split into parts."""
+
+    def __init__(self, client: chromadb.ClientAPI, collection: str) -> None:
+        self.collection = client.get_or_create_collection(manifest_collection_name(collection), embedding_function=None)
+
+    def write(self, sha256: str, text: str) -> None:
+        if self.exists(sha256):
+            return
+        parts = [text[i : i + _TEXT_PART_CHARS] for i in range(0, len(text), _TEXT_PART_CHARS)] or [""]
+        # The part count goes on part 0, written last: a text counts as present only once every part is.
+        for index in [*range(1, len(parts)), 0]:
+            meta = {"kind": "text", "sha256": sha256, "part": index, "parts": len(parts)}
+            self.collection.upsert(
+                ids=[f"text:{sha256}:{index}"], embeddings=[_DUMMY], documents=[parts[index]], metadatas=[meta]
+            )
+
+    def read(self, sha256: str) -> str:
+        head = self.collection.get(ids=[f"text:{sha256}:0"], include=["documents", "metadatas"])
+        if not head["ids"]:
+            raise FileNotFoundError(f"no text for {sha256} in the Chroma server")
+        parts = int(head["metadatas"][0]["parts"])  # type: ignore[index]
+        texts = [head["documents"][0]]  # type: ignore[index]
+        for index in range(1, parts):
+            part = self.collection.get(ids=[f"text:{sha256}:{index}"], include=["documents"])
+            if not part["ids"]:
+                raise FileNotFoundError(f"part {index} of the text {sha256} is missing in the Chroma server")
+            texts.append(part["documents"][0])  # type: ignore[index]
+        return "".join(texts)  # type: ignore[arg-type]
+
+    def exists(self, sha256: str) -> bool:
+        return bool(self.collection.get(ids=[f"text:{sha256}:0"], include=[])["ids"])
+
+    def stored(self) -> set[str]:
+        shas: set[str] = set()
+        offset = 0
+        while True:
+            page = self.collection.get(where={"part": 0}, include=["metadatas"], limit=_PAGE, offset=offset)
+            shas.update(str(m["sha256"]) for m in page["metadatas"])  # type: ignore[union-attr]
+            if len(page["ids"]) < _PAGE:
+                return shas
+            offset += _PAGE
+
+    def delete(self, shas: set[str]) -> None:
+        for sha in shas:
+            self.collection.delete(where={"$and": [{"kind": "text"}, {"sha256": sha}]})
+
+
+def _metadata(row: ManifestRow) -> dict[str, str | int]:
+    meta: dict[str, str | int] = {
+        "kind": "doc",
+        "source": row.source,
+        "sha256": row.sha256,
+        "chunk_ids": json.dumps(row.chunk_ids),
+        "ingested_at": row.ingested_at.isoformat(),
+    }
+    if row.path:
+        meta["path"] = row.path
+    if row.root:
+        meta["root"] = row.root
+    return meta
+
+
+def _row(meta: dict) -> ManifestRow:
+    return ManifestRow(
+        source=str(meta["source"]),
+        sha256=str(meta["sha256"]),
+        chunk_ids=list(json.loads(meta["chunk_ids"])),
+        ingested_at=datetime.fromisoformat(str(meta["ingested_at"])),
+        path=meta.get("path"),
+        root=meta.get("root"),
+    )
