@@ -1,0 +1,122 @@
+"""Hybrid retrieval on the real news index: each mode ranks the right file first; fusion, query files, the
+LangChain retriever, and the `citewise search` JSON shapes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from service.config import Settings
+from service.errors import InvalidInput
+from service.retrieval import HybridRetriever, fuse, read_queries, retrieve, search
+
+TREATY = "000_1ca178c960a0782e.txt"  # names the Ottawa Treaty and the casualty report
+PLEDGE = "001_846b2a5c2ae0efae.txt"  # the June 2022 pledge
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
+@pytest.mark.parametrize(
+    ("query", "source", "phrase"),
+    [
+        ("How many victims did antipersonnel mines cause in 2023?", TREATY, "5,757 victims"),
+        ("What did the White House pledge in June 2022 about anti-personnel mines?", PLEDGE, "June 2022"),
+    ],
+)
+def test_each_mode_ranks_the_answering_chunk_first(news_corpus, mode: str, query: str, source: str, phrase: str) -> None:
+    hits = retrieve(news_corpus, query, 3, mode)  # type: ignore[arg-type]
+    assert 1 <= len(hits) <= 3
+    assert hits[0].source == source and phrase in hits[0].text
+    text = news_corpus.text(source)
+    lines = text.split("\n")
+    for hit in hits:
+        assert hit.chunk_id in news_corpus.all_chunk_ids()
+        assert hit.text in "\n".join(lines[hit.start_line - 1 : hit.end_line]) or hit.source != source
+    scores = [h.score for h in hits]
+    assert scores == sorted(scores, reverse=True)
+    if mode == "dense":
+        assert hits[0].dense_score is not None and hits[0].bm25_score is None
+    if mode == "bm25":
+        assert hits[0].bm25_score is not None and hits[0].dense_score is None
+
+
+def test_hybrid_returns_k_results_with_both_scores(news_corpus) -> None:
+    hits = retrieve(news_corpus, "Ottawa Treaty antipersonnel mines Ukraine", 5)
+    assert len(hits) == 5
+    assert len({h.chunk_id for h in hits}) == 5
+    assert any(h.dense_score is not None and h.bm25_score is not None for h in hits)
+
+
+def test_bm25_ignores_queries_without_known_terms_but_dense_still_answers(news_corpus) -> None:
+    assert retrieve(news_corpus, "zzxqv qqwerty", 3, "bm25") == []
+    assert len(retrieve(news_corpus, "zzxqv qqwerty", 3, "dense")) == 3
+    assert retrieve(news_corpus, "   ", 3) == []
+
+
+def test_fuse_is_reciprocal_rank_fusion() -> None:
+    fused = fuse([[("a", 0.9), ("b", 0.8)], [("b", 12.0), ("c", 3.0)]], k=60)
+    assert [cid for cid, _ in fused] == ["b", "a", "c"]
+    assert fused[0][1] == pytest.approx(1 / 62 + 1 / 61)
+    assert fused[1][1] == pytest.approx(1 / 61)
+
+
+def test_search_response_and_empty_query(news_corpus) -> None:
+    response = search(news_corpus, "Nobel Peace Prize", 2)
+    assert response.query == "Nobel Peace Prize" and len(response.results) == 2
+    with pytest.raises(InvalidInput):
+        search(news_corpus, "  ", 2)
+
+
+def test_read_queries_plain_lines_and_jsonl(tmp_path: Path) -> None:
+    plain = tmp_path / "q.txt"
+    plain.write_text("first question\n\n  second question  \n", encoding="utf-8")
+    assert list(read_queries(plain)) == [(None, "first question"), (None, "second question")]
+    jsonl = tmp_path / "q.jsonl"
+    jsonl.write_text('{"id": "q1", "text": "mines"}\n{"id": 7, "text": "treaty"}\n', encoding="utf-8")
+    assert list(read_queries(jsonl)) == [("q1", "mines"), ("7", "treaty")]
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"id": "q1", "text": "ok"}\n{"id": "q2"\n', encoding="utf-8")
+    with pytest.raises(InvalidInput, match=r"broken.jsonl:2"):
+        list(read_queries(broken))
+    with pytest.raises(InvalidInput, match="cannot read queries file"):
+        list(read_queries(tmp_path / "missing.txt"))
+
+
+def test_langchain_retriever_returns_documents_with_spans(news_corpus) -> None:
+    retriever = HybridRetriever(corpus=news_corpus, k=2)
+    docs = retriever.invoke("How many countries signed the Ottawa Treaty?")
+    assert len(docs) == 2
+    assert docs[0].metadata["source"] == TREATY and "Ottawa Treaty" in docs[0].page_content
+    assert {"start_line", "end_line", "score", "chunk_id"} <= set(docs[0].metadata)
+
+
+def _cli(args: list[str], settings: Settings) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CITEWISE_HOME": str(settings.home)}
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli", *args], capture_output=True, text=True, env=env, timeout=300
+    )
+
+
+def test_cli_search_json_shapes(news_settings: Settings, tmp_path: Path) -> None:
+    result = _cli(["search", "Ottawa Treaty", "-k", "2", "--json"], news_settings)
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["query"] == "Ottawa Treaty" and len(payload["results"]) == 2
+    assert {"source", "start_line", "end_line", "score", "text"} <= set(payload["results"][0])
+    assert payload["results"][0]["source"] == TREATY
+
+    queries = tmp_path / "queries.jsonl"
+    queries.write_text('{"id": "a", "text": "Ottawa Treaty"}\n{"id": "b", "text": "June 2022 pledge"}\n', encoding="utf-8")
+    result = _cli(["search", "--queries", str(queries), "-k", "3", "--json"], news_settings)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["id"] for line in lines] == ["a", "b"]
+    assert [line["query"] for line in lines] == ["Ottawa Treaty", "June 2022 pledge"]
+    assert all(len(line["results"]) == 3 for line in lines)
+
+    missing = _cli(["search", "--queries", str(tmp_path / "nope.txt"), "--json"], news_settings)
+    assert missing.returncode == 1 and len(missing.stderr.strip().splitlines()) == 1
