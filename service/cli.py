@@ -23,7 +23,7 @@ docs_app = typer.Typer(no_args_is_help=True, help="List or remove ingested docum
 app.add_typer(docs_app, name="docs")
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one-line errors stay one line when piped
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
