@@ -30,7 +30,7 @@ CONDENSE_MAX_TOKENS = 48
 HISTORY_MESSAGES = 4  # the last turns the condenser sees
 HISTORY_CHARS = 300  # per message
 ALSO_INCLUDE_RATIO = 0.7  # a runner-up must score at least this share of the best evidence ...
-ALSO_INCLUDE_NEW_TERMS = 0.2  # ... and add this share of the question's (idf-weighted) terms to be cited too
+ALSO_INCLUDE_NEW_TERMS = 0.1  # ... and add this share of the question's (idf-weighted) terms to be cited too
 ALSO_INCLUDE_MAX = 3
 OFF_TOPIC_RATIO = 0.6  # draft sentences resting only on evidence below this share of the best are dropped
 SUGGESTIONS = 3
@@ -88,8 +88,8 @@ def _clean_condensed(raw: str) -> str:
 def condense_question(llm: "LLMClient", question: str, history: Sequence[ChatMessage]) -> str:
     """A standalone version of a follow-up question; the question itself when there is no history.
 
-    The model's rewrite is kept only if it keeps every content word of the question and adds some from the
-    conversation; otherwise (a tiny model often mangles it) the deterministic rewrite is used.
+    The model's rewrite is kept only if it is a question, keeps every content word of the question and adds
+    some from the conversation; otherwise (a tiny model often mangles it) the deterministic rewrite is used.
     """
     if not any(m.role == "user" for m in history):
         return question
@@ -99,7 +99,8 @@ def condense_question(llm: "LLMClient", question: str, history: Sequence[ChatMes
     candidate = _clean_condensed(llm.complete([ChatMessage(role="user", content=prompt)], CONDENSE_MAX_TOKENS))
     asked, got = content_terms(question), content_terms(candidate)
     from_history = content_terms(" ".join(m.content for m in history))
-    if candidate and asked <= got and (got - asked) & from_history and len(candidate) <= 2 * len(question) + 200:
+    is_question = candidate.endswith("?")
+    if is_question and asked <= got and (got - asked) & from_history and len(candidate) <= 2 * len(question) + 200:
         return candidate
     return deterministic_rewrite(question, history)
 
@@ -127,7 +128,9 @@ def _prepare(engine: "Engine", question: str, history: Sequence[ChatMessage], k:
     timings["retrieval_ms"] = _ms(t)
 
     t = time.perf_counter()
-    evidence = select_evidence(standalone, hits, corpus.embedder, corpus.text, engine.settings.evidence_max)
+    evidence = select_evidence(
+        standalone, hits, corpus.embedder, corpus.text, engine.settings.evidence_max, follow_up=question
+    )
     answerable, reason = addresses_question(standalone, evidence, [h.text for h in hits])
     timings["evidence_ms"] = _ms(t)
     return _Prepared(

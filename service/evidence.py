@@ -97,26 +97,39 @@ def term_weights(question_terms: set[str], pool: list[set[str]]) -> dict[str, fl
     return {t: math.log(1 + (n + 1) / (1 + sum(1 for p in pool if t in p))) for t in question_terms}
 
 
+def _scores(question: str, texts: list[str], pool: list[set[str]], vectors: np.ndarray) -> list[tuple[float, float]]:
+    """(dense, lexical) of each text for one question; `vectors` = [question, *texts] embeddings."""
+    dense = vectors[1:] @ vectors[0]
+    weights = term_weights(content_terms(question), pool)
+    total = sum(weights.values()) or 1.0
+    return [
+        (float(cos), sum(w for t, w in weights.items() if t in terms) / total) for cos, terms in zip(dense, pool)
+    ]
+
+
 def rank_evidence(
     question: str,
     hits: Sequence[SearchHit],
     embedder: Encoder,
     text_of: Callable[[str], str] | None = None,
+    follow_up: str | None = None,
 ) -> list[RankedEvidence]:
-    """All candidate sentences, scored and sorted best first (numbered 1..n in that order)."""
+    """All candidate sentences, scored and sorted best first (numbered 1..n in that order).
+
+    `follow_up`: the user's own words when `question` is a rewrite of a follow-up; scores are then averaged
+    over both, so the words the context added do not drown what was actually asked.
+    """
     candidates = candidate_sentences(hits, text_of)
     if not candidates:
         return []
     texts = [s.text for _, s in candidates]
-    vectors = embed(embedder, [question, *texts])
-    dense = vectors[1:] @ vectors[0]
-    q_terms = content_terms(question)
     pool = [content_terms(t) for t in texts]
-    weights = term_weights(q_terms, pool)
-    total = sum(weights.values()) or 1.0
+    questions = [question] + ([follow_up] if follow_up and follow_up != question else [])
+    per_question = [_scores(q, texts, pool, embed(embedder, [q, *texts])) for q in questions]
     ranked = []
-    for (hit, sentence), cos, terms in zip(candidates, dense, pool):
-        lexical = sum(w for t, w in weights.items() if t in terms) / total
+    for i, (hit, sentence) in enumerate(candidates):
+        dense = sum(scores[i][0] for scores in per_question) / len(per_question)
+        lexical = sum(scores[i][1] for scores in per_question) / len(per_question)
         ranked.append(
             RankedEvidence(
                 number=0,
@@ -124,8 +137,8 @@ def rank_evidence(
                 start_line=sentence.start_line,
                 end_line=sentence.end_line,
                 text=sentence.text,
-                score=round(DENSE_WEIGHT * float(cos) + (1 - DENSE_WEIGHT) * lexical, 4),
-                dense=round(float(cos), 4),
+                score=round(DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * lexical, 4),
+                dense=round(dense, 4),
                 lexical=round(lexical, 4),
             )
         )
@@ -139,6 +152,7 @@ def select_evidence(
     embedder: Encoder,
     text_of: Callable[[str], str] | None = None,
     max_evidence: int = 6,
+    follow_up: str | None = None,
 ) -> list[RankedEvidence]:
     """The `max_evidence` best sentences for the question, numbered 1..n best first."""
-    return rank_evidence(question, hits, embedder, text_of)[:max_evidence]
+    return rank_evidence(question, hits, embedder, text_of, follow_up)[:max_evidence]

@@ -145,7 +145,8 @@ def verify(
 
     `must_include`: evidence that the final answer cites in any case (appended verbatim when no kept sentence
     cites it) — the best evidence is always correct, so the answer never loses it to a weak draft.
-    `extractive_count`: how many of the best evidence sentences form the answer when nothing survives.
+    `extractive_count`: how many of the best evidence sentences form the answer when nothing survives and
+    `must_include` is empty.
     `min_score`: a sentence supported only by evidence scoring below this is true but off the question: dropped.
     """
     by_number = {e.number: e for e in evidence}
@@ -195,7 +196,7 @@ def verify(
             )
 
     extractive = not kept
-    additions = list(evidence[:extractive_count]) if extractive else list(must_include)
+    additions = list(must_include) or (list(evidence[:extractive_count]) if extractive else [])
     cited_so_far = {n for k in kept for n in k.cited}
     for e in additions:
         if e.number in cited_so_far or e.number not in by_number:

@@ -228,7 +228,7 @@ function suggestionsList(suggestions) {
       "ul",
       { class: "source-refs" },
       suggestions.map((s) => {
-        const target = { source: s.source, start_line: s.start_line, end_line: s.end_line, quote: null };
+        const target = { source: s.source, start_line: s.start_line, end_line: s.end_line, quote: s.text };
         const link = h("a", {
           class: "suggestion",
           href: `#${sourcePath(s.source)}:${s.start_line}`,

@@ -1,0 +1,176 @@
+"""The answer pipeline end to end on ../shared/corpus/news: real index, real embedder, real local model."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from service.answering import deterministic_rewrite
+from service.config import Settings
+from service.engine import Engine
+from service.schemas import Answer, ChatMessage
+from service.terms import content_terms
+
+NEWS_A = "000_1ca178c960a0782e.txt"
+NEWS_B = "001_846b2a5c2ae0efae.txt"
+
+
+def assert_contract(engine: Engine, answer: Answer) -> None:
+    """The answer JSON contract: ids 1..n in order of appearance, every [n] resolves, quotes are verbatim."""
+    markers = [int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)]
+    ids = [c.id for c in answer.citations]
+    assert ids == list(range(1, len(ids) + 1))
+    assert set(markers) == set(ids)
+    assert list(dict.fromkeys(markers)) == ids, "citations are numbered in order of appearance"
+    for c in answer.citations:
+        lines = engine.document_text(c.source).split("\n")[c.start_line - 1 : c.end_line]
+        assert c.quote and c.quote in "\n".join(lines), f"quote not verbatim in {c.source}:{c.start_line}-{c.end_line}"
+    if answer.refused:
+        assert not answer.citations and answer.answer.startswith("The documents don't say")
+    else:
+        assert answer.citations
+    assert answer.model and answer.trace is not None
+    assert {"retrieval_ms", "total_ms"} <= set(answer.timings_ms)
+
+
+def cited(answer: Answer) -> set[str]:
+    return {c.source for c in answer.citations}
+
+
+@pytest.mark.parametrize(
+    ("question", "source", "fact"),
+    [
+        ("Which long-range missiles had Biden earlier authorized Kyiv to use against Russian territory?", NEWS_A, "ATACMS"),
+        ("When did the Biden administration pledge to limit the use of anti-personnel mines globally?", NEWS_B, "June 2022"),
+        ("Among the confirmed landmine victims, how many died and how many were injured?", NEWS_A, "1,983"),
+    ],
+)
+def test_question_answered_in_one_file_cites_that_file(news_engine: Engine, question: str, source: str, fact: str) -> None:
+    answer = news_engine.ask(question)
+    assert_contract(news_engine, answer)
+    assert not answer.refused
+    assert cited(answer) == {source}
+    assert fact in answer.answer
+    assert "generation_ms" in answer.timings_ms and answer.trace.draft is not None
+
+
+def test_question_needing_both_files_cites_both(news_engine: Engine) -> None:
+    answer = news_engine.ask("Which treaty bans antipersonnel mines, how many countries have signed it, and has the U.S. signed it?")
+    assert_contract(news_engine, answer)
+    assert cited(answer) == {NEWS_A, NEWS_B}
+    assert "Ottawa" in answer.answer and "160" in answer.answer and "not signed" in answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which company manufactures the nonpersistent mines the U.S. will provide?",
+        "What is the boiling point of water at sea level?",
+    ],
+)
+def test_unanswerable_question_is_refused_with_suggestions(news_engine: Engine, question: str) -> None:
+    answer = news_engine.ask(question)
+    assert_contract(news_engine, answer)
+    assert answer.refused and question in answer.answer
+    assert answer.suggestions and answer.trace.decisions[0].reason.startswith("refused")
+
+
+def test_follow_up_is_condensed_and_answered(news_engine: Engine) -> None:
+    history = [
+        ChatMessage(role="user", content="What did the International Campaign to Ban Landmines report about casualties in 2023?"),
+        ChatMessage(role="assistant", content="It reported a 22% increase in casualties, with 5,757 victims in total."),
+    ]
+    answer = news_engine.ask("How many of them died?", history=history)
+    assert_contract(news_engine, answer)
+    standalone = answer.trace.standalone_question
+    assert "died" in standalone and content_terms(standalone) > content_terms("How many of them died?")
+    assert "condense_ms" in answer.timings_ms
+    assert not answer.refused and "1,983" in answer.answer and cited(answer) == {NEWS_A}
+
+
+def test_deterministic_rewrite_carries_the_previous_question_and_answer_names() -> None:
+    history = [
+        ChatMessage(role="user", content="Which international treaty prohibits antipersonnel mines?"),
+        ChatMessage(role="assistant", content="The Ottawa Treaty, which more than 160 countries have signed."),
+    ]
+    rewritten = deterministic_rewrite("Has the U.S. signed it?", history)
+    assert rewritten.startswith("Has the U.S. signed it? (")
+    assert all(word in rewritten for word in ("treaty", "antipersonnel", "Ottawa"))
+    assert "160" not in rewritten
+
+
+def test_stream_yields_tokens_then_the_verified_answer_then_done(news_engine: Engine) -> None:
+    events = list(news_engine.ask_stream("Where did Ukraine rank among the countries most affected by antipersonnel mines?"))
+    kinds = [e.event for e in events]
+    assert kinds[-2:] == ["answer", "done"] and set(kinds[:-2]) == {"token"} and len(kinds) > 3
+    answer = events[-2].data
+    assert isinstance(answer, Answer)
+    assert_contract(news_engine, answer)
+    assert answer.trace.draft == "".join(e.data for e in events[:-2])
+    assert "third" in answer.answer and cited(answer) == {NEWS_A}
+    assert "first_token_ms" in answer.timings_ms
+
+
+def test_stream_reports_errors_as_an_event(news_engine: Engine) -> None:
+    events = list(news_engine.ask_stream("   "))
+    assert [e.event for e in events] == ["error"] and "empty" in str(events[0].data)
+
+
+# --- an external OpenAI-compatible server (the same model, served by another process) -------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def llm_server() -> Iterator[str]:
+    """`citewise llm-server` in its own process; yields its OpenAI base URL."""
+    port = _free_port()
+    citewise = Path(sys.executable).with_name("citewise")
+    env = {**os.environ, "CITEWISE_LLM_THREADS": "1"}
+    env.pop("CITEWISE_LLM_BASE_URL", None)
+    process = subprocess.Popen(
+        [str(citewise), "llm-server", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert process.poll() is None, process.stderr.read().decode() if process.stderr else "llm-server exited"
+            try:
+                if httpx.get(f"{url}/models", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "llm-server did not come up"
+            time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        assert process.wait(timeout=30) == 0, "SIGTERM stops the server cleanly"
+
+
+def test_external_server_via_base_url_gives_a_cited_answer(
+    llm_server: str, news_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CITEWISE_LLM_BASE_URL", llm_server)
+    settings = Settings(home=news_settings.home)  # read from the environment, as the CLI does
+    assert settings.llm_base_url == llm_server and not settings.uses_embedded_llm
+    with Engine(settings) as engine:
+        answer = engine.ask("In which region has violence surged, with civilians bearing the brunt of mine attacks?")
+        assert not engine.llm.embedded and engine.llm.base_url == llm_server
+        assert_contract(engine, answer)
+        assert not answer.refused and "Sahel" in answer.answer and cited(answer) == {NEWS_A}
+        assert answer.trace.draft  # the external model was really asked

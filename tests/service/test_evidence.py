@@ -1,0 +1,73 @@
+"""Evidence selection on hand-made retrieval hits over the news articles (real embedder)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index.embeddings import MiniLMEmbedder
+from service.evidence import candidate_sentences, rank_evidence, select_evidence
+from service.schemas import SearchHit
+
+NEWS_A = "000_1ca178c960a0782e.txt"
+NEWS_B = "001_846b2a5c2ae0efae.txt"
+
+
+@pytest.fixture(scope="module")
+def docs(news_dir: Path) -> dict[str, str]:
+    return {name: (news_dir / name).read_text(encoding="utf-8") for name in (NEWS_A, NEWS_B)}
+
+
+def _chunk_hits(docs: dict[str, str], size: int = 700, overlap: int = 150) -> list[SearchHit]:
+    """Character chunks that cut sentences (and overlap), as a real chunker may."""
+    hits = []
+    for source, text in docs.items():
+        for start in range(0, len(text), size - overlap):
+            piece = text[start : start + size]
+            first = text.count("\n", 0, start) + 1
+            hits.append(SearchHit(source=source, start_line=first, end_line=first + piece.count("\n"), score=1.0, text=piece))
+    return hits
+
+
+def test_candidates_are_whole_distinct_sentences_even_when_chunks_cut_them(docs: dict[str, str]) -> None:
+    hits = _chunk_hits(docs)
+    candidates = candidate_sentences(hits, docs.get)
+    keys = [(h.source, s.start_char) for h, s in candidates]
+    assert len(keys) == len(set(keys)), "overlapping chunks must not duplicate sentences"
+    for hit, sentence in candidates:
+        text = docs[hit.source]
+        assert text[sentence.start_char : sentence.end_char] == sentence.text
+        assert sentence.text in "\n".join(text.split("\n")[sentence.start_line - 1 : sentence.end_line])
+    # Without the document text the chunk's own sentences are used, still with document line numbers.
+    alone = candidate_sentences(hits[:1], None)
+    assert alone and all(docs[NEWS_A].split("\n")[s.start_line - 1].find(s.text) >= 0 for _, s in alone[1:-1])
+
+
+@pytest.mark.parametrize(
+    ("question", "source", "needle"),
+    [
+        ("Where did Ukraine rank among the countries most affected by antipersonnel mines?", NEWS_A, "ranked third"),
+        ("When did the Biden administration pledge to limit anti-personnel mines?", NEWS_B, "June 2022"),
+        ("Which long-range missiles had Biden authorized Kyiv to use?", NEWS_A, "ATACMS"),
+        ("What do proponents argue about providing these mines?", NEWS_B, "proponents argue"),
+    ],
+)
+def test_the_answering_sentence_ranks_first(
+    embedder: MiniLMEmbedder, docs: dict[str, str], question: str, source: str, needle: str
+) -> None:
+    ranked = rank_evidence(question, _chunk_hits(docs), embedder, docs.get)
+    assert ranked[0].source == source and needle in ranked[0].text
+    assert [e.number for e in ranked] == list(range(1, len(ranked) + 1))
+    assert all(a.score >= b.score for a, b in zip(ranked, ranked[1:]))
+
+
+def test_select_evidence_limits_the_count_and_scores_unrelated_questions_low(
+    embedder: MiniLMEmbedder, docs: dict[str, str]
+) -> None:
+    hits = _chunk_hits(docs)
+    assert len(select_evidence("Which treaty bans antipersonnel mines?", hits, embedder, docs.get, max_evidence=3)) == 3
+    related = select_evidence("Which treaty bans antipersonnel mines?", hits, embedder, docs.get)
+    unrelated = select_evidence("What is the boiling point of water?", hits, embedder, docs.get)
+    assert related[0].score > 0.6 > 0.3 > unrelated[0].score
+    assert select_evidence("anything", [], embedder, docs.get) == []
