@@ -489,9 +489,11 @@ def test_llm_failure_mid_stream_is_an_error_event(engine: Engine, api_home: Path
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         dead_port = s.getsockname()[1]
+    # (llm_base_url is set through its env-name alias: Settings does not populate it by field name)
     settings = api_settings(
-        api_home, llm_base_url=f"http://127.0.0.1:{dead_port}/v1", llm_max_retries=0, llm_timeout_s=5
+        api_home, CITEWISE_LLM_BASE_URL=f"http://127.0.0.1:{dead_port}/v1", llm_max_retries=0, llm_timeout_s=5
     )
+    assert settings.llm_base_url
     with Engine(settings) as broken:
         broken._corpus = engine.corpus  # same index, unreachable model
         try:
