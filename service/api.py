@@ -184,6 +184,13 @@ async def timed(stage: str, func: Callable[..., T], *args: Any) -> T:
         stage_timings()[f"{stage}_ms"] = round((time.perf_counter() - t0) * 1000, 1)
 
 
+def record_answer_timings(timings_ms: dict[str, float]) -> None:
+    """Add the engine's own breakdown (retrieval, evidence, generation, verify…) to the request's stages."""
+    stages = stage_timings()
+    for name, ms in timings_ms.items():
+        stages[f"answer.{name}"] = ms
+
+
 def _server_timing(stages: dict[str, float]) -> str:
     parts = []
     for name, ms in stages.items():
@@ -396,7 +403,8 @@ async def answer_sse(events: AsyncIterator[StreamEvent], started: float) -> Asyn
                 yield ServerSentEvent(data=str(event.data or ""), event="token")
             elif event.event in ("answer", "summary") and isinstance(event.data, (Answer, Summary)):
                 answered = True
-                stages["generation_ms"] = round((time.perf_counter() - started) * 1000, 1)
+                stages["engine_ms"] = round((time.perf_counter() - started) * 1000, 1)
+                record_answer_timings(event.data.timings_ms)
                 yield ServerSentEvent(data=event.data.model_dump_json(), event=event.event)
             elif event.event == "error":
                 yield ServerSentEvent(data=json.dumps(_stream_error_data(event.data)), event="error")
@@ -435,7 +443,8 @@ def _api_router(settings: Settings) -> APIRouter:
             events = await queue.stream(lambda: engine.ask_stream(body.question, body.history, body.k), stages)
             return EventSourceResponse(answer_sse(events, time.perf_counter()), ping=10)
         answer = await queue.run(lambda: engine.ask(body.question, body.history, body.k), stages)
-        stages["generation_ms"] = round((time.perf_counter() - started) * 1000 - stages.get("queue_wait_ms", 0), 1)
+        stages["engine_ms"] = round((time.perf_counter() - started) * 1000 - stages.get("queue_wait_ms", 0), 1)
+        record_answer_timings(answer.timings_ms)
         return answer
 
     @router.post("/search", response_model=SearchResponse, tags=["answers"])
@@ -533,7 +542,8 @@ def _api_router(settings: Settings) -> APIRouter:
             return EventSourceResponse(openai_compat.completion_chunks(events, body.model, _error_payload), ping=10)
         started = time.perf_counter()
         answer = await queue.run(lambda: engine.ask(question, history), stages)
-        stages["generation_ms"] = round((time.perf_counter() - started) * 1000 - stages.get("queue_wait_ms", 0), 1)
+        stages["engine_ms"] = round((time.perf_counter() - started) * 1000 - stages.get("queue_wait_ms", 0), 1)
+        record_answer_timings(answer.timings_ms)
         return openai_compat.completion(answer, body.model)
 
     return router
