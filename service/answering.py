@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from service.errors import InvalidInput
-from service.evidence import RankedEvidence, select_evidence, term_weights
+from service.evidence import RankedEvidence, answer_type_bonus, select_evidence, term_weights
 from service.prompts import render_prompt
 from service.schemas import Answer, ChatMessage, Citation, SearchHit, StreamEvent, Suggestion, Trace, VerifierDecision
 from service.terms import STOPWORDS, content_terms, key_terms, words
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from service.engine import Engine
     from service.llm import LLMClient
 
+PROMPT_EVIDENCE = 4  # sentences shown to the model: prompt processing is most of the time to first token
 GENERATION_MAX_TOKENS = 120  # one or two sentences; a longer draft only costs time (the verifier trims it)
 CONDENSE_MAX_TOKENS = 48
 HISTORY_MESSAGES = 4  # the last turns the condenser sees
@@ -152,7 +153,8 @@ def answer_messages(question: str, evidence: Sequence[RankedEvidence]) -> list[C
 
 def also_include(question: str, evidence: Sequence[RankedEvidence]) -> list[RankedEvidence]:
     """Evidence the answer cites whatever the draft says: the best, plus any close runner-up that covers a
-    distinctive part of the question the ones before it do not (a two-part question answered by two files)."""
+    distinctive part of the question the ones before it do not (a two-part question answered by two files),
+    or that holds the date or number asked for when the ones before it do not."""
     if not evidence:
         return []
     best = evidence[0]
@@ -161,13 +163,17 @@ def also_include(question: str, evidence: Sequence[RankedEvidence]) -> list[Rank
     total = sum(weights.values()) or 1.0
     chosen = [best]
     covered = content_terms(best.text) & asked
+    typed = answer_type_bonus(question, best.text) > 0  # "when …" answered by a sentence with a date
+    wants_type = answer_type_bonus(question, "1 2022") > 0
     for e in evidence[1:]:
         if len(chosen) >= ALSO_INCLUDE_MAX or e.score < ALSO_INCLUDE_RATIO * best.score:
             continue
         new = (content_terms(e.text) & asked) - covered
-        if sum(weights[t] for t in new) / total >= ALSO_INCLUDE_NEW_TERMS:
+        adds_type = wants_type and not typed and answer_type_bonus(question, e.text) > 0
+        if adds_type or sum(weights[t] for t in new) / total >= ALSO_INCLUDE_NEW_TERMS:
             chosen.append(e)
             covered |= new
+            typed = typed or adds_type
     return chosen
 
 
@@ -257,7 +263,7 @@ def _generate_then_finish(
     t = time.perf_counter()
     parts = []
     first = None
-    for delta in generate(answer_messages(prepared.standalone, prepared.evidence)):
+    for delta in generate(answer_messages(prepared.standalone, prepared.evidence[:PROMPT_EVIDENCE])):
         if first is None:
             first = _ms(prepared.started)
         parts.append(delta)

@@ -9,6 +9,7 @@ a rare word like "Ottawa" counts more than "mines"). The top few become evidence
 from __future__ import annotations
 
 import math
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Protocol
@@ -20,6 +21,23 @@ from service.sentences import Sentence, sentences_in_lines, split_sentences
 from service.terms import content_terms, words
 
 DENSE_WEIGHT = 0.5  # score = DENSE_WEIGHT * cosine + (1 - DENSE_WEIGHT) * weighted question-term coverage
+ANSWER_TYPE_BONUS = 0.1  # added when a sentence holds the kind of thing asked for (a date for "when", a number)
+_ASKS_DATE = re.compile(r"^\s*(when|(in |on |by )?(what|which) (year|month|date|day))\b", re.I)
+_ASKS_NUMBER = re.compile(r"\b(how (many|much)|what (percentage|percent|share|number|proportion))\b", re.I)
+_DATE = re.compile(
+    r"\b(1[89]\d\d|20\d\d|January|February|March|April|May|June|July|August|September|October|November|December)\b"
+)
+_NUMBER = re.compile(r"\d")
+
+
+def answer_type_bonus(question: str, sentence: str) -> float:
+    """A small lift for sentences that contain what the question asks for: dates for "when", numbers for
+    "how many" (lexical and dense similarity both miss that "began … in February 2022" answers "when")."""
+    if _ASKS_DATE.search(question):
+        return ANSWER_TYPE_BONUS if _DATE.search(sentence) else 0.0
+    if _ASKS_NUMBER.search(question):
+        return ANSWER_TYPE_BONUS if _NUMBER.search(sentence) else 0.0
+    return 0.0
 MIN_WORDS = 4  # shorter pieces ("Related Sources:") are headings or debris, not evidence
 
 
@@ -137,7 +155,9 @@ def rank_evidence(
                 start_line=sentence.start_line,
                 end_line=sentence.end_line,
                 text=sentence.text,
-                score=round(DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * lexical, 4),
+                score=round(
+                    DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * lexical + answer_type_bonus(question, sentence.text), 4
+                ),
                 dense=round(dense, 4),
                 lexical=round(lexical, 4),
             )

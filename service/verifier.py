@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 from pydantic import BaseModel, Field
 
-from service.evidence import Encoder, RankedEvidence, embed
+from service.evidence import Encoder, RankedEvidence, answer_type_bonus, embed
 from service.schemas import Evidence, VerifierDecision
 from service.sentences import split_sentences
 from service.terms import content_terms, key_terms, missing_key_terms, unknown_terms, words
@@ -226,7 +226,8 @@ def addresses_question(
     if len(unknown) > UNKNOWN_TERMS_MAX and best.score < UNKNOWN_TERMS_SCORE:
         return False, f"the documents never mention {', '.join(unknown)} (best evidence score {best.score:.2f})"
     if NUMERIC_QUESTION.search(question):
-        top = sorted(evidence, key=lambda e: e.score, reverse=True)[:3]
+        # Ranked without the lift numbers get for such questions: do the *relevant* sentences hold a number?
+        top = sorted(evidence, key=lambda e: e.score - answer_type_bonus(question, e.text), reverse=True)[:3]
         if not any(any(t[0].isdigit() for t in words(e.text)) for e in top):
             return False, "the question asks for a quantity and the best evidence has no number"
     return True, f"best evidence score {best.score:.2f}" + (f"; unknown terms {unknown}" if unknown else "")

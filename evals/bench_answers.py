@@ -1,0 +1,61 @@
+"""`make bench` (answers): `ask` end-to-end latency and time to the first streamed token, embedded model.
+
+Targets (issue 3): ask p50 ≤ 4 s on 2 cores, first streamed token ≤ 1.5 s. The questions are the news suite's
+answerable ones, asked over a fresh index of ../shared/corpus/news; one warm-up question is not counted.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from evals.suite import load_suite
+from service.config import get_settings
+from service.engine import Engine
+
+SUITE = Path(__file__).resolve().parent / "suites" / "news.yaml"
+QUESTIONS = 12
+
+
+def _p(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    suite = load_suite(SUITE, None)
+    questions = [q.question for q in suite.questions if q.answerable is not False and not q.history][:QUESTIONS]
+    with tempfile.TemporaryDirectory(prefix="citewise-bench-answers-") as home:
+        settings = get_settings().model_copy(update={"home": Path(home)})
+        with Engine(settings) as engine:
+            engine.ingest([suite.docs_dir])
+            started = time.perf_counter()
+            engine.llm.check()
+            print(f"model {engine.llm.model_name} ready in {time.perf_counter() - started:.2f} s "
+                  f"({settings.llm_threads} threads)")
+            engine.ask(questions[0])  # warm-up: loads the embedder, fills caches
+            totals, firsts, generation = [], [], []
+            for question in questions:
+                t = time.perf_counter()
+                answer = engine.ask(question)
+                totals.append((time.perf_counter() - t) * 1000)
+                generation.append(answer.timings_ms.get("generation_ms", 0.0))
+                t = time.perf_counter()
+                for event in engine.ask_stream(question):
+                    if event.event == "token":
+                        firsts.append((time.perf_counter() - t) * 1000)
+                        break
+                    if event.event in ("answer", "error"):
+                        break
+    print(f"ask end-to-end over {len(totals)} questions: p50 {statistics.median(totals):.0f} ms, "
+          f"p95 {_p(totals, 0.95):.0f} ms (target p50 ≤ 4000 ms)")
+    print(f"  of which generation: p50 {statistics.median(generation):.0f} ms")
+    if firsts:
+        print(f"first streamed token: p50 {statistics.median(firsts):.0f} ms, p95 {_p(firsts, 0.95):.0f} ms "
+              f"(target ≤ 1500 ms)")
+
+
+if __name__ == "__main__":
+    main()
