@@ -51,11 +51,10 @@ INSPECTION_REPORT_PARAGRAPHS: list[str] = [
 ]
 
 CONTRACTOR_LETTER_PARAGRAPHS: list[str] = [
-    "Brennan & Holt Construction",
-    "418 Mill Street, Ashford",
-    "June 16, 2025",
-    "Priya Nandakumar, P.E., Project Manager, Calder Falls Water Utility",
-    "Re: Contract NR-2025-01, Northgate Reservoir Renewal - progress report and Change Order No. 2",
+    "From: Brennan & Holt Construction, 418 Mill Street, Ashford.",
+    "Date: June 16, 2025.",
+    "To: Priya Nandakumar, P.E., Project Manager, Calder Falls Water Utility.",
+    "Subject: Contract NR-2025-01, Northgate Reservoir Renewal - progress report and Change Order No. 2.",
     "Dear Ms. Nandakumar,",
     "This letter reports our progress on the Northgate Reservoir work under our contract value of $5,490,000 "
     "and asks for your approval of a change order.",
@@ -70,7 +69,7 @@ CONTRACTOR_LETTER_PARAGRAPHS: list[str] = [
     "from 7 a.m. to 6 p.m.",
     "Please confirm your approval of Change Order No. 2 by June 27, 2025, so that we can order the panels.",
     "Sincerely,",
-    "Colin Brennan, Project Superintendent, Brennan & Holt Construction",
+    "Colin Brennan, Project Superintendent, Brennan & Holt Construction.",
 ]
 
 
