@@ -22,7 +22,7 @@ ARTIFACTS = REPO / "test-artifacts" / "evals"
 def test_suite_meets_its_thresholds(name: str, tmp_path: Path) -> None:
     suite = load_suite(REPO / "evals" / "suites" / f"{name}.yaml")
     assert suite.thresholds, f"{name}.yaml sets no thresholds: the gate would be empty"
-    with Engine(Settings(home=tmp_path / "home")) as engine:
+    with Engine(Settings(home=tmp_path / "home", llm_timeout_s=600)) as engine:  # busy shared CI machine
         report = engine.ingest([suite.docs_dir])
         assert not report.failed_paths and report.count("failed") == 0, report.summary_line()
         result = run_suite(engine, suite)
