@@ -438,7 +438,8 @@ def find_differences(docs: dict[str, list[Candidate]], limit: int) -> list[Diffe
 
 
 def _clip(text: str, max_words: int = 40) -> str:
-    tokens = " ".join(text.split()).split(" ")
+    """A quoted side: at most `max_words`, without its final full stop (so the difference stays one sentence)."""
+    tokens = _sentence_body(text).split(" ")
     clipped = " ".join(tokens[:max_words])
     return clipped + (" …" if len(tokens) > max_words else "")
 
