@@ -55,7 +55,7 @@ class BM25Index:
         tokens = tokenize([query])
         if not tokens[0]:
             return []
-        docs, scores = self.retriever.retrieve(tokens, k=min(k, len(self.ids)), show_progress=False, n_threads=1)
+        docs, scores = self.retriever.retrieve(tokens, k=min(k, len(self.ids)), show_progress=False, n_threads=0)  # 0: no thread pool
         return [(self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
 
     # --- persistence -----------------------------------------------------------------------------

@@ -121,10 +121,8 @@ class ChunkStore:
 
     def query(self, embedding: np.ndarray, n: int) -> list[tuple[str, float]]:
         """Nearest chunks to a query embedding: (id, cosine similarity), best first."""
-        total = self.collection.count()
-        if total == 0:
+        # No count() first: it costs as much as the query itself, and Chroma caps n_results at the collection size.
+        result = self.collection.query(query_embeddings=[embedding], n_results=max(1, n), include=["distances"])
+        if not result["ids"]:
             return []
-        result = self.collection.query(
-            query_embeddings=[embedding], n_results=min(n, total), include=["distances"]
-        )
         return [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0])]
