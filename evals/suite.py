@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from service.errors import InvalidInput
 from service.schemas import ChatMessage
@@ -103,9 +103,19 @@ class Suite(_Strict):
     summaries: list[SummaryCase] = Field(default_factory=list)
     thresholds: dict[str, float] = Field(default_factory=dict)
 
-    # Set by `load_suite`, not by the YAML.
-    path: Path | None = Field(default=None, exclude=True)
-    docs_dir: Path | None = Field(default=None, exclude=True)
+    # Set by `load_suite`, never by the YAML.
+    _path: Path | None = PrivateAttr(default=None)
+    _docs_dir: Path | None = PrivateAttr(default=None)
+
+    @property
+    def path(self) -> Path | None:
+        """The suite file."""
+        return self._path
+
+    @property
+    def docs_dir(self) -> Path | None:
+        """The resolved documents folder (the suite's `docs:` or the --docs override)."""
+        return self._docs_dir
 
     @field_validator("thresholds")
     @classmethod
@@ -241,7 +251,7 @@ def load_suite(path: Path, docs: Path | None = None) -> Suite:
     if not docs_dir.is_dir():
         line = data.key_lines.get("docs", 1)
         raise _fail(path, line, f"docs folder {str(docs_dir)!r} does not exist")
-    suite.path, suite.docs_dir = path, docs_dir
+    suite._path, suite._docs_dir = path, docs_dir
 
     _check_ids_and_sources(path, data, suite, _source_files(docs_dir))
     if not suite.questions and not suite.summaries:
