@@ -282,3 +282,19 @@ def test_ingest_named_uses_given_sources_and_suffixes(corpus: Corpus, tmp_path: 
     assert corpus.text("inbox/tides.html") == "Uploaded page about tides."
     again = corpus.ingest_named([("inbox/tides.html", upload)])
     assert again.count("unchanged") == 1
+
+
+def test_examples_corpus_ingests_every_format_with_exact_spans(corpus: Corpus, examples_dir: Path) -> None:
+    import subprocess
+    import sys
+
+    if not (examples_dir / "generated").is_dir():  # `make examples` writes the .pdf/.docx; do it if not yet done
+        subprocess.run([sys.executable, str(examples_dir / "build_binary_examples.py")], check=True, timeout=300)
+    report = corpus.ingest([examples_dir])
+    assert report.failed_paths == [] and report.count("failed") == 0, report
+    added = sorted(f.source for f in report.files if f.outcome == "added")
+    assert len(added) >= 5
+    assert {Path(s).suffix for s in added} >= {".txt", ".md", ".html", ".pdf", ".docx"}
+    assert all(f.source.endswith(".py") for f in report.files if f.outcome == "skipped")
+    for source in added:
+        assert_chunks_match_text(corpus, source)
