@@ -478,7 +478,9 @@ def _api_router(settings: Settings) -> APIRouter:
             except (NotImplementedError, ImportError) as exc:
                 raise NotImplementedYet(f"summaries are not available in this build ({type(exc).__name__}: {exc})") from exc
 
-        return await queue.run(job, stage_timings())
+        summary = await queue.run(job, stage_timings())
+        record_answer_timings(summary.timings_ms)
+        return summary
 
     @router.get("/documents", response_model=list[DocumentRecord], tags=["documents"])
     async def list_documents(engine: EngineDep) -> list[DocumentRecord]:
