@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import time
@@ -79,6 +80,7 @@ def run(home: Path, docs_dir: Path, limit: int | None = None) -> dict[str, float
         "reingest_unchanged_files": again.count("unchanged"),
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "index": str(home),
+        "load_average": round(os.getloadavg()[0], 1),
     }
 
 
@@ -97,6 +99,7 @@ def main(argv: list[str] | None = None) -> None:
         f"{100 * float(figures['reingest_share']):.1f}% of first (target ≤ {100 * TARGET_REINGEST_SHARE:.0f}%)"
     )
     print(f"  peak RSS             {figures['peak_rss_mb']:8.1f} MB  (target ≤ {TARGET_RSS_MB})")
+    print(f"  (machine load average {figures['load_average']} on {os.cpu_count()} cores)")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "bench_ingest.json").write_text(json.dumps(figures, indent=2))
 

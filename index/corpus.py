@@ -54,6 +54,7 @@ class Corpus:
         self._view: SearchView | None = None
         self._view_lock = threading.Lock()
         self._chunk_cache: OrderedDict[str, Chunk] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     @classmethod
     def open(cls, settings: Settings) -> "Corpus":
@@ -105,18 +106,19 @@ class Corpus:
 
     def get_chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
         """Chunks by id, through a small LRU cache (chunk ids are content-derived, so entries never go stale)."""
-        missing = [cid for cid in ids if cid not in self._chunk_cache]
-        if missing:
-            for cid, chunk in self.store.get(missing).items():
-                self._chunk_cache[cid] = chunk
+        with self._cache_lock:
+            missing = [cid for cid in ids if cid not in self._chunk_cache]
+        fetched = self.store.get(missing) if missing else {}
         found: dict[str, Chunk] = {}
-        for cid in ids:
-            chunk = self._chunk_cache.get(cid)
-            if chunk is not None:
-                self._chunk_cache.move_to_end(cid)
-                found[cid] = chunk
-        while len(self._chunk_cache) > _CHUNK_CACHE_SIZE:
-            self._chunk_cache.popitem(last=False)
+        with self._cache_lock:
+            self._chunk_cache.update(fetched)
+            for cid in ids:
+                chunk = self._chunk_cache.get(cid)
+                if chunk is not None:
+                    self._chunk_cache.move_to_end(cid)
+                    found[cid] = chunk
+            while len(self._chunk_cache) > _CHUNK_CACHE_SIZE:
+                self._chunk_cache.popitem(last=False)
         return found
 
     def search_view(self) -> SearchView:
