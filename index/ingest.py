@@ -190,11 +190,13 @@ class Ingester:
         self.manifest.replace(new_rows)
         checkpoint(self.settings, "after_manifest_switch")
         new_ids = {c.id for c in chunks}
-        replaced = [cid for p in pending if (old := rows.get(p.candidate.source)) for cid in old.chunk_ids]
-        self.store.delete([cid for cid in replaced if cid not in new_ids])
+        old_rows = [old for p in pending if (old := rows.get(p.candidate.source)) is not None]
+        self.store.delete([cid for old in old_rows for cid in old.chunk_ids if cid not in new_ids])
         for row in new_rows:
             rows[row.source] = row
-        self._delete_unreferenced_texts()
+        if old_rows:  # texts are shared by content: drop only those no document references any more
+            in_use = {r.sha256 for r in rows.values()}
+            self.texts.delete({old.sha256 for old in old_rows} - in_use)
         for p in pending:
             report.files.append(FileResult(source=p.candidate.source, outcome=p.outcome, chunks=len(p.chunks)))  # type: ignore[arg-type]
 
