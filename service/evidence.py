@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Protocol
@@ -58,17 +59,23 @@ class _EmbeddingCache:
     def __init__(self, size: int = 4096) -> None:
         self.size = size
         self._items: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
 
     def encode(self, embedder: Encoder, texts: Sequence[str]) -> np.ndarray:
-        missing = list(dict.fromkeys(t for t in texts if t not in self._items))
-        if missing:
-            for text, vector in zip(missing, embedder.encode(missing)):
-                self._items[text] = vector
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._items))
+        vectors = embedder.encode(missing) if missing else []
+        with self._lock:  # answers may run in several threads (HTTP API)
+            found = dict(zip(missing, vectors))
+            for text in texts:
+                if text in self._items:
+                    self._items.move_to_end(text)
+                    found.setdefault(text, self._items[text])
+                elif text in found:
+                    self._items[text] = found[text]
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
-        for text in texts:
-            self._items.move_to_end(text)
-        return np.stack([self._items[t] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
+        return np.stack([found[t] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
 
 
 _cache = _EmbeddingCache()

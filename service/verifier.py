@@ -28,7 +28,8 @@ from service.terms import content_terms, key_terms, missing_key_terms, unknown_t
 
 LEXICAL_MIN = 0.75  # share of the sentence's content terms found in the cited text
 SEMANTIC_MIN = 0.55  # cosine between the sentence and its cited text (best of each cited piece and all joined)
-MIN_ANSWER_WORDS = 3  # shorter draft pieces ("Answer:", "[2]") carry no claim
+MIN_ANSWER_WORDS = 3
+RESTATES_MIN = 0.9  # a draft sentence restates must-include evidence when it keeps this share of its terms  # shorter draft pieces ("Answer:", "[2]") carry no claim
 
 REFUSAL_SCORE_MIN = 0.3  # below this best evidence score (dense + question-term coverage) nothing addresses the question
 UNKNOWN_TERMS_MAX = 1  # more question terms than this that the retrieved text never mentions ...
@@ -128,6 +129,12 @@ def _same_claim(a: str, b: str) -> bool:
     return bool(ta) and len(ta & tb) / len(ta | tb) >= 0.8
 
 
+def _restates(claim: str, evidence_text: str) -> bool:
+    """Does `claim` carry (nearly) all of the evidence's content? A paraphrase that drops a fact does not."""
+    terms = content_terms(evidence_text)
+    return not terms or len(terms & content_terms(claim)) / len(terms) >= RESTATES_MIN
+
+
 def _describe(check: SupportCheck) -> str:
     text = f"lexical {check.lexical:.2f}, semantic {check.semantic:.2f}"
     return text + (f", missing {', '.join(check.missing_terms)}" if check.missing_terms else "")
@@ -143,8 +150,9 @@ def verify(
 ) -> VerifiedAnswer:
     """Keep the draft's supported sentences with correct citations; fall back to quoted evidence.
 
-    `must_include`: evidence that the final answer cites in any case (appended verbatim when no kept sentence
-    cites it) — the best evidence is always correct, so the answer never loses it to a weak draft.
+    `must_include`: evidence that the final answer carries in any case: appended verbatim unless a kept
+    sentence citing it restates it whole — the best evidence is always correct, so the answer never loses its
+    facts to a weak paraphrase.
     `extractive_count`: how many of the best evidence sentences form the answer when nothing survives and
     `must_include` is empty.
     `min_score`: a sentence supported only by evidence scoring below this is true but off the question: dropped.
@@ -197,12 +205,10 @@ def verify(
 
     extractive = not kept
     additions = list(must_include) or (list(evidence[:extractive_count]) if extractive else [])
-    cited_so_far = {n for k in kept for n in k.cited}
     for e in additions:
-        if e.number in cited_so_far or e.number not in by_number:
+        if e.number not in by_number or any(e.number in k.cited and _restates(k.text, e.text) for k in kept):
             continue
         kept.append(VerifiedSentence(text=e.text.strip(), cited=[e.number], extractive=True))
-        cited_so_far.add(e.number)
         reason = "nothing in the draft was supported: quoting the best evidence" if extractive else "best evidence, always included"
         decisions.append(VerifierDecision(sentence=e.text, action="extractive", cited=[e.number], reason=reason))
     return VerifiedAnswer(sentences=kept, decisions=decisions, extractive=extractive)

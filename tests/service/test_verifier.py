@@ -95,11 +95,17 @@ def test_all_unsupported_falls_back_to_quoting_the_best_evidence(embedder: MiniL
     assert {d.action for d in result.decisions} == {"dropped", "extractive"}
 
 
-def test_must_include_evidence_is_appended_once(embedder: MiniLMEmbedder, evidence) -> None:
-    draft = "Ukraine ranked third among the countries most affected by antipersonnel mines [1]."
-    result = verify(draft, evidence, embedder, must_include=[evidence[0], evidence[2]])
+def test_must_include_evidence_is_appended_unless_restated_whole(embedder: MiniLMEmbedder, evidence) -> None:
+    whole = f"{evidence[0].text} [1]"
+    result = verify(whole, evidence, embedder, must_include=[evidence[0], evidence[2]])
     assert [s.cited for s in result.sentences] == [[1], [3]]
+    assert not result.sentences[0].extractive
     assert result.sentences[1].extractive and result.sentences[1].text == evidence[2].text
+    # A paraphrase that drops facts (580, Myanmar, Syria) keeps its place, and the evidence is quoted too.
+    partial = "Ukraine ranked third among the countries most affected by antipersonnel mines [1]."
+    result = verify(partial, evidence, embedder, must_include=[evidence[0]])
+    assert [(s.cited, s.extractive) for s in result.sentences] == [([1], False), ([1], True)]
+    assert result.sentences[1].text == evidence[0].text
 
 
 def test_off_topic_but_true_sentence_is_dropped(embedder: MiniLMEmbedder, evidence) -> None:
