@@ -52,6 +52,8 @@ MAX_WORDS = 80  # longer "sentences" are usually run-together lists or boilerpla
 CHARS_PER_TOKEN = 3.5  # conservative for English with SmolLM2's tokenizer
 RESERVED_TOKENS = 700  # the map prompt's instructions plus its reply
 MAP_TOKENS_PER_SENTENCE = 45
+MODEL_CALL_BUDGET_S = 30.0  # one model call; a reply still streaming then is cut (its whole lines are used)
+MODEL_RUN_BUDGET_S = 60.0  # the model's share of one summary; past it the summary is extractive (busy CPU)
 MMR_LAMBDA = 0.7  # relevance vs. novelty when picking sentences
 FOCUS_MIN_DENSE = 0.30  # a focus candidate must be this similar to the topic, or share its terms
 DIFF_MIN_SIMILARITY = 0.5  # two sentences of different documents about the same subject
@@ -134,6 +136,7 @@ class _Run:
     timings_ms: dict[str, float] = field(default_factory=dict)
     use_model: bool = True
     llm_failed: bool = False
+    model_seconds: float = 0.0
 
     def step(self, label: str) -> None:
         self.done_steps += 1
@@ -145,18 +148,30 @@ class _Run:
             self.progress(label, self.done_steps, self.total_steps)
 
     def complete(self, stage: str, messages: list[dict[str, str]], max_tokens: int) -> str:
-        """The model's reply, or "" once the model has failed in this run: the summary degrades to extractive."""
-        if self.llm_failed or not self.use_model:
+        """The model's reply, streamed and cut at this call's share of the time budget (whole lines are still
+        used), or "" once the budget is spent or the model failed: the summary then degrades to extractive."""
+        if self.llm_failed or not self.use_model or self.model_seconds >= MODEL_RUN_BUDGET_S:
             return ""
+        deadline = time.perf_counter() + min(MODEL_CALL_BUDGET_S, MODEL_RUN_BUDGET_S - self.model_seconds)
         started = time.perf_counter()
+        parts: list[str] = []
+        stream = self.engine.llm.stream(messages, max_tokens=max_tokens)
         try:
-            reply = self.engine.llm.complete(messages, max_tokens=max_tokens)
+            for delta in stream:
+                parts.append(delta)
+                if time.perf_counter() > deadline:
+                    self.decisions.append(VerifierDecision(
+                        sentence="", action="dropped", reason=f"{stage}: model reply cut at the time budget"))
+                    parts = ["".join(parts).rpartition("\n")[0]]  # an unfinished line is not a rewrite
+                    break
         except LLMUnavailable as exc:
             self.llm_failed = True
             self.decisions.append(VerifierDecision(sentence="", action="extractive", reason=f"model failed: {exc}"))
-            return ""
         finally:
+            stream.close()
+            self.model_seconds += time.perf_counter() - started
             self.timed(stage, started)
+        reply = "".join(parts)
         self.drafts.append(reply)
         return reply
 
