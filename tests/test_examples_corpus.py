@@ -156,6 +156,22 @@ def test_every_fact_occurs_in_an_expected_source(builder: ModuleType, texts: dic
 
 
 @pytest.mark.parametrize("name", SUITE_FILES)
+def test_no_unlisted_file_holds_a_whole_answer(builder: ModuleType, texts: dict[Path, str], name: str) -> None:
+    """A file that contains every fact of a question is a correct citation, so it must be among `sources`
+    (otherwise citation precision would punish a right answer)."""
+    data, docs = _suite(name)
+    files = {c.source: c.path for c in discover([docs]).candidates}
+    problems = []
+    for case in data["questions"]:
+        if not case.get("facts"):
+            continue
+        for source, path in files.items():
+            if source not in case["sources"] and all(fact_found(f, _text(texts, path)) for f in case["facts"]):
+                problems.append(f"{case['id']}: {source} holds every fact but is not in sources")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("name", SUITE_FILES)
 def test_unanswerable_questions_have_no_facts_or_sources(name: str) -> None:
     data, _ = _suite(name)
     for case in data["questions"]:
