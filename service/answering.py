@@ -235,7 +235,7 @@ def _finish(engine: "Engine", prepared: _Prepared, draft: str, model: str) -> An
         draft,
         evidence,
         engine.corpus.embedder,
-        must_include=also_include(prepared.standalone, evidence),
+        must_include=also_include(prepared.question, evidence),  # the user's words, not the context added
         min_score=OFF_TOPIC_RATIO * evidence[0].score,
     )
     text, citations = format_answer(verified, prepared.evidence)

@@ -106,15 +106,16 @@ def _draft_sentences(draft: str) -> list[str]:
 def _best_support(
     claim: str, evidence: Sequence[Evidence], embedder: Encoder
 ) -> tuple[list[int], SupportCheck] | None:
-    """The single evidence sentence (or, failing that, the pair) that best supports `claim`, if any does."""
+    """The single evidence sentence (or, failing that, a pair from one source) that best supports `claim`."""
     checks = [(e, check_support(claim, [e.text], embedder)) for e in evidence]
     supported = [(e, c) for e, c in checks if c.supported]
     if supported:
         e, c = max(supported, key=lambda ec: ec[1].semantic + ec[1].lexical)
         return [e.number], c
-    # A claim joining two facts: try the two closest pieces together.
+    # A claim joining two facts of one document: try the two closest pieces together. Across documents a
+    # weak model's merged sentence is far more often a false link than a real synthesis: not re-attributed.
     top = sorted(checks, key=lambda ec: ec[1].semantic + ec[1].lexical, reverse=True)[:2]
-    if len(top) == 2:
+    if len(top) == 2 and top[0][0].source == top[1][0].source:
         pair = sorted(e.number for e, _ in top)
         by_number = {e.number: e for e in evidence}
         c = check_support(claim, [by_number[n].text for n in pair], embedder)
