@@ -48,9 +48,11 @@ class GenerationQueue:
         with self._lock:
             self._in_flight -= 1
 
-    def _submit(self, job: Callable[[], T], started: threading.Event) -> "Future[T]":
+    def _submit(self, job: Callable[[], T], started: asyncio.Event) -> "Future[T]":
+        loop = asyncio.get_running_loop()
+
         def run() -> T:
-            started.set()
+            loop.call_soon_threadsafe(started.set)
             return job()
 
         self._admit()
@@ -62,24 +64,23 @@ class GenerationQueue:
         future.add_done_callback(self._release)
         return future
 
-    async def _wait_started(self, future: Future, started: threading.Event) -> float:
+    async def _wait_started(self, future: Future, started: asyncio.Event) -> float:
         """Wait until the job is running; cancel it and raise Busy if that takes longer than the timeout.
 
         Returns the seconds spent waiting.
         """
         t0 = time.perf_counter()
-        deadline = t0 + self.timeout_s
-        while not started.is_set() and not future.done():
-            if time.perf_counter() >= deadline:
-                if future.cancel():
-                    raise Busy(f"waited {self.timeout_s:.0f} s for the model without getting a turn; retry later")
-                break  # it started just now
-            await asyncio.sleep(0.01)
+        try:
+            await asyncio.wait_for(started.wait(), timeout=self.timeout_s)
+        except TimeoutError:
+            if future.cancel():  # it never started: its slot is given back by the done-callback
+                raise Busy(f"waited {self.timeout_s:.0f} s for the model without getting a turn; retry later") from None
+            # it started just as the timeout fired: carry on
         return time.perf_counter() - t0
 
     async def run(self, job: Callable[[], T], timings: dict[str, float] | None = None) -> T:
         """Run `job()` when the model is free and return its result (exceptions propagate)."""
-        started = threading.Event()
+        started = asyncio.Event()
         future = self._submit(job, started)
         waited = await self._wait_started(future, started)
         if timings is not None:
@@ -97,7 +98,7 @@ class GenerationQueue:
         loop = asyncio.get_running_loop()
         items: asyncio.Queue[object] = asyncio.Queue()
         stop = threading.Event()
-        started = threading.Event()
+        started = asyncio.Event()
 
         def produce() -> None:
             iterator = make_iterator()
