@@ -497,9 +497,10 @@ def _api_router(settings: Settings) -> APIRouter:
         """Upload and ingest files synchronously; returns each file's outcome (added/updated/unchanged/skipped/failed)."""
         per_file_limit = int(settings.api_max_upload_mb * 1024 * 1024)
         for upload in files:
-            if upload.size is not None and upload.size > per_file_limit:
+            size = upload.size if upload.size is not None else upload.file.seek(0, 2)
+            if size > per_file_limit:
                 raise PayloadTooLarge(
-                    f"{upload.filename!r} has {upload.size} bytes; the limit is {settings.api_max_upload_mb:g} MB per file"
+                    f"{upload.filename!r} has {size} bytes; the limit is {settings.api_max_upload_mb:g} MB per file"
                 )
         sources = [upload_source(path, upload.filename) for upload in files]
         if len(set(sources)) != len(sources):
