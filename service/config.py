@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """citewise settings; every field can be set as `CITEWISE_<NAME>`."""
 
-    model_config = SettingsConfigDict(env_prefix="CITEWISE_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="CITEWISE_", env_file=".env", extra="ignore", populate_by_name=True)
 
     # Where the index lives (Chroma data, manifest, BM25, extracted texts).
     home: Path = Path(".citewise")
