@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
+DOCX_MAX_UNPACKED_MB = 256  # a .docx is a zip: refuse one that would unpack to more (a zip bomb) before unpacking
 
 
 class LoadError(Exception):
@@ -205,6 +206,13 @@ def extract_docx(data: bytes) -> str:
 
     from docx import Document
 
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:  # declared sizes bound what zipfile will unpack
+            unpacked_mb = sum(info.file_size for info in archive.infolist()) / 1024 / 1024
+    except (zipfile.BadZipFile, ValueError, OSError) as e:
+        raise LoadError(f"corrupt .docx ({type(e).__name__})") from e
+    if unpacked_mb > DOCX_MAX_UNPACKED_MB:
+        raise LoadError(f".docx would unpack to {unpacked_mb:.0f} MB (limit {DOCX_MAX_UNPACKED_MB} MB; a zip bomb?)")
     try:
         document = Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
