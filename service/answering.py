@@ -18,6 +18,7 @@ from service.errors import InvalidInput
 from service.evidence import RankedEvidence, answer_type_bonus, select_evidence, term_weights
 from service.prompts import render_prompt
 from service.schemas import Answer, ChatMessage, Citation, SearchHit, StreamEvent, Suggestion, Trace, VerifierDecision
+from service.sentences import Sentence, split_sentences
 from service.terms import STOPWORDS, content_terms, key_terms, words
 from service.verifier import VerifiedAnswer, addresses_question, verify
 
@@ -36,6 +37,7 @@ ALSO_INCLUDE_MAX = 3
 OFF_TOPIC_RATIO = 0.6  # draft sentences resting only on evidence below this share of the best are dropped
 SUGGESTIONS = 3
 
+_REFERS_BACK = re.compile(r"^(This|These|That|Those|It|Its|They|Their|Such)\b")
 _FOLLOW_UP = re.compile(r"\b(it|its|they|them|their|this|that|these|those|he|she|him|her|there|such)\b", re.I)
 
 
@@ -177,6 +179,44 @@ def also_include(question: str, evidence: Sequence[RankedEvidence]) -> list[Rank
     return chosen
 
 
+def _next_in_paragraph(sentences: Sequence[Sentence], evidence: RankedEvidence) -> Sentence | None:
+    """The sentence right after `evidence`'s own, if it continues the same line (paragraph)."""
+    for current, following in zip(sentences, sentences[1:]):
+        if current.start_line == evidence.start_line and current.text == evidence.text:
+            return following if following.start_line == current.end_line else None
+    return None
+
+
+def with_continuations(
+    chosen: Sequence[RankedEvidence], evidence: list[RankedEvidence], text_of: Callable[[str], str]
+) -> list[RankedEvidence]:
+    """`chosen`, each followed by the next sentence of its paragraph when that one refers back to it ("These
+    mines …", "This type of mine …"): such a sentence often carries the rest of the answer, and it is
+    meaningless without its antecedent. New sentences join `evidence` with the next free numbers."""
+    out: list[RankedEvidence] = []
+    known = {(e.source, e.start_line, e.text) for e in evidence}
+    for e in chosen:
+        out.append(e)
+        try:
+            following = _next_in_paragraph(split_sentences(text_of(e.source)), e)
+        except Exception:  # the document went away meanwhile: the chosen sentence is still valid evidence
+            continue
+        if following is None or not _REFERS_BACK.match(following.text):
+            continue
+        key = (e.source, following.start_line, following.text)
+        if key in known:
+            out.extend(x for x in evidence if (x.source, x.start_line, x.text) == key and x not in out)
+            continue
+        extra = RankedEvidence(
+            number=len(evidence) + 1, source=e.source, start_line=following.start_line,
+            end_line=following.end_line, text=following.text, score=e.score, dense=e.dense, lexical=e.lexical,
+        )  # fmt: skip
+        evidence.append(extra)
+        known.add(key)
+        out.append(extra)
+    return out
+
+
 # --- the back half --------------------------------------------------------------------------------
 
 
@@ -235,7 +275,8 @@ def _finish(engine: "Engine", prepared: _Prepared, draft: str, model: str) -> An
         draft,
         evidence,
         engine.corpus.embedder,
-        must_include=also_include(prepared.question, evidence),  # the user's words, not the context added
+        # judged on the user's own words, not the context a follow-up's rewrite added
+        must_include=with_continuations(also_include(prepared.question, evidence), evidence, engine.corpus.text),
         min_score=OFF_TOPIC_RATIO * evidence[0].score,
     )
     text, citations = format_answer(verified, prepared.evidence)

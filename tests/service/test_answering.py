@@ -174,3 +174,21 @@ def test_external_server_via_base_url_gives_a_cited_answer(
         assert_contract(engine, answer)
         assert not answer.refused and "Sahel" in answer.answer and cited(answer) == {NEWS_A}
         assert answer.trace.draft  # the external model was really asked
+
+
+def test_a_sentence_referring_back_joins_its_antecedent(news_dir: Path) -> None:
+    from service.answering import with_continuations
+    from service.evidence import RankedEvidence
+    from service.sentences import split_sentences
+
+    text = (news_dir / NEWS_A).read_text(encoding="utf-8")
+    source = next(s for s in split_sentences(text) if s.text.startswith("One source consulted"))
+    first = RankedEvidence(number=1, source=NEWS_A, start_line=source.start_line, end_line=source.end_line, text=source.text, score=0.7)
+    evidence = [first]
+    chosen = with_continuations([first], evidence, lambda name: (news_dir / name).read_text(encoding="utf-8"))
+    assert [e.number for e in chosen] == [1, 2] and len(evidence) == 2
+    assert chosen[1].text.startswith("This type of mine self-destructs") and chosen[1].start_line == first.start_line
+    # A sentence that does not refer back (or ends its paragraph) brings nothing along.
+    last = next(s for s in split_sentences(text) if s.text.startswith("Nonetheless, arms control experts"))
+    alone = RankedEvidence(number=1, source=NEWS_A, start_line=last.start_line, end_line=last.end_line, text=last.text)
+    assert with_continuations([alone], [alone], lambda name: text) == [alone]
