@@ -6,6 +6,7 @@ answerable ones, asked over a fresh index of ../shared/corpus/news; one warm-up 
 
 from __future__ import annotations
 
+import os
 import statistics
 import tempfile
 import time
@@ -42,6 +43,8 @@ def main() -> None:
                 answer = engine.ask(question)
                 totals.append((time.perf_counter() - t) * 1000)
                 generation.append(answer.timings_ms.get("generation_ms", 0.0))
+            # Streamed in another order: the server caches the last prompt, and a repeat would skip its processing.
+            for question in questions[1:] + questions[:1]:
                 t = time.perf_counter()
                 for event in engine.ask_stream(question):
                     if event.event == "token":
@@ -49,6 +52,7 @@ def main() -> None:
                         break
                     if event.event in ("answer", "error"):
                         break
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work slows every figure)")
     print(f"ask end-to-end over {len(totals)} questions: p50 {statistics.median(totals):.0f} ms, "
           f"p95 {_p(totals, 0.95):.0f} ms (target p50 ≤ 4000 ms)")
     print(f"  of which generation: p50 {statistics.median(generation):.0f} ms")

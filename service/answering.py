@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from service.llm import LLMClient
 
 PROMPT_EVIDENCE = 4  # sentences shown to the model: prompt processing is most of the time to first token
-GENERATION_MAX_TOKENS = 120  # one or two sentences; a longer draft only costs time (the verifier trims it)
+GENERATION_MAX_TOKENS = 96  # one or two sentences; a longer draft only costs time (the verifier trims it)
 CONDENSE_MAX_TOKENS = 48
 HISTORY_MESSAGES = 4  # the last turns the condenser sees
 HISTORY_CHARS = 300  # per message
