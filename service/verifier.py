@@ -28,8 +28,8 @@ from service.terms import content_terms, key_terms, missing_key_terms, unknown_t
 
 LEXICAL_MIN = 0.75  # share of the sentence's content terms found in the cited text
 SEMANTIC_MIN = 0.55  # cosine between the sentence and its cited text (best of each cited piece and all joined)
-MIN_ANSWER_WORDS = 3
-RESTATES_MIN = 0.9  # a draft sentence restates must-include evidence when it keeps this share of its terms  # shorter draft pieces ("Answer:", "[2]") carry no claim
+MIN_ANSWER_WORDS = 3  # shorter draft pieces ("Answer:", "[2]") carry no claim
+RESTATES_MIN = 0.9  # a draft sentence restates must-include evidence when it keeps this share of its terms
 
 REFUSAL_SCORE_MIN = 0.3  # below this best evidence score (dense + question-term coverage) nothing addresses the question
 UNKNOWN_TERMS_MAX = 1  # more question terms than this that the retrieved text never mentions ...
@@ -141,6 +141,31 @@ def _describe(check: SupportCheck) -> str:
     return text + (f", missing {', '.join(check.missing_terms)}" if check.missing_terms else "")
 
 
+def _judge(
+    claim: str, valid: list[int], evidence: Sequence[Evidence], embedder: Encoder, min_score: float
+) -> tuple[VerifiedSentence | None, VerifierDecision]:
+    """One draft sentence: kept with its citations, re-attributed to the evidence that supports it, or dropped."""
+    by_number = {e.number: e for e in evidence}
+    if valid:
+        check = check_support(claim, [by_number[n].text for n in valid], embedder)
+        if check.supported and max(by_number[n].score for n in valid) < min_score:
+            reason = "supported, but its evidence is off the question"
+            return None, VerifierDecision(sentence=claim, action="dropped", cited=valid, reason=reason)
+        if check.supported:
+            decision = VerifierDecision(sentence=claim, action="kept", cited=valid, reason=_describe(check))
+            return VerifiedSentence(text=claim, cited=valid), decision
+        why = f"cited {valid} do not support it ({_describe(check)})"
+    else:
+        why = "no valid citation"
+    best = _best_support(claim, [e for e in evidence if e.score >= min_score], embedder)
+    if best is None:
+        reason = f"{why}; no evidence supports it"
+        return None, VerifierDecision(sentence=claim, action="dropped", cited=valid, reason=reason)
+    numbers, check = best
+    decision = VerifierDecision(sentence=claim, action="reattributed", cited=numbers, reason=f"{why}; {_describe(check)}")
+    return VerifiedSentence(text=claim, cited=numbers), decision
+
+
 def verify(
     draft: str,
     evidence: Sequence[Evidence],
@@ -177,32 +202,10 @@ def verify(
         if any(_same_claim(claim, k.text) for k in kept):
             decisions.append(VerifierDecision(sentence=claim, action="dropped", cited=valid, reason="repeats an earlier sentence"))
             continue
-        on_topic = [e for e in evidence if e.score >= min_score]
-        if valid:
-            check = check_support(claim, [by_number[n].text for n in valid], embedder)
-            if check.supported and max(by_number[n].score for n in valid) < min_score:
-                decisions.append(
-                    VerifierDecision(sentence=claim, action="dropped", cited=valid, reason="supported, but its evidence is off the question")
-                )
-                continue
-            if check.supported:
-                kept.append(VerifiedSentence(text=claim, cited=valid))
-                decisions.append(VerifierDecision(sentence=claim, action="kept", cited=valid, reason=_describe(check)))
-                continue
-            why = f"cited {valid} do not support it ({_describe(check)})"
-        else:
-            why = "no valid citation"
-        best = _best_support(claim, on_topic, embedder)
-        if best is not None:
-            numbers, check = best
-            kept.append(VerifiedSentence(text=claim, cited=numbers))
-            decisions.append(
-                VerifierDecision(sentence=claim, action="reattributed", cited=numbers, reason=f"{why}; {_describe(check)}")
-            )
-        else:
-            decisions.append(
-                VerifierDecision(sentence=claim, action="dropped", cited=valid, reason=f"{why}; no evidence supports it")
-            )
+        verdict, decision = _judge(claim, valid, evidence, embedder, min_score)
+        decisions.append(decision)
+        if verdict is not None:
+            kept.append(verdict)
 
     extractive = not kept
     additions = list(must_include) or (list(evidence[:extractive_count]) if extractive else [])
