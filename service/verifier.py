@@ -8,9 +8,9 @@ it, if any, else dropped; when nothing survives, the answer is the best evidence
 evidence does not address the question at all, the answer is a refusal (see `addresses_question`).
 
 Thresholds were calibrated on the news corpus (../shared/corpus/news) with tests/service/calibrate.py:
-support — each evidence sentence against itself, clauses of it and drafts of the embedded model (positives)
-versus other sentences of the same articles (hard negatives); refusal — answerable versus plausible but
-unanswerable questions. The figures are in that script's docstring.
+support — a clause of each sentence against the sentence (positives) versus the other sentences of the same
+articles (hard negatives), then the lexical bar raised after reading the embedded model's drafts; refusal and
+evidence inclusion — the news eval suite answered with the evidence rules alone. Figures: that docstring.
 """
 
 from __future__ import annotations

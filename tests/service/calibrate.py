@@ -16,7 +16,10 @@
    plausible unanswerable ones reach 0.62, so the score alone cannot separate them: the unknown-term rule (two
    or more question terms the retrieved text never mentions, and best score < 0.65) does most of the work.
    Grid for inclusion (ratio × new-term share → fact recall / source precision): 0.7 × 0.1 gave 0.83 / 0.95;
-   0.6 × 0.05 gave 0.84 / 0.92; 0.8 × 0.2 gave 0.77 / 0.95.
+   0.6 × 0.05 gave 0.84 / 0.92; 0.8 × 0.2 gave 0.77 / 0.95. After adding the answer-type lift (dates for
+   "when", numbers for "how many"), inclusion judged on the user's own words and paragraph continuations
+   ("These mines …"), the evidence rules alone reach fact recall 0.908, source precision 0.986, refusal
+   accuracy 0.935 at 0.7 × 0.1 (the chosen values).
 """
 
 from __future__ import annotations
