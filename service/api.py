@@ -109,7 +109,7 @@ _HTTP_CODES = {
 }
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse} for status in (401, 413, 422, 503)
+    status: {"model": ErrorResponse} for status in (401, 404, 413, 422, 503)
 }
 
 

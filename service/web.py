@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
-from service.api import EngineDep
+from service.api import ERROR_RESPONSES, EngineDep
 
 STATIC_DIR = Path(__file__).parent / "static"
 # The page's files, by URL name. A fixed list: nothing else under service/ can be fetched through this router.
@@ -59,7 +59,9 @@ def static_file(name: str) -> FileResponse:
     return FileResponse(STATIC_DIR / name, media_type=media_type, headers={"Cache-Control": "no-cache"})
 
 
-@router.get("/v1/documents/{source:path}/text", response_model=DocumentText, tags=["documents"])
+@router.get(
+    "/v1/documents/{source:path}/text", response_model=DocumentText, tags=["documents"], responses=ERROR_RESPONSES
+)
 def document_text(source: str, engine: EngineDep) -> DocumentText:
     """The document's extracted text with line numbers, so a citation's start_line..end_line can be shown.
 
