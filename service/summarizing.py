@@ -525,9 +525,11 @@ def _length(length: str) -> str:
     return length
 
 
-def _map_document(run: _Run, plan: DocumentPlan, per_group: int, label: str) -> list[Point]:
-    """Map step over one document: per group, the salient sentences (ends of the document included), shortened."""
-    edges = edge_candidates(plan)
+def _map_document(run: _Run, plan: DocumentPlan, per_group: int, label: str, ends: bool = True) -> list[Point]:
+    """Map step over one document: per group, the salient sentences, shortened. `ends`: both the opening and the
+    closing sentence are among them (a one-document summary); otherwise the opening only (a corpus summary,
+    where a closing line is rarely what several documents share)."""
+    edges = edge_candidates(plan) if ends else plan.candidates[:1]
     points: list[Point] = []
     for g in range(len(plan.groups)):
         members = [c for c in plan.candidates if c.group == g]
@@ -663,7 +665,7 @@ def summarize_corpus(run: _Run, length: str, started: float) -> Summary:
     points: list[Point] = []
     for plan in plans:
         per_group = max(2, math.ceil(per_doc / len(plan.groups)))
-        for p in _map_document(run, plan, per_group, f"summarizing {plan.source}"):
+        for p in _map_document(run, plan, per_group, f"summarizing {plan.source}", ends=False):
             if corpus_centroid is not None:
                 p.score += 0.3 * float(p.main.vector @ corpus_centroid)  # what several documents share
             points.append(p)
