@@ -2,10 +2,11 @@
 
 Quality comes from extractive selection, not from the (tiny) model. A document is cut into groups of chunks,
 each as much as the model could read in one call (`settings.llm_context_tokens`); per group the most salient
-sentences are picked (embedding centrality in the document and the group, lead position, always something from
-the first and the last chunk), the model only shortens them, citing their evidence numbers, and the verifier
-keeps a shortened sentence only when its cited sentence supports it — otherwise the original sentence is used
-(extractive fallback). The reduce step picks 3–7 bullets from the groups' points (diverse, beginning and end
+sentences are picked (embedding centrality in the document and the group, lead position; a one-document summary
+always keeps the opening and the closing sentence), the model only shortens them, citing their evidence numbers,
+and the verifier (service.verifier.verify) keeps a shortened sentence only when its cited sentence supports it —
+otherwise the original sentence is used (extractive fallback). Model calls are streamed within a time budget
+(MODEL_CALL_BUDGET_S, MODEL_RUN_BUDGET_S): on a busy CPU the summary degrades to extractive instead of waiting. The reduce step picks 3–7 bullets from the groups' points (diverse, beginning and end
 covered) and an overview sentence. For the corpus, every document is mapped this way, the overview favours what
 documents share, and "Where the sources differ" pairs similar sentences of different documents that differ in
 figures, names, polarity or emphasis, citing both sides.
