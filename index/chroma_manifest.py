@@ -9,6 +9,7 @@ Records (all with a 1-dimensional dummy embedding; this collection is never quer
   `doc:<source>`          one per document: sha256, chunk ids (JSON), ingested_at, path, root
   `text:<sha256>:<part>`  the extracted text, in parts small enough for one request
   `meta:generation`       the manifest version: a random stamp, re-drawn on every change
+  `meta:writer`           the write lease (owner, expiry): one writer at a time across machines
 
 The version is a random stamp, not a counter, so two writers on different machines never produce the same
 value for different contents (readers only compare versions for equality). A writer changes rows first and
@@ -19,16 +20,22 @@ version and is refreshed on the next read after any change.
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import socket
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 import chromadb
+from filelock import FileLock, Timeout
 
 from index.manifest import ManifestRow
 
 _DUMMY = [1.0]
 _GENERATION_ID = "meta:generation"
+_WRITER_ID = "meta:writer"
 _TEXT_PART_CHARS = 4 * 1024 * 1024  # a Chroma server rejects request bodies over ~32 MB
 _PAGE = 1000
 
@@ -187,3 +194,72 @@ def _row(meta: dict) -> ManifestRow:
         path=meta.get("path"),
         root=meta.get("root"),
     )
+
+
+class SharedWriteLock:
+    """The local write lock plus a lease in the Chroma server, so writers on different machines take turns.
+
+    Chroma has no compare-and-swap, so the lease is claimed optimistically: write `meta:writer` (owner, expiry),
+    wait a moment, read it back; whoever reads their own claim holds it. A holder renews it from a background
+    thread; a killed holder's lease expires after LEASE_S (wall clock: keep the machines' clocks in sync).
+    Best effort — two claims landing within CLAIM_SETTLE_S of each other are the remaining, narrow window.
+    """
+
+    LEASE_S = 15.0
+    CLAIM_SETTLE_S = 0.5
+    POLL_S = 0.5
+
+    def __init__(self, local: FileLock, client: chromadb.ClientAPI, collection: str) -> None:
+        self.local = local
+        self.collection = client.get_or_create_collection(manifest_collection_name(collection), embedding_function=None)
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self._stop = threading.Event()
+        self._renewer: threading.Thread | None = None
+
+    def acquire(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        self.local.acquire(timeout=timeout)
+        try:
+            while not self._claim():
+                if time.monotonic() + self.POLL_S > deadline:
+                    raise Timeout(self.local.lock_file)
+                time.sleep(self.POLL_S)
+        except BaseException:
+            self.local.release()
+            raise
+        self._stop.clear()
+        self._renewer = threading.Thread(target=self._renew, name="citewise-lease", daemon=True)
+        self._renewer.start()
+
+    def release(self) -> None:
+        self._stop.set()
+        if self._renewer is not None:
+            self._renewer.join()
+            self._renewer = None
+        try:
+            if self._holder() == self.owner:
+                self.collection.delete(ids=[_WRITER_ID])
+        finally:
+            self.local.release()
+
+    def _holder(self) -> str | None:
+        found = self.collection.get(ids=[_WRITER_ID], include=["metadatas"])
+        if not found["ids"]:
+            return None
+        meta = found["metadatas"][0]  # type: ignore[index]
+        return str(meta["owner"]) if float(meta["expires"]) > time.time() else None
+
+    def _write_claim(self) -> None:
+        meta = {"kind": "meta", "owner": self.owner, "expires": time.time() + self.LEASE_S}
+        self.collection.upsert(ids=[_WRITER_ID], embeddings=[_DUMMY], metadatas=[meta])  # type: ignore[list-item]
+
+    def _claim(self) -> bool:
+        if self._holder() not in (None, self.owner):
+            return False
+        self._write_claim()
+        time.sleep(self.CLAIM_SETTLE_S)
+        return self._holder() == self.owner
+
+    def _renew(self) -> None:
+        while not self._stop.wait(self.LEASE_S / 3):
+            self._write_claim()

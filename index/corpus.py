@@ -51,6 +51,10 @@ class Corpus:
             self.manifest = Manifest(settings.manifest_path)
             self.texts = TextStore(settings.texts_path)
         self._ingester = Ingester(settings, self.store, self.manifest, self.texts, self.embedder)
+        if settings.chroma_url:  # writers on other machines take turns with this one through a lease in the server
+            from index.chroma_manifest import SharedWriteLock
+
+            self._ingester.lock = SharedWriteLock(self._ingester.lock, self.store.client, settings.collection)  # type: ignore[assignment]
         self._view: SearchView | None = None
         self._view_lock = threading.Lock()
         self._chunk_cache: OrderedDict[str, Chunk] = OrderedDict()
