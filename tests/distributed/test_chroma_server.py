@@ -5,6 +5,7 @@ live in the Chroma server; each replica's BM25 index follows the shared manifest
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import chromadb
 import pytest
 
 from tests.hardening.processes import (
+    CITEWISE,
     NEWS_A,
     NEWS_B,
     NEWS_DIR,
@@ -20,6 +22,7 @@ from tests.hardening.processes import (
     clean_env,
     cli,
     running,
+    settles_idle,
     start_chroma,
     start_llm_server,
     start_serve,
@@ -65,9 +68,13 @@ def _docs(env: dict[str, str]) -> list[tuple[str, int, str]]:
     return [(d["source"], d["chunks"], d["sha256"]) for d in _json(cli("docs", "list", "--json", env=env))]  # type: ignore[union-attr]
 
 
-def _search(env: dict[str, str], query: str) -> list[tuple[str, int, int]]:
-    found = _json(cli("search", query, "-k", "4", "--json", env=env))
-    return [(h["source"], h["start_line"], h["end_line"]) for h in found["results"]]  # type: ignore[index]
+def _search(env: dict[str, str], queries: Path) -> list[list[tuple[str, int, int]]]:
+    """Every query of the file in one CLI run: per query, the ranked (source, start_line, end_line)."""
+    done = cli("search", "--queries", str(queries), "-k", "4", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    rankings = [json.loads(line)["results"] for line in done.stdout.splitlines() if line.strip()]
+    assert len(rankings) == len(QUERIES)
+    return [[(h["source"], h["start_line"], h["end_line"]) for h in hits] for hits in rankings]
 
 
 def test_cli_against_chroma_server_matches_embedded_mode(workdir: Path, chroma: Process, model: Process) -> None:
@@ -76,27 +83,29 @@ def test_cli_against_chroma_server_matches_embedded_mode(workdir: Path, chroma: 
     for env in (embedded, server):
         assert cli("ingest", str(NEWS_DIR), env=env).returncode == 0
 
+    queries = workdir / "queries.txt"
+    queries.write_text("\n".join(QUERIES) + "\n", encoding="utf-8")
     assert _docs(server) == _docs(embedded)
     assert not (workdir / "server-home" / "chroma").exists(), "server mode must not open a local Chroma store"
     remote = chromadb.HttpClient(host="127.0.0.1", port=int(chroma.url.rsplit(":", 1)[1]))
     assert remote.get_collection("parity").count() == sum(chunks for _, chunks, _ in _docs(embedded))
-    for query in QUERIES:
-        assert _search(server, query) == _search(embedded, query), query
+    assert _search(server, queries) == _search(embedded, queries)
 
     answers = [_json(cli("ask", QUESTION, "--json", env=env)) for env in (embedded, server)]
     assert answers[0]["answer"] == answers[1]["answer"]  # type: ignore[index]
     assert answers[0]["citations"] == answers[1]["citations"]  # type: ignore[index]
     assert {c["source"] for c in answers[1]["citations"]} <= {NEWS_A, NEWS_B}  # type: ignore[index]
 
-    # Delete through server mode: the document, its chunks and its text are gone from the server.
+    # Delete through server mode: the document, its chunks and its text are gone from the server, and a fresh
+    # CITEWISE_HOME (another machine) sees exactly that: nothing about the documents is stored locally.
     assert cli("docs", "rm", NEWS_A, env=server).returncode == 0
-    assert [d[0] for d in _docs(server)] == [NEWS_B]
-    assert remote.get_collection("parity").count() == _docs(server)[0][1]
-    assert all(source != NEWS_A for query in QUERIES for source, _, _ in _search(server, query))
-    # A fresh CITEWISE_HOME (another machine) sees the same state: nothing about it is stored locally.
     elsewhere = _env(workdir / "other-machine", model, chroma, collection="parity")
-    assert _docs(elsewhere) == _docs(server)
-    assert _search(elsewhere, QUERIES[2]) == _search(server, QUERIES[2])
+    remaining = _docs(elsewhere)
+    assert [d[0] for d in remaining] == [NEWS_B]
+    assert remote.get_collection("parity").count() == remaining[0][1]
+    texts = remote.get_collection("parity-manifest").get(where={"kind": "text"}, include=["metadatas"])
+    assert {m["sha256"] for m in texts["metadatas"]} == {remaining[0][2]}
+    assert all(source == NEWS_B for ranking in _search(elsewhere, queries) for source, _, _ in ranking)
 
 
 def test_two_replicas_share_one_chroma_server(workdir: Path, chroma: Process, model: Process) -> None:
@@ -131,3 +140,43 @@ def test_two_replicas_share_one_chroma_server(workdir: Path, chroma: Process, mo
         assert sources(client_a) == [NEWS_A, NEWS_B]
         hits = client_a.post("/v1/search", json={"query": "Harwick lighthouse cobalt blue"}).json()["results"]
         assert all(h["source"] != "lighthouse.txt" for h in hits)
+
+
+def test_writers_on_two_machines_take_turns(workdir: Path, chroma: Process, model: Process) -> None:
+    """A writer paused mid-ingest (new chunks written, manifest not switched) holds the lease in the server: a
+    writer with another CITEWISE_HOME waits instead of sweeping those chunks away as orphans; once the first is
+    killed, its lease expires and the second proceeds and repairs."""
+    docs, extra = workdir / "lease-docs", workdir / "lease-extra"
+    docs.mkdir()
+    extra.mkdir()
+    (docs / "weir.txt").write_text("The Marrow Weir lock keeper logs the river level at six.\n", encoding="utf-8")
+    (extra / "orchard.txt").write_text("The orchard has forty-one pear trees.\n", encoding="utf-8")
+    first_env = _env(workdir / "machine-1", model, chroma, collection="lease", debug_pause_at="after_chroma_write")
+    second_env = _env(workdir / "machine-2", model, chroma, collection="lease")
+    first = subprocess.Popen(
+        [str(CITEWISE), "ingest", str(docs)], env=first_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        line = b""
+        while b"paused at" not in line:
+            assert first.poll() is None, "the first writer exited before pausing"
+            line = first.stderr.readline()  # type: ignore[union-attr]
+        remote = chromadb.HttpClient(host="127.0.0.1", port=int(chroma.url.rsplit(":", 1)[1]))
+        in_flight = set(remote.get_collection("lease").get(include=[])["ids"])
+        assert in_flight
+        second = subprocess.Popen(
+            [str(CITEWISE), "ingest", str(extra)], env=second_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, start_new_session=True,
+        )  # fmt: skip
+        assert settles_idle(second), "the second writer did not wait for the first one's lease"
+        assert second.poll() is None
+        assert set(remote.get_collection("lease").get(include=[])["ids"]) >= in_flight, "in-flight chunks were swept"
+    finally:
+        first.kill()
+        first.wait(30)
+    out, err = second.communicate(timeout=300)
+    assert second.returncode == 0 and "1 added" in out, err
+    listed = _docs(second_env)
+    assert [d[0] for d in listed] == ["orchard.txt"]  # the killed writer never switched its manifest row
+    assert remote.get_collection("lease").count() == listed[0][1]  # and its orphans were swept after it died

@@ -162,6 +162,26 @@ def start_chroma(data: Path, log_dir: Path) -> Process:
     return process
 
 
+def _cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def settles_idle(proc: subprocess.Popen, window_s: float = 3.0, timeout: float = 180.0) -> bool:
+    """True once the live process used under 5% of a core over `window_s`: it has started up and is now waiting
+    (polling the lock costs a few ticks; importing, reading or embedding would cost far more)."""
+    deadline = time.monotonic() + timeout
+    samples: list[tuple[float, int]] = []
+    while time.monotonic() < deadline and proc.poll() is None:
+        now = time.monotonic()
+        samples.append((now, _cpu_ticks(proc.pid)))
+        old = [(t, ticks) for t, ticks in samples if now - t >= window_s]
+        if old and (samples[-1][1] - old[-1][1]) / (100 * (now - old[-1][0])) < 0.05:
+            return True
+        time.sleep(0.25)
+    return False
+
+
 def build_news_home(home: Path) -> Path:
     """A CITEWISE_HOME holding the news corpus, built with the real CLI."""
     done = cli("ingest", str(NEWS_DIR), env=clean_env(home=str(home)))

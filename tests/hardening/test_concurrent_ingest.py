@@ -11,7 +11,7 @@ from pathlib import Path
 
 from service.retrieval import retrieve
 from tests.hardening.index_checks import assert_consistent, open_corpus
-from tests.hardening.processes import CITEWISE, clean_env, cli
+from tests.hardening.processes import CITEWISE, clean_env, cli, settles_idle
 from tests.hardening.test_crash_repair import kill_at
 
 OLD = "The lock keeper at Marrow Weir logs the river level every morning at six.\n"
@@ -68,26 +68,6 @@ def test_reader_during_crash_and_update_sees_old_or_new_never_neither(tmp_path: 
     assert_consistent(home, docs)
 
 
-def _cpu_ticks(pid: int) -> int:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])  # utime + stime
-
-
-def _settles_idle(proc: subprocess.Popen, window_s: float = 3.0, timeout: float = 180.0) -> bool:
-    """True once the live process used under 5% of a core over `window_s`: it has started up and is now waiting
-    (polling the lock costs a few ticks; importing, reading or embedding would cost far more)."""
-    deadline = time.monotonic() + timeout
-    samples: list[tuple[float, int]] = []
-    while time.monotonic() < deadline and proc.poll() is None:
-        now = time.monotonic()
-        samples.append((now, _cpu_ticks(proc.pid)))
-        old = [(t, ticks) for t, ticks in samples if now - t >= window_s]
-        if old and (samples[-1][1] - old[-1][1]) / (100 * (now - old[-1][0])) < 0.05:
-            return True
-        time.sleep(0.25)
-    return False
-
-
 def test_lock_blocks_a_second_writer_while_the_first_holds_it(tmp_path: Path) -> None:
     home, docs, extra = tmp_path / "home", tmp_path / "docs", tmp_path / "extra"
     docs.mkdir()
@@ -105,7 +85,7 @@ def test_lock_blocks_a_second_writer_while_the_first_holds_it(tmp_path: Path) ->
             assert holder.poll() is None
             line = holder.stderr.readline()  # type: ignore[union-attr]
         writer2 = _ingest(home, extra)
-        assert _settles_idle(writer2), "the second writer finished (or kept working) while the lock was held"
+        assert settles_idle(writer2), "the second writer finished (or kept working) while the lock was held"
         time.sleep(BLOCKED_FOR_S)
         assert writer2.poll() is None, "the second writer did not wait for the lock"
         listed = cli("docs", "list", "--json", env=clean_env(home=str(home))).stdout
