@@ -27,7 +27,8 @@ def _p(values: list[float], q: float) -> float:
 
 def main() -> None:
     suite = load_suite(SUITE, None)
-    questions = [q.question for q in suite.questions if q.answerable is not False and not q.history][:QUESTIONS]
+    answerable = [q.question for q in suite.questions if q.answerable is not False and not q.history]
+    questions, fresh = answerable[:QUESTIONS], answerable[QUESTIONS : 2 * QUESTIONS]
     with tempfile.TemporaryDirectory(prefix="citewise-bench-answers-") as home:
         settings = get_settings().model_copy(update={"home": Path(home)})
         with Engine(settings) as engine:
@@ -43,8 +44,9 @@ def main() -> None:
                 answer = engine.ask(question)
                 totals.append((time.perf_counter() - t) * 1000)
                 generation.append(answer.timings_ms.get("generation_ms", 0.0))
-            # Streamed in another order: the server caches the last prompt, and a repeat would skip its processing.
-            for question in questions[1:] + questions[:1]:
+            # Streamed questions not asked before: the server caches earlier prompts, a repeat would skip their
+            # processing and flatter the time to the first token.
+            for question in fresh:
                 t = time.perf_counter()
                 for event in engine.ask_stream(question):
                     if event.event == "token":
