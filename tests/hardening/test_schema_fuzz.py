@@ -17,6 +17,8 @@ from schemathesis import checks
 
 from tests.hardening.processes import Process, build_news_home, running, start_serve
 
+pytestmark = pytest.mark.slow  # the model routes are real generations
+
 KEY = "fuzz-key-3c4d5e6f"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 MODEL_PATHS = r"^/v1/(ask|summarize|chat/completions)$"
@@ -44,7 +46,7 @@ COMMON = settings(
 
 
 def _examples(path: str) -> int:
-    return 3 if re.match(MODEL_PATHS, path) else 25
+    return 3 if re.match(MODEL_PATHS, path) else 15
 
 
 def _finding(exc: BaseException) -> str:
