@@ -37,16 +37,11 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def stack(workdir: Path) -> Iterator[tuple[Process, Process]]:
-    """(model server, API server); the test replaces the model server, so it is stopped via the list below."""
-    model = start_llm_server(workdir)
-    models = [model]
+    """(model server, API server); the test kills the model server and starts its replacements itself."""
     home = build_news_home(workdir / "home")
-    try:
+    with running(start_llm_server(workdir)) as model:
         with running(start_serve(home, workdir, llm_base_url=model.url + "/v1")) as server:
             yield model, server
-    finally:
-        for m in models:
-            m.stop()
 
 
 def _sse_events(response: httpx.Response) -> Iterator[tuple[str, str]]:

@@ -5,7 +5,6 @@ it); a question about that document does cite it. Real server, real embedded mod
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
