@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from service.engine import Engine
     from service.llm import LLMClient
 
-PROMPT_EVIDENCE = 4  # sentences shown to the model: prompt processing is most of the time to first token
-GENERATION_MAX_TOKENS = 96  # one or two sentences; a longer draft only costs time (the verifier trims it)
+PROMPT_EVIDENCE = 3  # sentences shown to the model: prompt processing is most of the time to first token
+GENERATION_MAX_TOKENS = 64  # one or two sentences; a longer draft only costs time (the verifier trims it)
 CONDENSE_MAX_TOKENS = 48
 HISTORY_MESSAGES = 4  # the last turns the condenser sees
 HISTORY_CHARS = 300  # per message
