@@ -19,6 +19,7 @@ from index.records import Chunk
 from service.config import Settings
 from service.engine import Engine
 from service.errors import InvalidInput, UnknownSource
+from service.llm import LLMClient
 from service.schemas import Summary
 from service.summarizing import (
     BULLETS,
@@ -92,21 +93,20 @@ def long_document() -> str:
 
 # --- fixtures (real components) ------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def engine(news_settings: Settings) -> Iterator[Engine]:
-    """The news index with the embedded model, shared by this module's tests."""
-    with Engine(news_settings) as engine:
-        yield engine
+def engine(news_engine: Engine) -> Engine:
+    """The session's news engine and its one embedded model (tests/service/conftest.py)."""
+    return news_engine
 
 
 @pytest.fixture(scope="module")
-def long_engine(tmp_path_factory: pytest.TempPathFactory, engine: Engine) -> Iterator[tuple[Engine, str]]:
-    """An index holding one ~30k-character document (more than the model's context), sharing the model."""
+def long_engine(tmp_path_factory: pytest.TempPathFactory, llm: LLMClient) -> Iterator[tuple[Engine, str]]:
+    """An index holding one ~30k-character document (more than the model's context), borrowing the model."""
     folder = tmp_path_factory.mktemp("long-doc")
     (folder / "water_board_history.txt").write_text(long_document(), encoding="utf-8")
     long = Engine(Settings(home=tmp_path_factory.mktemp("long-home") / "citewise-home"))
     report = long.ingest([folder])
     assert report.count("added") == 1, report
-    long._llm = engine.llm  # one model per test session; the owning engine closes it
+    long._llm = llm  # borrowed: the session's news engine owns and closes it
     try:
         yield long, "water_board_history.txt"
     finally:
