@@ -41,7 +41,7 @@ _LEADING_JUNK = re.compile(
     r"^\s*(?:[-*•]\s+|\d+[.)]\s+|(?:the\s+)?(?:answer|response|evidence)(?:\s+to\s+the\s+question)?(?:\s+is)?(?:\s+from)?\s*:\s*)",
     re.I,
 )
-_TRAILING_PUNCT = re.compile(r"[\s.!?;:,]*$")
+_FINISHED = re.compile(r"[.!?][\"'”’)\]]*$")  # a sentence that ends like one (the last may be cut off)
 
 
 class SupportCheck(BaseModel):
@@ -186,7 +186,8 @@ def verify(
     by_number = {e.number: e for e in evidence}
     decisions: list[VerifierDecision] = []
     kept: list[VerifiedSentence] = []
-    for sentence in _draft_sentences(draft):
+    pieces = _draft_sentences(draft)
+    for index, sentence in enumerate(pieces):
         cited = markers_in(sentence)
         invalid = [n for n in cited if n not in by_number]
         valid = [n for n in cited if n in by_number]
@@ -198,6 +199,10 @@ def verify(
                 )
             )
         if len(words(claim)) < MIN_ANSWER_WORDS:
+            continue
+        if index == len(pieces) - 1 and not _FINISHED.search(claim):
+            reason = "unfinished: the draft was cut off here"
+            decisions.append(VerifierDecision(sentence=claim, action="dropped", cited=valid, reason=reason))
             continue
         if any(_same_claim(claim, k.text) for k in kept):
             decisions.append(VerifierDecision(sentence=claim, action="dropped", cited=valid, reason="repeats an earlier sentence"))

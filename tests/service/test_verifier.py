@@ -127,3 +127,13 @@ def test_addresses_question_refuses_without_relevant_evidence(evidence) -> None:
     ok, reason = addresses_question("How many mines will be shipped?", [evidence[3].model_copy(update={"score": 0.7})])
     assert not ok and "number" in reason
     assert addresses_question("Where did Ukraine rank among the most affected countries?", evidence)[0]
+
+
+def test_a_draft_cut_off_mid_sentence_loses_its_unfinished_tail(embedder: MiniLMEmbedder, evidence) -> None:
+    draft = (
+        "Ukraine ranked third among the countries most affected by antipersonnel mines [1]. "
+        "The Biden administration made a pledge in June 2022 to limit the use of"
+    )
+    result = verify(draft, evidence, embedder)
+    assert [s.cited for s in result.sentences] == [[1]]
+    assert result.decisions[-1].action == "dropped" and "cut off" in result.decisions[-1].reason
