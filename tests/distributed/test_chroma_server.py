@@ -23,6 +23,7 @@ from tests.hardening.processes import (
     cli,
     running,
     settles_idle,
+    start_paused,
     start_chroma,
     start_llm_server,
     start_serve,
@@ -151,17 +152,10 @@ def test_writers_on_two_machines_take_turns(workdir: Path, chroma: Process, mode
     extra.mkdir()
     (docs / "weir.txt").write_text("The Marrow Weir lock keeper logs the river level at six.\n", encoding="utf-8")
     (extra / "orchard.txt").write_text("The orchard has forty-one pear trees.\n", encoding="utf-8")
-    first_env = _env(workdir / "machine-1", model, chroma, collection="lease", debug_pause_at="after_chroma_write")
+    first_env = _env(workdir / "machine-1", model, chroma, collection="lease")
     second_env = _env(workdir / "machine-2", model, chroma, collection="lease")
-    first = subprocess.Popen(
-        [str(CITEWISE), "ingest", str(docs)], env=first_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        start_new_session=True,
-    )  # fmt: skip
+    first = start_paused("after_chroma_write", first_env, docs)
     try:
-        line = b""
-        while b"paused at" not in line:
-            assert first.poll() is None, "the first writer exited before pausing"
-            line = first.stderr.readline()  # type: ignore[union-attr]
         remote = chromadb.HttpClient(host="127.0.0.1", port=int(chroma.url.rsplit(":", 1)[1]))
         in_flight = set(remote.get_collection("lease").get(include=[])["ids"])
         assert in_flight

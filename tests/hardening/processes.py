@@ -26,6 +26,7 @@ NEWS_DIR = REPO_ROOT.parent / "shared" / "corpus" / "news"
 NEWS_A = "000_1ca178c960a0782e.txt"
 NEWS_B = "001_846b2a5c2ae0efae.txt"
 STARTUP_TIMEOUT_S = 240.0
+PAUSE_TIMEOUT_S = 240.0
 
 
 def free_port() -> int:
@@ -180,6 +181,34 @@ def settles_idle(proc: subprocess.Popen, window_s: float = 3.0, timeout: float =
             return True
         time.sleep(0.25)
     return False
+
+
+def start_paused(step: str, env: dict[str, str], *paths: Path) -> subprocess.Popen:
+    """`citewise ingest PATHS` (settings from `env`) paused at the named step, holding the write lock; the caller
+    kills it. Waits until it is there (readline blocks, bounded by the ingest's own progress)."""
+    proc = subprocess.Popen(
+        [str(CITEWISE), "ingest", *map(str, paths)], env={**env, "CITEWISE_DEBUG_PAUSE_AT": step},
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + PAUSE_TIMEOUT_S
+        seen = b""
+        while f"paused at {step}".encode() not in seen:
+            assert proc.poll() is None, f"ingest exited before pausing at {step}: {seen.decode(errors='replace')}"
+            assert time.monotonic() < deadline, f"ingest never reached {step}"
+            seen += proc.stderr.readline()  # type: ignore[union-attr]
+    except BaseException:
+        proc.kill()
+        proc.wait(timeout=30)
+        raise
+    return proc
+
+
+def kill_at(step: str, home: Path, *paths: Path) -> None:
+    """`citewise ingest PATHS` on `home`, killed with SIGKILL (no cleanup of any kind) while paused at `step`."""
+    proc = start_paused(step, clean_env(home=str(home)), *paths)
+    proc.kill()
+    proc.wait(timeout=30)
 
 
 def build_news_home(home: Path) -> Path:

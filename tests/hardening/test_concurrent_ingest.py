@@ -11,8 +11,7 @@ from pathlib import Path
 
 from service.retrieval import retrieve
 from tests.hardening.index_checks import assert_consistent, open_corpus
-from tests.hardening.processes import CITEWISE, clean_env, cli, settles_idle
-from tests.hardening.test_crash_repair import kill_at
+from tests.hardening.processes import CITEWISE, clean_env, cli, kill_at, settles_idle, start_paused
 
 OLD = "The lock keeper at Marrow Weir logs the river level every morning at six.\n"
 NEW = "The lock keeper at Marrow Weir now logs the river level every evening at nine.\n"
@@ -74,16 +73,8 @@ def test_lock_blocks_a_second_writer_while_the_first_holds_it(tmp_path: Path) ->
     extra.mkdir()
     (docs / "weir.txt").write_text(OLD, encoding="utf-8")
     (extra / "orchard.txt").write_text("The orchard has forty-one pear trees.\n", encoding="utf-8")
-    env = clean_env(home=str(home), debug_pause_at="after_manifest_switch")
-    holder = subprocess.Popen(
-        [str(CITEWISE), "ingest", str(docs)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        start_new_session=True,
-    )  # fmt: skip
+    holder = start_paused("after_manifest_switch", clean_env(home=str(home)), docs)
     try:
-        line = b""
-        while b"paused at" not in line:
-            assert holder.poll() is None
-            line = holder.stderr.readline()  # type: ignore[union-attr]
         writer2 = _ingest(home, extra)
         assert settles_idle(writer2), "the second writer finished (or kept working) while the lock was held"
         time.sleep(BLOCKED_FOR_S)

@@ -6,37 +6,15 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.hardening.index_checks import assert_consistent, open_corpus
-from tests.hardening.processes import CITEWISE, NEWS_DIR, clean_env, cli
+from tests.hardening.processes import NEWS_DIR, clean_env, cli, kill_at
 from service.retrieval import retrieve
 
 STEPS = ["after_chroma_write", "after_manifest_switch"]
-PAUSE_TIMEOUT_S = 240.0
-
-
-def kill_at(step: str, home: Path, *paths: Path) -> None:
-    """Start `citewise ingest PATHS` pausing at `step`, wait until it is there, kill -9 its process group."""
-    env = clean_env(home=str(home), debug_pause_at=step)
-    proc = subprocess.Popen(
-        [str(CITEWISE), "ingest", *map(str, paths)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        start_new_session=True,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + PAUSE_TIMEOUT_S
-        seen = b""
-        while f"paused at {step}".encode() not in seen:
-            assert proc.poll() is None, f"ingest exited before pausing at {step}: {seen.decode(errors='replace')}"
-            assert time.monotonic() < deadline, f"ingest never reached {step}"
-            seen += proc.stderr.readline()  # type: ignore[union-attr]
-    finally:
-        proc.kill()  # SIGKILL, no cleanup of any kind
-        proc.wait(timeout=30)
 
 
 @pytest.fixture
