@@ -630,6 +630,17 @@ function uploadOutcome(body, fileName) {
   return { ok: !failed, text };
 }
 
+/** Why an upload was refused: the file's own reason when the error lists files, else the error message. */
+async function uploadError(res, fileName) {
+  const body = await res.clone().json().catch(() => null);
+  const files = body?.error?.files;
+  if (Array.isArray(files) && files.length) {
+    const item = files.find((f) => f.source === fileName || f.source?.endsWith(`/${fileName}`)) || files[0];
+    if (item.reason) return item.reason;
+  }
+  return errorMessage(res);
+}
+
 async function uploadFiles(fileList) {
   const files = Array.from(fileList || []);
   if (files.length === 0) return;
@@ -649,7 +660,7 @@ async function uploadFiles(fileList) {
       const res = await apiFetch("/v1/documents", { method: "POST", body: form });
       if (!res.ok) {
         row.dataset.state = "error";
-        state.textContent = `failed: ${await errorMessage(res)}`;
+        state.textContent = `failed: ${await uploadError(res, file.name)}`;
         continue;
       }
       const result = uploadOutcome(await res.json(), file.name);
