@@ -65,6 +65,10 @@ def run_server(settings: Settings, host: str = "127.0.0.1", port: int = 8000, wo
     if workers <= 1:
         uvicorn.run(create_app(settings), **common)  # type: ignore[arg-type]
         return
+    # Create the index's tables once here: N workers opening a fresh embedded Chroma at once race on its schema.
+    from index.corpus import Corpus
+
+    Corpus.open(settings).close()
     shared_model = None
     if settings.uses_embedded_llm:
         from service.llm import EMBEDDED_MODEL_NAME, start_embedded_server
