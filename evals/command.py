@@ -15,47 +15,18 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from evals.report import console_summary, write_report
 from evals.runner import EvalResult, gate, load_result, rescore, run_suite
 from evals.suite import load_suite
 from service.errors import InvalidInput
+from service.progress import ProgressBar
 
 if TYPE_CHECKING:
     from evals.beir import BeirReport
     from service.engine import Engine
 
 err = Console(stderr=True)
-
-
-class ProgressBar:
-    """A rich progress bar on stderr when it is a terminal; silent otherwise. A (label, done, total) callback."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.progress = (
-            Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err)
-            if enabled
-            else None
-        )
-        self.tasks: dict[str, object] = {}
-
-    def __enter__(self) -> "ProgressBar":
-        if self.progress:
-            self.progress.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.progress:
-            self.progress.stop()
-
-    def __call__(self, label: str, done: int, total: int) -> None:
-        if not self.progress:
-            return
-        group = label.split(" ", 1)[0]  # one bar per kind of work ("asking", "BEIR dense", ingest labels…)
-        if group not in self.tasks:
-            self.tasks[group] = self.progress.add_task(label, total=total)
-        self.progress.update(self.tasks[group], description=label, completed=done, total=total)  # type: ignore[arg-type]
 
 
 def eval_engine(base: "Engine", stack: ExitStack, purpose: str) -> "Engine":

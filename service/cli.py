@@ -10,11 +10,11 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.table import Table
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from service.config import Settings, get_settings
 from service.engine import Engine
 from service.errors import CitewiseError
+from service.progress import ProgressBar
 from service.render import print_answer, print_search, print_summary
 from service.schemas import ChatMessage
 
@@ -40,34 +40,6 @@ def _dump(model_or_list: object) -> None:
         print(model_or_list.model_dump_json(exclude_none=False))  # type: ignore[attr-defined]
 
 
-class _Bar:
-    """A rich progress bar on a terminal; silent otherwise. Used as a (label, done, total) callback."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.progress = (
-            Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err)
-            if enabled
-            else None
-        )
-        self.task = None
-
-    def __enter__(self) -> "_Bar":
-        if self.progress:
-            self.progress.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.progress:
-            self.progress.stop()
-
-    def __call__(self, label: str, done: int, total: int) -> None:
-        if not self.progress:
-            return
-        if self.task is None:
-            self.task = self.progress.add_task(label, total=total)
-        self.progress.update(self.task, description=label, completed=done, total=total)
-
-
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")],
@@ -75,7 +47,7 @@ def ingest(
     as_json: JsonFlag = False,
 ) -> None:
     """Ingest files and folders (idempotent: unchanged files are not re-embedded)."""
-    with _engine() as engine, _Bar(err.is_terminal and not as_json) as bar:
+    with _engine() as engine, ProgressBar(err.is_terminal and not as_json) as bar:
         report = engine.ingest(paths, prune=prune, progress=bar)
     if as_json:
         _dump(report)
@@ -167,7 +139,7 @@ def summarize(
     as_json: JsonFlag = False,
 ) -> None:
     """Summarize one document or the whole corpus, with citations."""
-    with _engine() as engine, _Bar(err.is_terminal and not as_json) as bar:
+    with _engine() as engine, ProgressBar(err.is_terminal and not as_json) as bar:
         summary = engine.summarize(source=source, focus=focus, length=length, progress=bar)
     _dump(summary) if as_json else print_summary(out, summary)
 
