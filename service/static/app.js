@@ -138,20 +138,6 @@ async function* sseEvents(body) {
   if (last) yield last;
 }
 
-/** The text of a `token` event: plain text per the contract; tolerate a JSON string or {"text"|"delta"|"token"}. */
-function tokenText(data) {
-  if (data.startsWith("{") || data.startsWith('"')) {
-    try {
-      const parsed = JSON.parse(data);
-      if (typeof parsed === "string") return parsed;
-      if (parsed && typeof parsed === "object") return parsed.text ?? parsed.delta ?? parsed.token ?? parsed.content ?? "";
-    } catch {
-      /* plain text that happens to start with a brace or quote */
-    }
-  }
-  return data;
-}
-
 function parseJSON(data) {
   try {
     return JSON.parse(data);
@@ -445,7 +431,7 @@ async function ask(question) {
       for await (const ev of sseEvents(res.body)) {
         if (ev.event === "token") {
           status.textContent = "Writing the answer…";
-          draft.append(tokenText(ev.data));
+          draft.append(ev.data); // a plain text delta (contract)
           turn.dataset.tokens = String(++tokens);
         } else if (ev.event === "answer") {
           final = parseJSON(ev.data);

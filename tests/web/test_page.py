@@ -206,27 +206,46 @@ def test_upload_ask_about_it_then_delete(
         assert UPLOAD_NAME not in [d["source"] for d in http.get("/v1/documents").json()]
 
 
-@pytest.mark.parametrize("viewport", ["desktop"], indirect=True)
-def test_summarize_a_document(page: Page, news_server, viewport: str, shot, console) -> None:
-    console.expect(r"status of 501")  # before summaries land the page shows the server's message
-    open_page(page, news_server)
-    source = "001_846b2a5c2ae0efae.txt"
-    page.get_by_role("button", name=f"Summarize {source}").click()
+def summarize_and_check(page: Page, button_name: str) -> object:
+    """Click a Summarize button; the rendered bullets and differences match the JSON the server sent."""
+    with page.expect_response(lambda r: r.url.endswith("/v1/summarize"), timeout=ANSWER_TIMEOUT_MS) as response:
+        page.get_by_role("button", name=button_name).click()
     turn = page.locator(".turn.summary").last
     expect(turn).to_have_attribute("data-state", re.compile("^(done|unavailable|error)$"), timeout=ANSWER_TIMEOUT_MS)
-    shot("1-summary")
     state = turn.get_attribute("data-state")
     assert state != "error", turn.inner_text()
     if state == "unavailable":
+        assert response.value.status == 501
         expect(turn.locator(".notice")).not_to_be_empty()
-        return
-    assert turn.locator(".bullets li").count() >= 1
+        return turn
+    summary = response.value.json()
+    assert turn.locator(":scope .turn-body > .bullets > li").count() == len(summary["bullets"])
+    differences = turn.locator(".differences li")
+    assert differences.count() == len(summary["differences"])
+    if summary["differences"]:
+        expect(turn.locator(".differences h3")).to_have_text("Where the sources differ")
+    return turn
+
+
+@pytest.mark.parametrize("viewport", ["desktop"], indirect=True)
+def test_summarize_a_document_and_the_corpus(page: Page, news_server, viewport: str, shot, console) -> None:
+    console.expect(r"status of 501")  # before summaries land the page shows the server's message
+    open_page(page, news_server)
+    source = "001_846b2a5c2ae0efae.txt"
+    turn = summarize_and_check(page, f"Summarize {source}")
+    expect(turn.locator(".summary-title")).to_have_text(f"Summary of {source}")
+    shot("1-document-summary")
     links = turn.locator(".bullets a.cite")
     if links.count():
         links.first.click()
         expect(page.locator("#source-title")).to_have_text(links.first.get_attribute("data-source"))
         expect(page.locator("#source-lines .line.hl").first).to_be_visible()
         shot("2-summary-citation")
+        page.keyboard.press("Escape")
+    corpus = summarize_and_check(page, "Summarize all")
+    expect(corpus.locator(".summary-title")).to_have_text("Summary of all documents")
+    corpus.scroll_into_view_if_needed()
+    shot("3-corpus-summary")
 
 
 @pytest.mark.parametrize("viewport", ["desktop"], indirect=True)
