@@ -139,6 +139,10 @@ def test_answer_streams_and_citation_opens_the_cited_lines(
 
 def test_unanswerable_question_shows_a_refusal(page: Page, news_server, viewport: str, shot) -> None:
     open_page(page, news_server)
+    page.fill("#question", "first line")
+    page.press("#question", "Shift+Enter")  # a newline, not a submit
+    expect(page.locator("#question")).to_have_value("first line\n")
+    expect(page.locator(".turn")).to_have_count(0)
     turn = ask(page, OFF_TOPIC)
     shot("1-refusal")
     assert turn.get_attribute("data-state") == "refused", turn.inner_text()
