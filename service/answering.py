@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from service.errors import InvalidInput
+from service.errors import InvalidInput, error_data
 from service.evidence import RankedEvidence, answer_type_bonus, select_evidence, term_weights
 from service.prompts import render_prompt
 from service.schemas import Answer, ChatMessage, Citation, SearchHit, StreamEvent, Suggestion, Trace, VerifierDecision
@@ -347,6 +347,6 @@ def answer_question_stream(
             else:
                 yield StreamEvent(event="token", data=item)
     except Exception as exc:  # the stream's consumer (SSE, chat REPL) reports it; nothing is raised mid-stream
-        yield StreamEvent(event="error", data=str(exc) or type(exc).__name__)
+        yield StreamEvent(event="error", data=error_data(exc))
         return
     yield StreamEvent(event="done")

@@ -49,7 +49,7 @@ from service.api_models import (
 )
 from service.config import Settings
 from service.engine import Engine
-from service.errors import Busy, CitewiseError, InvalidInput, UnknownSource
+from service.errors import Busy, CitewiseError, InvalidInput, UnknownSource, error_from_event
 from service.generation_queue import GenerationQueue
 from service.schemas import Answer, ChatMessage, SearchResponse, StreamEvent, Summary
 
@@ -383,12 +383,6 @@ def _error_payload(exc: BaseException) -> dict[str, str]:
     return {"code": "internal", "message": f"internal error (request id {request_id()})"}
 
 
-def _stream_error_data(data: object) -> dict[str, str]:
-    if isinstance(data, dict) and "message" in data:
-        return {"code": str(data.get("code", "error")), "message": str(data["message"])}
-    return {"code": "error", "message": str(data)}
-
-
 async def answer_sse(events: AsyncIterator[StreamEvent], started: float) -> AsyncIterator[ServerSentEvent]:
     """Engine stream events → SSE: token…, answer (verified JSON), done; failures as an `error` event, then done."""
     answered = False
@@ -407,7 +401,7 @@ async def answer_sse(events: AsyncIterator[StreamEvent], started: float) -> Asyn
                 record_answer_timings(event.data.timings_ms)
                 yield ServerSentEvent(data=event.data.model_dump_json(), event=event.event)
             elif event.event == "error":
-                yield ServerSentEvent(data=json.dumps(_stream_error_data(event.data)), event="error")
+                yield ServerSentEvent(data=json.dumps(error_from_event(event.data)), event="error")
                 answered = True  # reported; no second error below
                 break
             elif event.event == "progress":

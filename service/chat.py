@@ -10,7 +10,7 @@ import sys
 from rich.console import Console
 
 from service.engine import Engine
-from service.errors import CitewiseError
+from service.errors import CitewiseError, error_from_event
 from service.render import print_answer
 from service.schemas import Answer, ChatMessage
 
@@ -40,7 +40,7 @@ def _ask(engine: Engine, console: Console, question: str, history: list[ChatMess
         elif event.event == "answer" and isinstance(event.data, Answer):
             answer = event.data
         elif event.event == "error":
-            raise CitewiseError(str(event.data))
+            raise CitewiseError(error_from_event(event.data)["message"])
     if streamed:
         console.print("\n[dim]── verified answer ──[/dim]")
     assert answer is not None, "the answer stream ended without an answer"

@@ -11,12 +11,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from service.config import Settings, get_settings
+from service.config import get_settings
 from service.engine import Engine
 from service.errors import CitewiseError
 from service.progress import ProgressBar
 from service.render import print_answer, print_search, print_summary
-from service.schemas import ChatMessage
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cited answers and summaries over your documents.")
 docs_app = typer.Typer(no_args_is_help=True, help="List or remove ingested documents.")

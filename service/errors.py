@@ -32,3 +32,18 @@ class Busy(CitewiseError):
 
     code = "busy"
     http_status = 503
+
+
+def error_data(exc: BaseException) -> dict[str, str]:
+    """The `{"code", "message"}` a stream's `error` event carries: our errors keep their code (so an SSE client
+    sees `llm_unavailable`, not a bare string); anything else is `internal`."""
+    if isinstance(exc, CitewiseError):
+        return {"code": exc.code, "message": str(exc)}
+    return {"code": "internal", "message": f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__}
+
+
+def error_from_event(data: object) -> dict[str, str]:
+    """An `error` event's data as `{"code", "message"}`, whatever shape the producer gave it."""
+    if isinstance(data, dict) and "message" in data:
+        return {"code": str(data.get("code") or "error"), "message": str(data["message"])}
+    return {"code": "error", "message": str(data)}

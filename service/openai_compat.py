@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette import ServerSentEvent
 
-from service.errors import InvalidInput
+from service.errors import InvalidInput, error_from_event
 from service.schemas import Answer, ChatMessage, Citation, StreamEvent
 
 MODEL_ID = "citewise"
@@ -202,9 +202,7 @@ async def completion_chunks(
             if event.event == "answer" and isinstance(event.data, Answer):
                 answer = event.data
             elif event.event == "error":
-                data = event.data
-                message = data.get("message", str(data)) if isinstance(data, dict) else str(data)
-                error = {"code": "error", "message": message}
+                error = error_from_event(event.data)
                 break
     except Exception as exc:
         error = error_payload(exc)

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from index.records import Chunk
-from service.errors import CitewiseError, InvalidInput, LLMUnavailable
+from service.errors import InvalidInput, LLMUnavailable, error_data
 from service.evidence import Encoder, embed, rank_evidence
 from service.prompts import render_prompt
 from service.schemas import Citation, Evidence, StreamEvent, Summary, SummaryTrace, VerifierDecision
@@ -793,10 +793,8 @@ def summarize_stream(
     def work() -> None:
         try:
             events.put(StreamEvent(event="summary", data=summarize(engine, source, focus, length, progress=report)))
-        except CitewiseError as exc:
-            events.put(StreamEvent(event="error", data={"code": exc.code, "message": str(exc)}))
         except Exception as exc:  # the stream must end with an event, not a dropped connection
-            events.put(StreamEvent(event="error", data={"code": "error", "message": f"{type(exc).__name__}: {exc}"}))
+            events.put(StreamEvent(event="error", data=error_data(exc)))
         finally:
             events.put(None)
 

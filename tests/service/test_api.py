@@ -511,7 +511,7 @@ def test_llm_failure_mid_stream_is_an_error_event(engine: Engine, api_home: Path
             broken._corpus = None  # owned by the shared engine
     assert [e.event for e in events][-2:] == ["error", "done"], events
     error = json.loads(events[-2].data)
-    assert "cannot reach" in error["message"]
+    assert error["code"] == "llm_unavailable" and "cannot reach" in error["message"]
 
 
 def test_request_log_has_id_and_stage_timings(client: httpx.Client, caplog: pytest.LogCaptureFixture) -> None:
