@@ -36,34 +36,32 @@ ProgressCallback = Callable[[str, int, int], None]  # (label, done, total)
 JudgeFn = Callable[[str, Answer], float | None]  # (question, answer) → faithfulness in 0..1
 
 
-class QuestionResult(BaseModel):
+class _ScoredCase(BaseModel):
+    """What every scored case carries, question or summary: expectations, outcome, scores."""
+
     id: str
+    expected: Expectation
+    error: str | None = None
+    latency_ms: float | None = None
+    scores: Scores = Field(default_factory=dict)
+    missing_facts: list[list[str]] = Field(default_factory=list)
+    sentences: list[SentenceSupport] = Field(default_factory=list)
+
+
+class QuestionResult(_ScoredCase):
     question: str
     history: list[ChatMessage] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
-    expected: Expectation
     answer: Answer | None = None
-    error: str | None = None
     error_kind: str | None = None
-    latency_ms: float | None = None
-    scores: Scores = Field(default_factory=dict)
-    missing_facts: list[list[str]] = Field(default_factory=list)
-    sentences: list[SentenceSupport] = Field(default_factory=list)
 
 
-class SummaryResult(BaseModel):
-    id: str
+class SummaryResult(_ScoredCase):
     source: str | None = None
     focus: str | None = None
     length: str = "medium"
-    expected: Expectation
     summary: Summary | None = None
     skipped: str | None = None  # why the case was not run (e.g. summaries not implemented yet)
-    error: str | None = None
-    latency_ms: float | None = None
-    scores: Scores = Field(default_factory=dict)
-    missing_facts: list[list[str]] = Field(default_factory=list)
-    sentences: list[SentenceSupport] = Field(default_factory=list)
 
 
 class EvalResult(BaseModel):

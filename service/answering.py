@@ -20,7 +20,7 @@ from service.prompts import render_prompt
 from service.schemas import Answer, ChatMessage, Citation, SearchHit, StreamEvent, Suggestion, Trace, VerifierDecision
 from service.sentences import Sentence, split_sentences
 from service.terms import STOPWORDS, content_terms, key_terms, words
-from service.verifier import VerifiedAnswer, addresses_question, verify
+from service.verifier import VerifiedAnswer, addresses_question, unanswered_after_fallback, verify
 
 if TYPE_CHECKING:
     from service.engine import Engine
@@ -251,21 +251,30 @@ def format_answer(verified: VerifiedAnswer, evidence: Sequence[RankedEvidence]) 
     return " ".join(parts), citations
 
 
-def _refusal(prepared: _Prepared, model: str | None) -> Answer:
+def _trace(prepared: _Prepared, draft: str | None, decisions: list[VerifierDecision]) -> Trace:
+    """What the answer was made from, for `--json`, the eval reports and debugging (timings as of now)."""
+    timings = {**prepared.timings, "total_ms": _ms(prepared.started)}
+    return Trace(
+        standalone_question=prepared.standalone,
+        retrieved=prepared.hits,
+        evidence=list(prepared.evidence),
+        draft=draft,
+        decisions=decisions,
+        timings_ms=timings,
+    )
+
+
+def _refusal(prepared: _Prepared, model: str | None, draft: str | None = None) -> Answer:
     suggestions = [
         Suggestion(source=e.source, start_line=e.start_line, end_line=e.end_line, text=e.text)
         for e in prepared.evidence[:SUGGESTIONS]
     ]
     text = f"The documents don't say — nothing in them answers “{prepared.question}”."
-    timings = {**prepared.timings, "total_ms": _ms(prepared.started)}
-    trace = Trace(
-        standalone_question=prepared.standalone,
-        retrieved=prepared.hits,
-        evidence=list(prepared.evidence),
-        decisions=[VerifierDecision(sentence=text, action="dropped", reason=f"refused: {prepared.refusal_reason}")],
-        timings_ms=timings,
+    decision = VerifierDecision(sentence=text, action="dropped", reason=f"refused: {prepared.refusal_reason}")
+    trace = _trace(prepared, draft, [decision])
+    return Answer(
+        answer=text, refused=True, citations=[], suggestions=suggestions, model=model, timings_ms=trace.timings_ms, trace=trace
     )
-    return Answer(answer=text, refused=True, citations=[], suggestions=suggestions, model=model, timings_ms=timings, trace=trace)
 
 
 def _finish(engine: "Engine", prepared: _Prepared, draft: str, model: str) -> Answer:
@@ -279,18 +288,15 @@ def _finish(engine: "Engine", prepared: _Prepared, draft: str, model: str) -> An
         must_include=with_continuations(also_include(prepared.question, evidence), evidence, engine.corpus.text),
         min_score=OFF_TOPIC_RATIO * evidence[0].score,
     )
-    text, citations = format_answer(verified, prepared.evidence)
     prepared.timings["verify_ms"] = _ms(t)
-    timings = {**prepared.timings, "total_ms": _ms(prepared.started)}
-    trace = Trace(
-        standalone_question=prepared.standalone,
-        retrieved=prepared.hits,
-        evidence=list(prepared.evidence),
-        draft=draft,
-        decisions=verified.decisions,
-        timings_ms=timings,
+    if (reason := unanswered_after_fallback(prepared.question, draft, verified)) is not None:
+        prepared.refusal_reason = reason
+        return _refusal(prepared, model, draft)
+    text, citations = format_answer(verified, prepared.evidence)
+    trace = _trace(prepared, draft, verified.decisions)
+    return Answer(
+        answer=text, refused=False, citations=citations, model=model, timings_ms=trace.timings_ms, trace=trace
     )
-    return Answer(answer=text, refused=False, citations=citations, model=model, timings_ms=timings, trace=trace)
 
 
 def _generate_then_finish(

@@ -28,7 +28,7 @@ STOPWORDS = frozenset(
     yourselves many much say said says tell told according documents document text mention mentioned
     also yes however well one ones get got may might must shall
     article articles describe described characterize characterise discuss explain kind kinds type types sort
-    two both way ways
+    two both way ways done
     """.split()
 )  # the last lines are words about the question or the documents themselves, not about their content
 

@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 from service.evidence import Encoder, RankedEvidence, answer_type_bonus, embed
 from service.schemas import Evidence, VerifierDecision
 from service.sentences import split_sentences
-from service.terms import content_terms, key_terms, missing_key_terms, unknown_terms, words
+from service.terms import content_terms, key_terms, missing_key_terms, normalize_number, unknown_terms, words
 
 LEXICAL_MIN = 0.75  # share of the sentence's content terms found in the cited text
 SEMANTIC_MIN = 0.55  # cosine between the sentence and its cited text (best of each cited piece and all joined)
@@ -221,6 +221,27 @@ def verify(
         reason = "nothing in the draft was supported: quoting the best evidence" if extractive else "best evidence, always included"
         decisions.append(VerifierDecision(sentence=e.text, action="extractive", cited=[e.number], reason=reason))
     return VerifiedAnswer(sentences=kept, decisions=decisions, extractive=extractive)
+
+
+_DRAFT_REFUSAL = re.compile(
+    r"\b(?:documents?|evidence|text)\s+(?:do(?:es)?\s*n[o'’]?t|do not|does not)\b|\bnot (?:mentioned|stated|given)\b", re.I
+)
+
+
+def unanswered_after_fallback(question: str, draft: str, verified: VerifiedAnswer) -> str | None:
+    """Why an extractive fallback should be a refusal instead, or None.
+
+    When the model itself said the documents don't say and nothing of its draft survived, the quoted best
+    evidence must at least carry the numbers the question names ("Change Order No. 1" is not answered by a
+    sentence about No. 2). Numbers are the one part of a question that can be checked without meaning.
+    """
+    if not verified.extractive or not _DRAFT_REFUSAL.search(draft):
+        return None
+    quoted = {normalize_number(t) for s in verified.sentences for t in words(s.text) if t[0].isdigit()}
+    missing = [k for k in key_terms(question) if k[0].isdigit() and k not in quoted]
+    if missing:
+        return f"the model found no answer and the best evidence lacks {', '.join(missing)} from the question"
+    return None
 
 
 def addresses_question(

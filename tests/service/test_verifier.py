@@ -9,7 +9,14 @@ import pytest
 from index.embeddings import MiniLMEmbedder
 from service.evidence import RankedEvidence
 from service.sentences import split_sentences
-from service.verifier import addresses_question, check_support, markers_in, strip_markers, verify
+from service.verifier import (
+    addresses_question,
+    check_support,
+    markers_in,
+    strip_markers,
+    unanswered_after_fallback,
+    verify,
+)
 
 NEWS_A = "000_1ca178c960a0782e.txt"
 NEWS_B = "001_846b2a5c2ae0efae.txt"
@@ -137,3 +144,21 @@ def test_a_draft_cut_off_mid_sentence_loses_its_unfinished_tail(embedder: MiniLM
     result = verify(draft, evidence, embedder)
     assert [s.cited for s in result.sentences] == [[1]]
     assert result.decisions[-1].action == "dropped" and "cut off" in result.decisions[-1].reason
+
+
+def test_refused_draft_whose_fallback_quote_lacks_the_asked_number_becomes_a_refusal(
+    embedder: MiniLMEmbedder, evidence
+) -> None:
+    """The model said the documents don't say; the fallback quote would answer a different question."""
+    refused = verify("The documents don't say.", evidence, embedder)
+    assert refused.extractive
+    # "ranked third" has no 2019 in it: quoting it would answer another question
+    assert "2019" in (unanswered_after_fallback("Where did Ukraine rank in 2019?", "The documents don't say.", refused) or "")
+    # without a number to check, the quote stands (the model often refuses answerable questions)
+    assert unanswered_after_fallback("Where did Ukraine rank?", "The documents don't say.", refused) is None
+    # the model did not refuse: its failed draft is no sign that the documents lack the answer
+    assert unanswered_after_fallback("Where did Ukraine rank in 2019?", "Ukraine was first.", refused) is None
+    # a kept sentence is not a fallback
+    kept = verify("Ukraine ranked third among the countries most affected by antipersonnel mines [1].", evidence, embedder)
+    assert not kept.extractive
+    assert unanswered_after_fallback("Where did Ukraine rank in 2019?", "The documents don't say.", kept) is None
