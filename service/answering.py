@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from service.errors import InvalidInput, error_data
-from service.evidence import RankedEvidence, answer_type_bonus, select_evidence, term_weights
+from service.evidence import RankedEvidence, answer_type_bonus, best_for_parts, select_evidence, term_weights
 from service.prompts import render_prompt
 from service.schemas import Answer, ChatMessage, Citation, SearchHit, StreamEvent, Suggestion, Trace, VerifierDecision
 from service.sentences import Sentence, split_sentences
@@ -50,6 +50,7 @@ class _Prepared:
     hits: list[SearchHit]
     evidence: list[RankedEvidence]
     refusal_reason: str | None
+    part_best: list[RankedEvidence] = field(default_factory=list)  # each part's answer, for compound questions
     timings: dict[str, float] = field(default_factory=dict)
     started: float = 0.0
 
@@ -135,6 +136,7 @@ def _prepare(engine: "Engine", question: str, history: Sequence[ChatMessage], k:
         standalone, hits, corpus.embedder, corpus.text, engine.settings.evidence_max, follow_up=question
     )
     answerable, reason = addresses_question(standalone, evidence, [h.text for h in hits])
+    part_best = [_joined(evidence, e) for e in best_for_parts(standalone, hits, corpus.embedder, corpus.text)]
     timings["evidence_ms"] = _ms(t)
     return _Prepared(
         question=question,
@@ -142,6 +144,7 @@ def _prepare(engine: "Engine", question: str, history: Sequence[ChatMessage], k:
         hits=hits,
         evidence=evidence,
         refusal_reason=None if answerable else reason,
+        part_best=part_best,
         timings=timings,
         started=started,
     )
@@ -187,6 +190,17 @@ def _next_in_paragraph(sentences: Sequence[Sentence], evidence: RankedEvidence) 
     return None
 
 
+def _joined(evidence: list[RankedEvidence], sentence: RankedEvidence) -> RankedEvidence:
+    """`sentence` as a member of `evidence`: the one already there, or appended with the next free number."""
+    key = (sentence.source, sentence.start_line, sentence.text)
+    for e in evidence:
+        if (e.source, e.start_line, e.text) == key:
+            return e
+    joined = sentence.model_copy(update={"number": len(evidence) + 1})
+    evidence.append(joined)
+    return joined
+
+
 def with_continuations(
     chosen: Sequence[RankedEvidence], evidence: list[RankedEvidence], text_of: Callable[[str], str]
 ) -> list[RankedEvidence]:
@@ -194,26 +208,22 @@ def with_continuations(
     mines …", "This type of mine …"): such a sentence often carries the rest of the answer, and it is
     meaningless without its antecedent. New sentences join `evidence` with the next free numbers."""
     out: list[RankedEvidence] = []
-    known = {(e.source, e.start_line, e.text) for e in evidence}
     for e in chosen:
-        out.append(e)
+        if e not in out:
+            out.append(e)
         try:
             following = _next_in_paragraph(split_sentences(text_of(e.source)), e)
         except Exception:  # the document went away meanwhile: the chosen sentence is still valid evidence
             continue
         if following is None or not _REFERS_BACK.match(following.text):
             continue
-        key = (e.source, following.start_line, following.text)
-        if key in known:
-            out.extend(x for x in evidence if (x.source, x.start_line, x.text) == key and x not in out)
-            continue
         extra = RankedEvidence(
-            number=len(evidence) + 1, source=e.source, start_line=following.start_line,
-            end_line=following.end_line, text=following.text, score=e.score, dense=e.dense, lexical=e.lexical,
+            number=0, source=e.source, start_line=following.start_line, end_line=following.end_line,
+            text=following.text, score=e.score, dense=e.dense, lexical=e.lexical,
         )  # fmt: skip
-        evidence.append(extra)
-        known.add(key)
-        out.append(extra)
+        joined = _joined(evidence, extra)
+        if joined not in out:
+            out.append(joined)
     return out
 
 
@@ -285,7 +295,9 @@ def _finish(engine: "Engine", prepared: _Prepared, draft: str, model: str) -> An
         evidence,
         engine.corpus.embedder,
         # judged on the user's own words, not the context a follow-up's rewrite added
-        must_include=with_continuations(also_include(prepared.question, evidence), evidence, engine.corpus.text),
+        must_include=with_continuations(
+            [*also_include(prepared.question, evidence), *prepared.part_best], evidence, engine.corpus.text
+        ),
         min_score=OFF_TOPIC_RATIO * evidence[0].score,
     )
     prepared.timings["verify_ms"] = _ms(t)

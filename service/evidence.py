@@ -24,7 +24,16 @@ from service.terms import content_terms, words
 DENSE_WEIGHT = 0.5  # score = DENSE_WEIGHT * cosine + (1 - DENSE_WEIGHT) * weighted question-term coverage
 ANSWER_TYPE_BONUS = 0.1  # added when a sentence holds the kind of thing asked for (a date for "when", a number)
 _ASKS_DATE = re.compile(r"^\s*(when|(in |on |by )?(what|which) (year|month|date|day))\b", re.I)
-_ASKS_NUMBER = re.compile(r"\b(how (many|much)|what (percentage|percent|share|number|proportion))\b", re.I)
+_ASKS_NUMBER = re.compile(
+    r"\b(how (many|much|large|big|long)|what (percentage|percent|share|number|proportion|amount|price)|costs?)\b", re.I
+)
+# "…, and which company did it?": a compound question's later parts start at "and" + a question word
+_PART_BREAK = re.compile(r"(?:,\s*|\s+)and\s+(?=(?:what|how|when|which|who|whom|whose|where|why)\b)", re.I)
+PART_MIN_TERMS = 2  # a part with fewer content terms ("which company did it") cannot be ranked on its own
+PART_SCORE_MIN = 0.4  # a part's best sentence joins the answer only when it scores at least this for the part
+# A part is short: each of its few terms swings the term coverage a lot ("per year" for "yearly" beat "annual
+# loan payment"), so parts are ranked with more weight on the dense similarity.
+PART_DENSE_WEIGHT = 0.7
 _DATE = re.compile(
     r"\b(1[89]\d\d|20\d\d|January|February|March|April|May|June|July|August|September|October|November|December)\b"
 )
@@ -138,6 +147,7 @@ def rank_evidence(
     embedder: Encoder,
     text_of: Callable[[str], str] | None = None,
     follow_up: str | None = None,
+    dense_weight: float = DENSE_WEIGHT,
 ) -> list[RankedEvidence]:
     """All candidate sentences, scored and sorted best first (numbered 1..n in that order).
 
@@ -163,7 +173,7 @@ def rank_evidence(
                 end_line=sentence.end_line,
                 text=sentence.text,
                 score=round(
-                    DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * lexical + answer_type_bonus(question, sentence.text), 4
+                    dense_weight * dense + (1 - dense_weight) * lexical + answer_type_bonus(question, sentence.text), 4
                 ),
                 dense=round(dense, 4),
                 lexical=round(lexical, 4),
@@ -171,6 +181,33 @@ def rank_evidence(
         )
     ranked.sort(key=lambda e: e.score, reverse=True)
     return [e.model_copy(update={"number": i}) for i, e in enumerate(ranked, start=1)]
+
+
+def question_parts(question: str) -> list[str]:
+    """The parts of a compound question that can be ranked on their own ("When was the inspection done" and
+    "how large is the yearly loan payment"), or [] for a simple question. A ranking for the whole question
+    favours sentences that touch every part a little over the one that answers a part."""
+    pieces = [p.strip(" ,;?") for p in _PART_BREAK.split(question)]
+    if len(pieces) < 2:
+        return []
+    return [f"{p}?" for p in pieces if len(content_terms(p)) >= PART_MIN_TERMS]
+
+
+def best_for_parts(
+    question: str, hits: Sequence[SearchHit], embedder: Encoder, text_of: Callable[[str], str] | None = None
+) -> list[RankedEvidence]:
+    """Each part's best sentence, scored for that part, when it clearly addresses it: at least PART_SCORE_MIN,
+    and holding a date or number when the part asks for one."""
+    found: list[RankedEvidence] = []
+    for part in question_parts(question):
+        ranked = rank_evidence(part, hits, embedder, text_of, dense_weight=PART_DENSE_WEIGHT)
+        if not ranked or ranked[0].score < PART_SCORE_MIN:
+            continue
+        wants_type = answer_type_bonus(part, "1 2022") > 0
+        if wants_type and answer_type_bonus(part, ranked[0].text) == 0:
+            continue
+        found.append(ranked[0])
+    return found
 
 
 def select_evidence(

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from index.embeddings import MiniLMEmbedder
-from service.evidence import candidate_sentences, rank_evidence, select_evidence
+from service.evidence import best_for_parts, candidate_sentences, question_parts, rank_evidence, select_evidence
 from service.schemas import SearchHit
 
 NEWS_A = "000_1ca178c960a0782e.txt"
@@ -71,3 +71,33 @@ def test_select_evidence_limits_the_count_and_scores_unrelated_questions_low(
     unrelated = select_evidence("What is the boiling point of water?", hits, embedder, docs.get)
     assert related[0].score > 0.6 > 0.3 > unrelated[0].score
     assert select_evidence("anything", [], embedder, docs.get) == []
+
+
+def test_compound_question_is_split_into_parts_that_can_be_ranked_alone() -> None:
+    assert question_parts("How many panels were cracked, and what does Change Order No. 2 cost?") == [
+        "How many panels were cracked?",
+        "what does Change Order No. 2 cost?",
+    ]
+    # a part with too few content words to rank on its own is left out; a simple question has no parts
+    assert question_parts("When was the dive inspection done, and which company did it?") == [
+        "When was the dive inspection done?"
+    ]
+    assert question_parts("Which treaty bans anti-personnel mines?") == []
+    assert question_parts("Did Ukraine and Russia sign the treaty?") == []  # "and" between names is no break
+
+
+def test_each_part_of_a_compound_question_gets_its_own_best_sentence(examples_dir: Path, embedder: MiniLMEmbedder) -> None:
+    """Ranked for the whole question, the budget total outranks the yearly payment; ranked per part, each part
+    finds its answer; a part the documents do not address adds nothing."""
+    docs = {
+        name: (examples_dir / name).read_text(encoding="utf-8")
+        for name in ("budget-memo-2025-02-03.txt", "project-overview.md")
+    }
+    hits = _chunk_hits(docs)
+    question = "How is the $6.8 million project budget funded, and how large is the yearly loan payment?"
+    whole = select_evidence(question, hits, embedder, max_evidence=3)
+    assert not any("254,000" in e.text for e in whole)  # the gap this fills
+    parts = best_for_parts(question, hits, embedder)
+    assert len(parts) == 2
+    assert "254,000" in parts[1].text
+    assert best_for_parts("How is the budget funded, and how many whales live in the reservoir?", hits, embedder)[1:] == []
