@@ -15,11 +15,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from service.errors import InvalidInput, error_data
-from service.evidence import RankedEvidence, answer_type_bonus, best_for_parts, select_evidence, term_weights
+from service.evidence import (
+    RankedEvidence,
+    answer_type_bonus,
+    best_for_parts,
+    question_parts,
+    select_evidence,
+    term_weights,
+)
 from service.prompts import render_prompt
 from service.schemas import Answer, ChatMessage, Citation, SearchHit, StreamEvent, Suggestion, Trace, VerifierDecision
 from service.sentences import Sentence, split_sentences
-from service.terms import STOPWORDS, content_terms, key_terms, words
+from service.terms import STOPWORDS, content_terms, key_terms, normalize_number, words
 from service.verifier import VerifiedAnswer, addresses_question, unanswered_after_fallback, verify
 
 if TYPE_CHECKING:
@@ -159,7 +166,11 @@ def answer_messages(question: str, evidence: Sequence[RankedEvidence]) -> list[C
 def also_include(question: str, evidence: Sequence[RankedEvidence]) -> list[RankedEvidence]:
     """Evidence the answer cites whatever the draft says: the best, plus any close runner-up that covers a
     distinctive part of the question the ones before it do not (a two-part question answered by two files),
-    or that holds the date or number asked for when the ones before it do not."""
+    or that holds the date or number asked for when the ones before it do not.
+
+    A one-part question for a date or number whose best sentence holds one is answered: a runner-up then joins
+    only with the kind of thing asked for *and* a name or number of the question not covered yet ("How much
+    did Ridgeline and Tri-County bid?"); looser runner-ups only added noise there."""
     if not evidence:
         return []
     best = evidence[0]
@@ -170,8 +181,17 @@ def also_include(question: str, evidence: Sequence[RankedEvidence]) -> list[Rank
     covered = content_terms(best.text) & asked
     typed = answer_type_bonus(question, best.text) > 0  # "when …" answered by a sentence with a date
     wants_type = answer_type_bonus(question, "1 2022") > 0
+    answered = wants_type and typed and not question_parts(question)
+    names = {k.lower() for k in key_terms(question)}
+    named = names & _lower_words(best.text)
     for e in evidence[1:]:
         if len(chosen) >= ALSO_INCLUDE_MAX or e.score < ALSO_INCLUDE_RATIO * best.score:
+            continue
+        if answered:
+            new_names = (names & _lower_words(e.text)) - named
+            if new_names and answer_type_bonus(question, e.text) > 0:
+                chosen.append(e)
+                named |= new_names
             continue
         new = (content_terms(e.text) & asked) - covered
         adds_type = wants_type and not typed and answer_type_bonus(question, e.text) > 0
@@ -180,6 +200,11 @@ def also_include(question: str, evidence: Sequence[RankedEvidence]) -> list[Rank
             covered |= new
             typed = typed or adds_type
     return chosen
+
+
+def _lower_words(text: str) -> set[str]:
+    """Words as `key_terms` compares them: names lowercased, numbers normalised."""
+    return {normalize_number(w) if w[0].isdigit() else w.lower() for w in words(text)}
 
 
 def _next_in_paragraph(sentences: Sequence[Sentence], evidence: RankedEvidence) -> Sentence | None:

@@ -14,9 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from service.answering import deterministic_rewrite
+from service.answering import also_include, deterministic_rewrite
 from service.config import Settings
 from service.engine import Engine
+from service.evidence import RankedEvidence
 from service.schemas import Answer, ChatMessage
 from service.terms import content_terms
 
@@ -192,3 +193,28 @@ def test_a_sentence_referring_back_joins_its_antecedent(news_dir: Path) -> None:
     last = next(s for s in split_sentences(text) if s.text.startswith("Nonetheless, arms control experts"))
     alone = RankedEvidence(number=1, source=NEWS_A, start_line=last.start_line, end_line=last.end_line, text=last.text)
     assert with_continuations([alone], [alone], lambda name: text) == [alone]
+
+
+def _ranked(number: int, text: str, score: float) -> RankedEvidence:
+    return RankedEvidence(number=number, source="memo.txt", start_line=number, end_line=number, text=text, score=score)
+
+
+def test_runner_ups_join_a_typed_answer_only_for_compound_questions() -> None:
+    """"On what date …?" answered by a sentence with a date needs no runner-up; a compound question keeps the
+    runner-up that covers its other part."""
+    evidence = [
+        _ranked(1, "Construction starts on March 3, 2025.", 0.8),
+        _ranked(2, "The board awarded the Northgate reservoir project contract to Brennan.", 0.7),
+    ]
+    assert also_include("On what date does construction of the Northgate project start?", evidence) == evidence[:1]
+    compound = "On what date does construction start, and who was awarded the Northgate reservoir contract?"
+    assert also_include(compound, evidence) == evidence
+
+
+def test_a_typed_answer_still_gets_the_runner_up_for_another_name_in_the_question() -> None:
+    evidence = [
+        _ranked(1, "Ridgeline Civil bid $6,310,000.", 0.8),
+        _ranked(2, "Tri-County Builders bid $6,575,000.", 0.75),
+        _ranked(3, "The contract with Brennan & Holt is $5,940,000.", 0.7),
+    ]
+    assert also_include("How much did Ridgeline Civil and Tri-County Builders bid?", evidence) == evidence[:2]
