@@ -164,7 +164,13 @@ class MiniLMEmbedder(EmbeddingFunction[Documents], LangChainEmbeddings):
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.encode(texts).tolist()
 
-    def embed_query(self, text: str) -> list[float]:
+    def embed_query(self, text: str | None = None, *, input: Documents | None = None) -> Any:  # type: ignore[override]
+        """Both libraries call this name: LangChain with one query text (→ one vector), Chroma with the keyword
+        `input` holding query texts (→ their vectors, as `__call__`)."""
+        if input is not None:
+            return self(input)
+        if text is None:
+            raise TypeError("embed_query needs a text")
         return self.encode([text])[0].tolist()
 
 
