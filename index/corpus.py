@@ -6,11 +6,14 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from index.bm25 import BM25Index
 from index.embeddings import MiniLMEmbedder
@@ -27,13 +30,53 @@ ProgressCallback = Callable[[str, int, int], None]
 _CHUNK_CACHE_SIZE = 4096
 
 
+FOREIGN_MAX_CHUNKS = 1000  # chunks written by other processes that a reader embeds itself (beyond: BM25 only)
+log = logging.getLogger("citewise.index")
+
+
 @dataclass(frozen=True)
 class SearchView:
-    """What readers may see at one manifest generation: the referenced chunk ids and a BM25 index over them."""
+    """What readers may see at one manifest generation: the referenced chunk ids and a BM25 index over them,
+    plus the vectors of chunks this process's Chroma cannot see (`ForeignVectors`)."""
 
     generation: int
     valid_ids: frozenset[str]
     bm25: BM25Index
+    foreign_ids: tuple[str, ...] = ()
+    foreign_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+
+
+class ForeignVectors:
+    """Vectors of chunks another process wrote into an embedded index while this one had it open.
+
+    Embedded Chroma keeps its vector index in memory per process: a `citewise serve` does not see the vectors a
+    `citewise ingest` in another process adds (their texts and metadata it does see). Such chunks are embedded
+    here once (the same model gives the same vectors) and scored by brute force beside the Chroma query, so a
+    document ingested from the command line is found by meaning too, without a restart. With a Chroma server
+    (CITEWISE_CHROMA_URL) the server is the one index and nothing is needed.
+    """
+
+    def __init__(self, store: ChunkStore, embedder: MiniLMEmbedder) -> None:
+        self.store, self.embedder = store, embedder
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def for_view(self, valid: set[str]) -> tuple[tuple[str, ...], np.ndarray]:
+        queryable = self.store.queryable_ids(valid)
+        self._vectors = {cid: v for cid, v in self._vectors.items() if cid in valid}
+        new = sorted(valid - queryable - self._vectors.keys()) if queryable is not None else []
+        if len(self._vectors) + len(new) > FOREIGN_MAX_CHUNKS:
+            log.warning("%d chunks were written by another process: beyond %d, BM25 alone finds them until this "
+                        "process restarts (or use CITEWISE_CHROMA_URL)", len(new), FOREIGN_MAX_CHUNKS)
+            new = new[: max(0, FOREIGN_MAX_CHUNKS - len(self._vectors))]
+        if new:
+            chunks = self.store.get(new)
+            ids = [cid for cid in new if cid in chunks]
+            for cid, vector in zip(ids, self.embedder.encode([chunks[cid].text for cid in ids])):
+                self._vectors[cid] = vector
+        if not self._vectors:
+            return (), np.zeros((0, 0), dtype=np.float32)
+        ids = tuple(self._vectors)
+        return ids, np.stack([self._vectors[cid] for cid in ids])
 
 
 class Corpus:
@@ -55,6 +98,7 @@ class Corpus:
             from index.chroma_manifest import SharedWriteLock
 
             self._ingester.lock = SharedWriteLock(self._ingester.lock, self.store.client, settings.collection)  # type: ignore[assignment]
+        self._foreign = ForeignVectors(self.store, self.embedder)
         self._view: SearchView | None = None
         self._view_lock = threading.Lock()
         self._chunk_cache: OrderedDict[str, Chunk] = OrderedDict()
@@ -138,5 +182,6 @@ class Corpus:
             bm25 = BM25Index.load(self.settings.bm25_path)
             if bm25 is None or bm25.generation != generation or set(bm25.ids) != valid:
                 bm25 = build_bm25(self.store, valid, generation)
-            self._view = SearchView(generation, frozenset(valid), bm25)
+            foreign_ids, foreign_vectors = self._foreign.for_view(set(valid))
+            self._view = SearchView(generation, frozenset(valid), bm25, foreign_ids, foreign_vectors)
             return self._view

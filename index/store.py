@@ -60,6 +60,12 @@ def make_client(settings: Settings) -> chromadb.ClientAPI:
     return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
 
 
+# Embedded Chroma keeps one in-memory vector index per path and process (chromadb caches its "system" per path),
+# so what a query can find is per path: the chunks present when this process first read the index, plus those it
+# wrote itself since. Chunks other processes write later are invisible to its queries (see index.corpus).
+_VISIBLE: dict[str, set[str]] = {}
+
+
 class ChunkStore:
     """One Chroma collection (cosine space) of chunks."""
 
@@ -72,6 +78,7 @@ class ChunkStore:
             configuration={"hnsw": {"space": "cosine"}},
         )
         self._max_batch = max(1, min(self.client.get_max_batch_size(), 5000))
+        self._path = None if settings.chroma_url else str(settings.chroma_path)
 
     def _batches(self, items: Sequence) -> Iterator[Sequence]:
         for start in range(0, len(items), self._max_batch):
@@ -88,6 +95,8 @@ class ChunkStore:
                 documents=[c.text for c in part],
                 metadatas=[_metadata(c) for c in part],
             )
+            if self._path in _VISIBLE:
+                _VISIBLE[self._path].update(c.id for c in part)
 
     def delete(self, ids: Sequence[str]) -> None:
         for part in self._batches(list(ids)):
@@ -118,6 +127,13 @@ class ChunkStore:
         for part in self._batches(list(ids)):
             present.update(self.collection.get(ids=list(part), include=[])["ids"])
         return present
+
+    def queryable_ids(self, present: set[str]) -> set[str] | None:
+        """Chunk ids this process's queries can find (None: all of them — a Chroma server). `present` is what
+        the index holds now; on the first call for this path in this process, all of it is queryable."""
+        if self._path is None:
+            return None
+        return _VISIBLE.setdefault(self._path, set(present))
 
     def query(self, embedding: np.ndarray, n: int) -> list[tuple[str, float]]:
         """Nearest chunks to a query embedding: (id, cosine similarity), best first."""

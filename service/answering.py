@@ -120,7 +120,7 @@ def condense_question(llm: "LLMClient", question: str, history: Sequence[ChatMes
 
 
 def _prepare(engine: "Engine", question: str, history: Sequence[ChatMessage], k: int | None) -> _Prepared:
-    from service.retrieval import retrieve
+    from service.retrieval import HybridRetriever, hits_from_documents
 
     question = question.strip()
     if not question:
@@ -135,7 +135,8 @@ def _prepare(engine: "Engine", question: str, history: Sequence[ChatMessage], k:
 
     t = time.perf_counter()
     corpus = engine.corpus
-    hits = retrieve(corpus, standalone, k or engine.settings.top_k)
+    retriever = HybridRetriever(corpus=corpus, k=k or engine.settings.top_k)
+    hits = hits_from_documents(retriever.invoke(standalone))
     timings["retrieval_ms"] = _ms(t)
 
     t = time.perf_counter()
@@ -255,12 +256,18 @@ def with_continuations(
 # --- the back half --------------------------------------------------------------------------------
 
 
+def _no_markers(text: str) -> str:
+    """`text` with any "[n]" of its own (a document's footnote, a user's question) as "(n)": in the answer, only
+    citation markers may look like one."""
+    return re.sub(r"\[(\d+)\]", r"(\1)", text)
+
+
 def _with_markers(text: str, ids: list[int], quoted: bool) -> str:
     """`text` with its markers before the final punctuation: "… in 2023 [1]." (quoted for extractive answers)."""
     body = text.strip()
     match = re.search(r"([.!?])[.!?\"'”’)]*$", body)
     end = match.group(1) if match else "."
-    body = (body[: match.start()] if match else body).rstrip(" ,;:")
+    body = _no_markers((body[: match.start()] if match else body).rstrip(" ,;:"))
     if quoted:
         body = f"“{body}”"
     return f"{body} {''.join(f'[{i}]' for i in ids)}{end}"
@@ -304,7 +311,7 @@ def _refusal(prepared: _Prepared, model: str | None, draft: str | None = None) -
         Suggestion(source=e.source, start_line=e.start_line, end_line=e.end_line, text=e.text)
         for e in prepared.evidence[:SUGGESTIONS]
     ]
-    text = f"The documents don't say — nothing in them answers “{prepared.question}”."
+    text = f"The documents don't say — nothing in them answers “{_no_markers(prepared.question)}”."
     decision = VerifierDecision(sentence=text, action="dropped", reason=f"refused: {prepared.refusal_reason}")
     trace = _trace(prepared, draft, [decision])
     return Answer(

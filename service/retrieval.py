@@ -22,7 +22,7 @@ from service.errors import InvalidInput
 from service.schemas import SearchHit, SearchResponse
 
 if TYPE_CHECKING:
-    from index.corpus import Corpus
+    from index.corpus import Corpus, SearchView
 
 Mode = Literal["hybrid", "dense", "bm25"]
 
@@ -31,12 +31,18 @@ DENSE_WEIGHT = 0.5  # convex fusion: best of 0.3 / 0.5 / 0.7 on SciFact
 CANDIDATES = 50  # depth of each ranking fed into the fusion
 
 
-def dense_ranking(corpus: "Corpus", query: str, depth: int, valid: frozenset[str]) -> list[tuple[str, float]]:
-    """(chunk id, cosine similarity), best first, restricted to currently referenced chunks."""
+def dense_ranking(corpus: "Corpus", query: str, depth: int, view: "SearchView") -> list[tuple[str, float]]:
+    """(chunk id, cosine similarity), best first, restricted to currently referenced chunks; chunks another
+    process wrote that this process's Chroma cannot see are scored from the view's own vectors."""
     embedding = corpus.embedder.encode([query])[0]
     # Ask a little deeper than needed: orphans of an interrupted write may still sit in Chroma.
-    hits = corpus.store.query(embedding, depth + 8)
-    return [(cid, score) for cid, score in hits if cid in valid][:depth]
+    hits = [(cid, score) for cid, score in corpus.store.query(embedding, depth + 8) if cid in view.valid_ids]
+    if view.foreign_ids:
+        scores = view.foreign_vectors @ embedding
+        seen = {cid for cid, _ in hits}
+        hits += [(cid, float(score)) for cid, score in zip(view.foreign_ids, scores) if cid not in seen]
+        hits.sort(key=lambda hit: -hit[1])
+    return hits[:depth]
 
 
 def fuse(rankings: list[list[tuple[str, float]]], k: int = RRF_K) -> list[tuple[str, float]]:
@@ -80,7 +86,7 @@ def retrieve(corpus: "Corpus", query: str, k: int, mode: Mode = "hybrid") -> lis
     if not view.valid_ids:
         return []
     depth = max(k, CANDIDATES)
-    dense = dense_ranking(corpus, query, depth, view.valid_ids) if mode in ("hybrid", "dense") else []
+    dense = dense_ranking(corpus, query, depth, view) if mode in ("hybrid", "dense") else []
     lexical = view.bm25.search(query, depth) if mode in ("hybrid", "bm25") else []
     if mode == "dense":
         ranked = dense
@@ -145,7 +151,11 @@ def read_queries(path: Path) -> Iterator[tuple[str | None, str]]:
 
 
 class HybridRetriever(BaseRetriever):
-    """`retrieve` as a LangChain retriever, so it composes with chains (documents carry the hit as metadata)."""
+    """`retrieve` as a LangChain retriever, so it composes with chains (documents carry the hit as metadata).
+
+    The answer and focus-summary pipelines retrieve through it; `hits_from_documents` turns its documents back
+    into `SearchHit`s, so anything that can be a LangChain retriever can stand in for it.
+    """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -158,3 +168,8 @@ class HybridRetriever(BaseRetriever):
             Document(page_content=hit.text, metadata=hit.model_dump(exclude={"text"}), id=hit.chunk_id)
             for hit in retrieve(self.corpus, query, self.k, self.mode)
         ]
+
+
+def hits_from_documents(documents: list[Document]) -> list[SearchHit]:
+    """The `SearchHit`s a `HybridRetriever` returned as documents (text from page_content, the rest metadata)."""
+    return [SearchHit(text=d.page_content, **d.metadata) for d in documents]

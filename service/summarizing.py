@@ -702,14 +702,14 @@ def summarize_corpus(run: _Run, length: str, started: float) -> Summary:
 
 def _focus_candidates(run: _Run, focus: str, source: str | None) -> dict[str, list[Candidate]]:
     """On-topic sentences per document: retrieval, then sentence ranking by the topic (dense + its terms)."""
-    from service.retrieval import retrieve
+    from service.retrieval import HybridRetriever, hits_from_documents
 
     corpus = run.engine.corpus
     if source is not None:
         corpus.chunks_for(source)  # UnknownSource before any work
     k = max(run.engine.settings.top_k * 3, 24)
     t = time.perf_counter()
-    hits = retrieve(corpus, focus, k)
+    hits = hits_from_documents(HybridRetriever(corpus=corpus, k=k).invoke(focus))
     if source is not None:
         hits = [h for h in hits if h.source == source]
     ranked = rank_evidence(focus, hits, corpus.embedder, text_of=corpus.text)

@@ -298,3 +298,36 @@ def test_examples_corpus_ingests_every_format_with_exact_spans(corpus: Corpus, e
     assert all(f.source.endswith(".py") for f in report.files if f.outcome == "skipped")
     for source in added:
         assert_chunks_match_text(corpus, source)
+
+
+def test_a_reader_finds_by_meaning_what_another_process_ingested(settings: Settings, news_dir: Path, tmp_path: Path) -> None:
+    """A long-running reader (`citewise serve`) and a `citewise ingest` in another process on the same embedded
+    index: Chroma's in-memory vector index of the reader does not see the new vectors, the reader still finds the
+    new document by meaning (no shared words with the query), and an update replaces the old version there too."""
+    import os
+    import subprocess
+    import sys
+
+    docs = tmp_path / "docs"
+    shutil.copytree(news_dir, docs)
+    env = {**os.environ, "CITEWISE_HOME": str(settings.home)}
+
+    def ingest_elsewhere() -> None:
+        done = subprocess.run([sys.executable, "-m", "service.cli", "ingest", str(docs)], env=env,
+                              capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+
+    ingest_elsewhere()
+    reader = Corpus.open(settings)
+    try:
+        assert retrieve(reader, "antipersonnel mines treaty", 1, "dense")[0].source.startswith("00")  # vectors loaded
+        (docs / "ferry.txt").write_text("The night ferry to Skerrin leaves at 23:40 from pier four.\n", encoding="utf-8")
+        ingest_elsewhere()
+        question = "At what time does the late boat to the island depart?"
+        assert [h.source for h in retrieve(reader, question, 1, "dense")] == ["ferry.txt"]
+        (docs / "ferry.txt").write_text("The night ferry to Skerrin was cancelled for the winter.\n", encoding="utf-8")
+        ingest_elsewhere()
+        hit = retrieve(reader, question, 1, "dense")[0]
+        assert hit.source == "ferry.txt" and "cancelled" in hit.text
+    finally:
+        reader.close()

@@ -218,3 +218,18 @@ def test_a_typed_answer_still_gets_the_runner_up_for_another_name_in_the_questio
         _ranked(3, "The contract with Brennan & Holt is $5,940,000.", 0.7),
     ]
     assert also_include("How much did Ridgeline Civil and Tri-County Builders bid?", evidence) == evidence[:2]
+
+
+def test_only_citation_markers_look_like_markers_in_the_answer() -> None:
+    """A quoted sentence's own footnote "[3]" must not pass for a citation (the contract: every [n] resolves)."""
+    from service.answering import format_answer
+    from service.verifier import VerifiedAnswer, VerifiedSentence
+
+    evidence = [_ranked(4, "The tank holds 4.5 million gallons [3].", 0.9)]
+    verified = VerifiedAnswer(
+        sentences=[VerifiedSentence(text="The tank holds 4.5 million gallons [3].", cited=[4], extractive=True)],
+        decisions=[], extractive=True,
+    )  # fmt: skip
+    text, citations = format_answer(verified, evidence)
+    assert text == "“The tank holds 4.5 million gallons (3)” [1]."
+    assert [(c.id, c.quote) for c in citations] == [(1, "The tank holds 4.5 million gallons [3].")]

@@ -13,7 +13,7 @@ import pytest
 
 from service.config import Settings
 from service.errors import InvalidInput
-from service.retrieval import HybridRetriever, fuse, read_queries, retrieve, search
+from service.retrieval import HybridRetriever, fuse, hits_from_documents, read_queries, retrieve, search
 
 TREATY = "000_1ca178c960a0782e.txt"  # names the Ottawa Treaty and the casualty report
 PLEDGE = "001_846b2a5c2ae0efae.txt"  # the June 2022 pledge
@@ -106,6 +106,14 @@ def test_langchain_retriever_returns_documents_with_spans(news_corpus) -> None:
     assert len(docs) == 2
     assert docs[0].metadata["source"] == TREATY and "Ottawa Treaty" in docs[0].page_content
     assert {"start_line", "end_line", "score", "chunk_id"} <= set(docs[0].metadata)
+
+
+def test_retriever_documents_round_trip_to_the_same_hits(news_corpus) -> None:
+    """The answer pipeline retrieves through the LangChain retriever: nothing may be lost on the way."""
+    query = "Which treaty bans antipersonnel mines?"
+    direct = retrieve(news_corpus, query, 5)
+    via_langchain = hits_from_documents(HybridRetriever(corpus=news_corpus, k=5).invoke(query))
+    assert via_langchain == direct and len(direct) == 5
 
 
 def _cli(args: list[str], settings: Settings) -> subprocess.CompletedProcess[str]:
