@@ -94,11 +94,8 @@ def markdown_report(
         if result.summaries:
             parts += ["", "## Summaries", ""]
             for case in result.summaries:
-                if case.skipped:
-                    parts.append(f"- {case.id}: skipped — {case.skipped}")
-                else:
-                    scores = ", ".join(f"{_label(m)} {_fmt(v)}" for m, v in case.scores.items())
-                    parts.append(f"- {case.id}: {scores}" + (f" · error: {case.error}" if case.error else ""))
+                scores = ", ".join(f"{_label(m)} {_fmt(v)}" for m, v in case.scores.items())
+                parts.append(f"- {case.id}: {scores}" + (f" · error: {case.error}" if case.error else ""))
         if result.notes:
             parts += ["", *(f"> {note}" for note in result.notes)]
     if beir is not None:
@@ -262,12 +259,9 @@ def html_report(
         if result.summaries:
             items = []
             for case in result.summaries:
-                if case.skipped:
-                    items.append(f"<li>{_e(case.id)}: skipped — {_e(case.skipped)}</li>")
-                else:
-                    scores = ", ".join(f"{_e(_label(m))} {_fmt(v)}" for m, v in case.scores.items())
-                    missing = "".join(f' <span class="missing">{_e(" / ".join(f))}</span>' for f in case.missing_facts)
-                    items.append(f"<li>{_e(case.id)}: {scores}{missing}</li>")
+                scores = ", ".join(f"{_e(_label(m))} {_fmt(v)}" for m, v in case.scores.items())
+                missing = "".join(f' <span class="missing">{_e(" / ".join(f))}</span>' for f in case.missing_facts)
+                items.append(f"<li>{_e(case.id)}: {scores}{missing}</li>")
             body.append("<h2>Summaries</h2><ul>" + "".join(items) + "</ul>")
         if result.notes:
             body.append("".join(f'<p class="meta">{_e(n)}</p>' for n in result.notes))

@@ -61,7 +61,6 @@ class SummaryResult(_ScoredCase):
     focus: str | None = None
     length: str = "medium"
     summary: Summary | None = None
-    skipped: str | None = None  # why the case was not run (e.g. summaries not implemented yet)
 
 
 class EvalResult(BaseModel):
@@ -132,9 +131,6 @@ def run_summary_case(engine: "Engine", case, support: SupportFn | None) -> Summa
     started = time.perf_counter()
     try:
         result.summary = engine.summarize(source=case.source, focus=case.focus, length=case.length)
-    except (NotImplementedError, ImportError) as e:
-        result.skipped = f"summaries are not available yet ({type(e).__name__}: {e})"
-        return result
     except LLMUnavailable:
         raise
     except CitewiseError as e:
@@ -189,18 +185,13 @@ def run_suite(
         done += 1
         if _llm_down(result.questions):
             raise LLMUnavailable(f"stopping the eval after {MAX_LLM_FAILURES} LLM failures in a row: {answered.error}")
-    skipped = 0
     for case in suite.summaries:
         if progress:
             progress(f"summarizing {case.id}", done, total)
-        summary_result = run_summary_case(engine, case, support)
-        skipped += summary_result.skipped is not None
-        result.summaries.append(summary_result)
+        result.summaries.append(run_summary_case(engine, case, support))
         done += 1
     if progress:
         progress("done", done, total)
-    if skipped:
-        result.notes.append(f"{skipped} summary case(s) skipped: summaries are not available yet")
     result.model = next((q.answer.model for q in result.questions if q.answer and q.answer.model), None) or (
         engine.settings.llm_model
     )
@@ -212,7 +203,7 @@ def _aggregate(result: EvalResult) -> dict[str, float | None]:
     return aggregate(
         [q.scores for q in result.questions],
         [q.latency_ms for q in result.questions if q.latency_ms is not None],
-        [s.scores for s in result.summaries if s.skipped is None],
+        [s.scores for s in result.summaries],
     )
 
 

@@ -76,11 +76,6 @@ class PayloadTooLarge(CitewiseError):
     http_status = 413
 
 
-class NotImplementedYet(CitewiseError):
-    code = "not_implemented"
-    http_status = 501
-
-
 class UploadRejected(CitewiseError):
     """No uploaded file could be ingested; the per-file reasons travel with the error."""
 
@@ -452,7 +447,7 @@ def _api_router(settings: Settings) -> APIRouter:
         "/summarize",
         response_model=Summary,
         tags=["answers"],
-        responses={200: {"content": {"text/event-stream": {}}}, 501: {"model": ErrorResponse}},
+        responses={200: {"content": {"text/event-stream": {}}}},
     )
     async def summarize(body: SummarizeRequest, engine: EngineDep, queue: QueueDep) -> Any:
         """A cited summary of one document or the whole corpus (optionally about `focus`).
@@ -467,10 +462,7 @@ def _api_router(settings: Settings) -> APIRouter:
             return EventSourceResponse(answer_sse(events, time.perf_counter()), ping=10)
 
         def job() -> Summary:
-            try:
-                return engine.summarize(source=body.source, focus=body.focus, length=body.length)
-            except (NotImplementedError, ImportError) as exc:
-                raise NotImplementedYet(f"summaries are not available in this build ({type(exc).__name__}: {exc})") from exc
+            return engine.summarize(source=body.source, focus=body.focus, length=body.length)
 
         summary = await queue.run(job, stage_timings())
         record_answer_timings(summary.timings_ms)
@@ -641,15 +633,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         message = "not ready: " + "; ".join(readiness.problems)
         return error_response(503, "not_ready", message, **readiness.model_dump(exclude={"problems"}))
 
+    from service import web  # the page's router imports this module's dependencies
+
     app.include_router(_api_router(settings))
-    _include_web_page(app)
-    return app
-
-
-def _include_web_page(app: FastAPI) -> None:
-    """The web page (service/web.py) when it is part of this build; the API works without it."""
-    try:
-        from service import web
-    except ImportError:
-        return
     app.include_router(web.router)
+    return app

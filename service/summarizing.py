@@ -48,13 +48,14 @@ Length = Literal["short", "medium", "long"]
 BULLETS: dict[str, int] = {"short": 3, "medium": 5, "long": 7}
 DIFFERENCES: dict[str, int] = {"short": 2, "medium": 4, "long": 6}
 
-MIN_WORDS = 6  # shorter pieces are headings, bylines or debris, not summary material
+MIN_WORDS = 5  # shorter pieces are headings, bylines or debris, not summary material
 MAX_WORDS = 80  # longer "sentences" are usually run-together lists or boilerplate
 CHARS_PER_TOKEN = 3.5  # conservative for English with SmolLM2's tokenizer
 RESERVED_TOKENS = 700  # the map prompt's instructions plus its reply
 MAP_TOKENS_PER_SENTENCE = 45
 MODEL_CALL_BUDGET_S = 30.0  # one model call; a reply still streaming then is cut (its whole lines are used)
 MODEL_RUN_BUDGET_S = 60.0  # the model's share of one summary; past it the summary is extractive (busy CPU)
+FIGURE_BONUS = 0.04  # salience per distinct figure in a sentence (up to three)
 MMR_LAMBDA = 0.7  # relevance vs. novelty when picking sentences
 FOCUS_MIN_DENSE = 0.30  # a focus candidate must be this similar to the topic, or share its terms
 DIFF_MIN_SIMILARITY = 0.5  # two sentences of different documents about the same subject
@@ -65,6 +66,13 @@ _BOILERPLATE = re.compile(
     r"|\bsign up\b|\bjavascript\b|\bbrowser\b|\bphoto:|\bimage:|\bfile photo\b|\bread more\b|\badvertisement\b",
     re.IGNORECASE,
 )
+# Letter, form and minutes furniture: who wrote, who was there, who signed — context, not what a document says.
+_FORM_LINE = re.compile(
+    r"^(?:(?:from|to|cc|re|subject|date|signed|present|staff present|absent|attendees|prepared by|inspected by"
+    r"|approved by)\s*:|dear\b|sincerely\b|(?:kind |best )?regards\b|(?:minutes )?(?:recorded|taken) by\b)",
+    re.IGNORECASE,
+)
+_LOWER_WORD = re.compile(r"\b(?!(?:of|and|the|for|at|in|de|van|von)\b)[a-z][a-z'’-]*\b")
 _NEGATION = re.compile(r"\b(?:not|no|never|none|neither|nor|without|refrain(?:ed|s)?|n't)\b|n't\b", re.IGNORECASE)
 _TERMINAL = re.compile(r"[.!?]['\"”’)]*$")
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -184,9 +192,13 @@ class _Run:
 def is_summary_material(text: str) -> bool:
     """A whole, content-bearing sentence: not a heading, byline, link or cookie notice."""
     n = len(words(text))
-    if n < MIN_WORDS or n > MAX_WORDS or _BOILERPLATE.search(text):
+    text = text.strip()
+    if n < MIN_WORDS or n > MAX_WORDS or _BOILERPLATE.search(text) or _FORM_LINE.search(text):
         return False
-    return bool(_TERMINAL.search(text.strip()))  # headlines and list fragments are not claims
+    if not _LOWER_WORD.search(text):  # "Colin Brennan, Project Superintendent, Brennan & Holt." — a signature
+        return False
+    # headlines and list fragments (no full stop) and questions (a FAQ's answers are its claims) are not claims
+    return bool(_TERMINAL.search(text)) and not text.rstrip("\"'”’)").endswith("?")
 
 
 def group_budget_chars(context_tokens: int) -> int:
@@ -244,7 +256,10 @@ def plan_document(engine: "Engine", source: str) -> DocumentPlan:
             lead = 0.15 * math.exp(-c.position / 2.0)  # news and reports put the gist first
             n = len(words(c.text))
             shape = 0.0 if 10 <= n <= 45 else -0.05
-            c.salience = 0.55 * float(v @ doc_centroid) + 0.3 * float(v @ group_centroids[c.group]) + lead + shape
+            specific = FIGURE_BONUS * min(3, len(_numbers(c.text)))  # amounts, dates, votes: the facts people ask for
+            c.salience = (
+                0.55 * float(v @ doc_centroid) + 0.3 * float(v @ group_centroids[c.group]) + lead + shape + specific
+            )
     return DocumentPlan(source=source, chunks=chunks, candidates=candidates, groups=groups)
 
 

@@ -370,12 +370,16 @@ def test_upload_ask_delete(client: httpx.Client) -> None:
 
 
 def test_summarize_maps_errors_and_answers(client: httpx.Client) -> None:
-    r = client.post("/v1/summarize", json={"source": "no-such-file.txt"})
-    if r.status_code == 501:  # summarization not part of this build yet
-        assert_error(r, 501, "not_implemented")
-        return
-    assert_error(r, 404, "unknown_source")
+    assert_error(client.post("/v1/summarize", json={"source": "no-such-file.txt"}), 404, "unknown_source")
     assert_error(client.post("/v1/summarize", json={"length": "huge"}), 422, "validation_error")
+    r = client.post("/v1/summarize", json={"source": TREATY_SOURCE, "length": "short"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert {"summary", "bullets", "differences", "citations"} <= set(body)
+    assert 1 <= len(body["bullets"]) <= 3 and body["differences"] == []
+    assert {c["source"] for c in body["citations"]} == {TREATY_SOURCE}
+    used = {int(n) for text in [body["summary"], *body["bullets"]] for n in re.findall(r"\[(\d+)\]", text)}
+    assert used == {c["id"] for c in body["citations"]}
 
 
 # --- OpenAI-compatible endpoint through the official client -------------------------------------------------------
@@ -423,6 +427,18 @@ def test_openai_chat_streamed(oai: openai.OpenAI) -> None:
     assert "Sources:" in text and TREATY_SOURCE in text
     citations = (chunks[-1].model_extra or {})["citations"]
     assert citations and all(f"[{c['id']}]" in text for c in citations)
+
+
+def test_openai_stream_is_chunk_events_ending_in_done(client: httpx.Client) -> None:
+    """The wire format other OpenAI clients parse: `data: {chunk}` lines, then `data: [DONE]`."""
+    body = {"model": "citewise", "stream": True, "messages": [{"role": "user", "content": "Which treaty bans mines?"}]}
+    with client.stream("POST", "/v1/chat/completions", json=body) as r:
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+        data = [line[len("data: "):] for line in r.iter_lines() if line.startswith("data: ")]
+    assert data[-1] == "[DONE]" and len(data) >= 3
+    chunks = [json.loads(d) for d in data[:-1]]
+    assert all(c["object"] == "chat.completion.chunk" and c["id"] == chunks[0]["id"] for c in chunks)
+    assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
 
 
 def test_openai_history_is_used_for_follow_ups(oai: openai.OpenAI) -> None:

@@ -185,6 +185,31 @@ def test_focus_on_one_document_cites_only_it(engine: Engine) -> None:
     assert_citation_contract(engine, summary)
 
 
+@pytest.mark.slow
+def test_length_sets_the_number_of_bullets(engine: Engine) -> None:
+    short = summarize(engine, source=NEWS_A, length="short")
+    long = summarize(engine, source=NEWS_A, length="long")
+    assert 1 <= len(short.bullets) <= BULLETS["short"] < len(long.bullets) <= BULLETS["long"]
+    for summary in (short, long):
+        assert_citation_contract(engine, summary)
+
+
+@pytest.mark.slow
+def test_cli_corpus_summary_shows_bullets_differences_and_sources(news_settings: Settings) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "service.cli", "summarize", "--length", "short"],
+        capture_output=True, text=True, timeout=600,
+        env={"CITEWISE_HOME": str(news_settings.home), "CITEWISE_LLM_THREADS": "1", "PATH": "/usr/bin:/bin"},
+        cwd=Path(__file__).resolve().parents[2],
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.count(" • ") >= 2 and "Where the sources differ" in out
+    sources = out.split("Sources", 1)[1]
+    assert NEWS_A in sources and NEWS_B in sources
+    assert {int(n) for n in MARKER.findall(out.split("Sources", 1)[0])} <= {int(n) for n in MARKER.findall(sources)}
+
+
 # --- errors --------------------------------------------------------------------------------------------
 def test_unknown_source_is_a_clear_error(news_settings: Settings) -> None:
     with Engine(news_settings) as engine:

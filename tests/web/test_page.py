@@ -147,13 +147,13 @@ def test_unanswerable_question_shows_a_refusal(page: Page, news_server, viewport
     shot("1-refusal")
     assert turn.get_attribute("data-state") == "refused", turn.inner_text()
     expect(turn.locator(".refusal-badge")).to_have_text("Not in the documents")
-    expect(turn.locator(".answer-text")).not_to_be_empty()
+    expect(turn.locator(".answer-text")).to_contain_text("The documents don't say")
     expect(turn.locator(".answer-text a.cite")).to_have_count(0)
     suggestions = turn.locator(".suggestions a.suggestion")
-    if suggestions.count():
-        suggestions.first.click()
-        expect(page.locator("#source-lines .line.hl").first).to_be_visible()
-        shot("2-suggestion")
+    assert suggestions.count() >= 1, "a refusal offers the closest passages"
+    suggestions.first.click()
+    expect(page.locator("#source-lines .line.hl").first).to_be_visible()
+    shot("2-suggestion")
 
 
 def test_upload_ask_about_it_then_delete(
@@ -216,13 +216,10 @@ def summarize_and_check(page: Page, button_name: str) -> object:
         page.get_by_role("button", name=button_name).click()
     turn = page.locator(".turn.summary").last
     expect(turn).to_have_attribute("data-state", re.compile("^(done|unavailable|error)$"), timeout=ANSWER_TIMEOUT_MS)
-    state = turn.get_attribute("data-state")
-    assert state != "error", turn.inner_text()
-    if state == "unavailable":
-        assert response.value.status == 501
-        expect(turn.locator(".notice")).not_to_be_empty()
-        return turn
+    assert turn.get_attribute("data-state") == "done", turn.inner_text()
+    assert response.value.status == 200
     summary = response.value.json()
+    assert summary["bullets"] and summary["citations"]
     assert turn.locator(":scope .turn-body > .bullets > li").count() == len(summary["bullets"])
     differences = turn.locator(".differences li")
     assert differences.count() == len(summary["differences"])
@@ -233,19 +230,18 @@ def summarize_and_check(page: Page, button_name: str) -> object:
 
 @pytest.mark.parametrize("viewport", ["desktop"], indirect=True)
 def test_summarize_a_document_and_the_corpus(page: Page, news_server, viewport: str, shot, console) -> None:
-    console.expect(r"status of 501")  # before summaries land the page shows the server's message
     open_page(page, news_server)
     source = "001_846b2a5c2ae0efae.txt"
     turn = summarize_and_check(page, f"Summarize {source}")
     expect(turn.locator(".summary-title")).to_have_text(f"Summary of {source}")
     shot("1-document-summary")
     links = turn.locator(".bullets a.cite")
-    if links.count():
-        links.first.click()
-        expect(page.locator("#source-title")).to_have_text(links.first.get_attribute("data-source"))
-        expect(page.locator("#source-lines .line.hl").first).to_be_visible()
-        shot("2-summary-citation")
-        page.keyboard.press("Escape")
+    assert links.count() >= 1, "summary bullets carry clickable citations"
+    links.first.click()
+    expect(page.locator("#source-title")).to_have_text(source)
+    expect(page.locator("#source-lines .line.hl").first).to_be_visible()
+    shot("2-summary-citation")
+    page.keyboard.press("Escape")
     corpus = summarize_and_check(page, "Summarize all")
     expect(corpus.locator(".summary-title")).to_have_text("Summary of all documents")
     corpus.scroll_into_view_if_needed()
