@@ -34,7 +34,7 @@ from service.errors import Busy, UnknownSource
 
 ProgressCallback = Callable[[str, int, int], None]
 
-FLUSH_CHUNKS = 512  # chunks embedded and written per batch: large enough to batch well, small enough for memory
+FLUSH_CHUNKS = 4096  # chunks embedded and written per batch: sorted by length together, so little padding (512: ratio to embedding-only 1.20 on SciFact)
 LOCK_TIMEOUT_S = 600.0
 
 
@@ -117,6 +117,7 @@ class Ingester:
                 raise UnknownSource(f"not an ingested document: {', '.join(unknown)} (see `citewise docs list`)")
             doomed = [rows[s] for s in dict.fromkeys(sources)]
             self.manifest.delete(r.source for r in doomed)
+            checkpoint(self.settings, "after_remove_manifest")
             self.store.delete([cid for r in doomed for cid in r.chunk_ids])
             self._delete_unreferenced_texts()
             self._refresh_bm25()
@@ -171,6 +172,7 @@ class Ingester:
             return
         for p in pending:
             self.texts.write(p.sha256, p.text)
+        checkpoint(self.settings, "after_text_write")
         chunks = [c for p in pending for c in p.chunks]
         embeddings = self.embedder.encode([c.text for c in chunks])
         self.store.upsert(chunks, embeddings)
@@ -192,6 +194,7 @@ class Ingester:
         new_ids = {c.id for c in chunks}
         old_rows = [old for p in pending if (old := rows.get(p.candidate.source)) is not None]
         self.store.delete([cid for old in old_rows for cid in old.chunk_ids if cid not in new_ids])
+        checkpoint(self.settings, "after_old_chunks_delete")
         for row in new_rows:
             rows[row.source] = row
         if old_rows:  # texts are shared by content: drop only those no document references any more

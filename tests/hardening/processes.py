@@ -183,11 +183,14 @@ def settles_idle(proc: subprocess.Popen, window_s: float = 3.0, timeout: float =
     return False
 
 
-def start_paused(step: str, env: dict[str, str], *paths: Path) -> subprocess.Popen:
-    """`citewise ingest PATHS` (settings from `env`) paused at the named step, holding the write lock; the caller
-    kills it. Waits until it is there (readline blocks, bounded by the ingest's own progress)."""
+def start_paused(
+    step: str, env: dict[str, str], *paths: Path | str, command: tuple[str, ...] = ("ingest",)
+) -> subprocess.Popen:
+    """`citewise ingest PATHS` (or another write `command`, e.g. ("docs", "rm")) with settings from `env`, paused
+    at the named step, holding the write lock; the caller kills it. Waits until it is there (readline blocks,
+    bounded by the command's own progress)."""
     proc = subprocess.Popen(
-        [str(CITEWISE), "ingest", *map(str, paths)], env={**env, "CITEWISE_DEBUG_PAUSE_AT": step},
+        [str(CITEWISE), *command, *map(str, paths)], env={**env, "CITEWISE_DEBUG_PAUSE_AT": step},
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
     )  # fmt: skip
     try:
@@ -204,9 +207,10 @@ def start_paused(step: str, env: dict[str, str], *paths: Path) -> subprocess.Pop
     return proc
 
 
-def kill_at(step: str, home: Path, *paths: Path) -> None:
-    """`citewise ingest PATHS` on `home`, killed with SIGKILL (no cleanup of any kind) while paused at `step`."""
-    proc = start_paused(step, clean_env(home=str(home)), *paths)
+def kill_at(step: str, home: Path, *paths: Path | str, command: tuple[str, ...] = ("ingest",)) -> None:
+    """`citewise ingest PATHS` (or `command`) on `home`, killed with SIGKILL (no cleanup of any kind) while paused
+    at `step`."""
+    proc = start_paused(step, clean_env(home=str(home)), *paths, command=command)
     proc.kill()
     proc.wait(timeout=30)
 

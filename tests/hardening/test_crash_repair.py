@@ -14,7 +14,10 @@ from tests.hardening.index_checks import assert_consistent, open_corpus
 from tests.hardening.processes import NEWS_DIR, clean_env, cli, kill_at
 from service.retrieval import retrieve
 
-STEPS = ["after_chroma_write", "after_manifest_switch"]
+# The update protocol's steps, in order (index/ingest.py `checkpoint` calls): before the manifest switch a
+# reader sees the old version, after it the new one.
+STEPS = ["after_text_write", "after_chroma_write", "after_manifest_switch", "after_old_chunks_delete"]
+BEFORE_SWITCH = {"after_text_write", "after_chroma_write"}
 
 
 @pytest.fixture
@@ -41,10 +44,9 @@ def test_kill_9_at_each_step_then_reingest_repairs(step: str, docs: Path, tmp_pa
         text = corpus.text("notes.md")
         assert ("1887" in text) != ("1954" in text)
         assert [h.source for h in retrieve(corpus, "harbour bell cast recast", 3)][:1] == ["notes.md"]
-        if step == "after_chroma_write":
-            assert "1887" in text and corpus.store.all_ids() - corpus.manifest.referenced_ids(), "expected orphans"
-        else:
-            assert "1954" in text
+        orphans = corpus.store.all_ids() - corpus.manifest.referenced_ids()
+        assert ("1887" if step in BEFORE_SWITCH else "1954") in text
+        assert bool(orphans) == (step in ("after_chroma_write", "after_manifest_switch")), orphans
     finally:
         corpus.close()
 
@@ -68,4 +70,23 @@ def test_kill_9_during_first_ingest_then_reingest_repairs(docs: Path, tmp_path: 
     kill_at("after_chroma_write", home, docs)
     assert cli("docs", "list", "--json", env=clean_env(home=str(home))).stdout.strip() == "[]"
     assert cli("ingest", str(docs), env=clean_env(home=str(home))).returncode == 0
+    assert_consistent(home, docs)
+
+
+def test_kill_9_during_docs_rm_then_next_write_repairs(docs: Path, tmp_path: Path) -> None:
+    """Killed between forgetting the document and deleting its chunks: it is gone for readers at once, and the
+    next write sweeps its orphan chunks (here the re-ingest, which also brings the file back)."""
+    home = tmp_path / "home"
+    env = clean_env(home=str(home))
+    assert cli("ingest", str(docs), env=env).returncode == 0
+    kill_at("after_remove_manifest", home, "notes.md", command=("docs", "rm"))
+    listed = json.loads(cli("docs", "list", "--json", env=env).stdout)
+    assert "notes.md" not in [d["source"] for d in listed]
+    corpus = open_corpus(home)
+    try:
+        assert corpus.store.all_ids() - corpus.manifest.referenced_ids(), "the killed rm left its chunks behind"
+        assert all(h.source != "notes.md" for h in retrieve(corpus, "harbour bell cast in Leeds", 5))
+    finally:
+        corpus.close()
+    assert cli("ingest", str(docs), env=env).returncode == 0
     assert_consistent(home, docs)
