@@ -52,10 +52,16 @@ def run_chat(engine: Engine, console: Console, interactive: bool) -> None:
     history: list[ChatMessage] = []
     last: Answer | None = None
     if interactive:
+        try:
+            import readline  # noqa: F401  (line editing and ↑/↓ recall of earlier questions in input())
+        except ImportError:  # not on every platform; input() still works
+            pass
+
         console.print("[bold]citewise chat[/bold] — /help for commands, Ctrl-D to quit")
     while True:
         try:
-            line = console.input("[bold green]> [/bold green]") if interactive else sys.stdin.readline()
+            # readline prints the prompt itself once it reads the terminal: line editing knows where input starts
+            line = input("> ") if interactive else sys.stdin.readline()
         except (EOFError, KeyboardInterrupt):
             console.print()
             return

@@ -1,0 +1,100 @@
+"""`citewise chat` as a user runs it: piped (one question per line, as `echo q | make run` does) and on a real
+terminal (a pty), with the real embedding model and the embedded LLM in the subprocess."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from service.config import Settings
+
+NEWS_A = "000_1ca178c960a0782e.txt"
+
+pytestmark = pytest.mark.slow  # the real embedded model, end to end
+
+CITEWISE = Path(sys.executable).parent / "citewise"
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def _env(settings: Settings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CITEWISE_", "OPENAI_"))}
+    return {**env, "CITEWISE_HOME": str(settings.home), "CITEWISE_LLM_THREADS": "1"}
+
+
+def test_piped_chat_answers_each_line_and_follows_up(news_settings: Settings) -> None:
+    questions = "How many landmine victims were confirmed?\n/sources\nand how many were injured?\n"
+    done = subprocess.run(
+        [str(CITEWISE), "chat"], input=questions, capture_output=True, text=True, env=_env(news_settings), timeout=600
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    first, _, rest = out.partition("> and how many were injured?")
+    assert "> How many landmine victims were confirmed?" in first and "5,757" in first
+    assert "Sources" in first and NEWS_A in first
+    assert re.search(r"\[1\] 000_1ca178c960a0782e\.txt:\d+-\d+ \(score", first), "/sources lists the evidence"
+    assert "3,663" in rest and NEWS_A in rest, "the follow-up was answered from the conversation's topic"
+
+
+def _read_until(fd: int, pattern: str, timeout: float = 300) -> str:
+    seen = ""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 1)
+        if ready:
+            try:
+                seen += os.read(fd, 65536).decode("utf-8", "replace")
+            except OSError:  # the child closed the terminal
+                break
+            if re.search(pattern, ANSI.sub("", seen)):
+                return ANSI.sub("", seen)
+    raise AssertionError(f"no {pattern!r} on the terminal; saw:\n{ANSI.sub('', seen)[-2000:]}")
+
+
+def _exit_code(fd: int, pid: int, timeout: float = 60) -> int:
+    """Wait for the child to exit, draining the terminal meanwhile (closing a tty waits until its output is read)."""
+    deadline = time.monotonic() + timeout
+    seen = b""
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if select.select([fd], [], [], 0.2)[0]:
+            try:
+                seen += os.read(fd, 65536)
+            except OSError:
+                pass
+    raise AssertionError(f"citewise chat did not exit after Ctrl-D; the terminal showed: {seen[-500:]!r}")
+
+
+def test_terminal_chat_streams_and_handles_commands(news_settings: Settings) -> None:
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: citewise chat on the pty
+        os.execve(str(CITEWISE), [str(CITEWISE), "chat"], _env(news_settings))
+    try:  # each command is typed once the prompt is back, as a person would (and readline is listening)
+        _read_until(fd, r"/help for commands[\s\S]*> $")
+        os.write(fd, b"/help\r")
+        assert "/reset" in _read_until(fd, r"Ctrl-D\s+quit[\s\S]*> $")
+        os.write(fd, b"Which treaty bans antipersonnel mines?\r")
+        answered = _read_until(fd, r"verified answer[\s\S]*Sources[\s\S]*\n> $")
+        assert "Ottawa" in answered.split("verified answer")[1]
+        os.write(fd, b"/reset\r")
+        _read_until(fd, r"Conversation cleared[\s\S]*> $")
+        os.write(fd, b"/sources\r")
+        _read_until(fd, r"No evidence yet[\s\S]*> $")
+        os.write(fd, b"\x04")  # Ctrl-D
+        assert _exit_code(fd, pid) == 0
+    finally:
+        try:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        os.close(fd)
