@@ -42,22 +42,24 @@ def summary_text(summary: Summary) -> str:
     return " ".join(strip_markers(t) for t in [summary.summary, *summary.bullets])
 
 
-def citation_support(engine: Engine, summary: Summary) -> tuple[int, int, int]:
-    """(supported sentences, cited sentences, verbatim quotes) over summary, bullets and differences."""
+def citation_support(engine: Engine, summary: Summary) -> tuple[int, int, int, int]:
+    """(supported sentences, cited sentences, all sentences, verbatim quotes) over summary, bullets and
+    differences. As in the eval scorer, a sentence without a citation counts as unsupported."""
     quotes = {c.id: c.quote for c in summary.citations}
-    supported = total = 0
+    supported = cited_count = total = 0
     for text in [summary.summary, *summary.bullets, *summary.differences]:
         for sentence in split_sentences(text):
+            total += 1
             cited = [quotes[n] for n in markers_in(sentence.text) if n in quotes]
             if not cited:
                 continue
-            total += 1
+            cited_count += 1
             supported += check_support(sentence.text, cited, get_embedder()).supported
     verbatim = 0
     for c in summary.citations:
         lines = engine.document_text(c.source).split("\n")[c.start_line - 1 : c.end_line]
         verbatim += c.quote in "\n".join(lines)
-    return supported, total, verbatim
+    return supported, cited_count, total, verbatim
 
 
 def run_cluster(cluster: dict, llm: LLMClient | None, length: str, use_model: bool) -> dict:
@@ -75,7 +77,7 @@ def run_cluster(cluster: dict, llm: LLMClient | None, length: str, use_model: bo
             started = time.perf_counter()
             summary = summarize(engine, length=length, use_model=use_model)
             summarize_s = time.perf_counter() - started
-            supported, cited, verbatim = citation_support(engine, summary)
+            supported, cited, sentences, verbatim = citation_support(engine, summary)
         finally:
             engine._llm = None
             engine.close()
@@ -88,6 +90,7 @@ def run_cluster(cluster: dict, llm: LLMClient | None, length: str, use_model: bo
         "summarize_s": summarize_s,
         "supported": supported,
         "cited": cited,
+        "sentences": sentences,
         "verbatim": verbatim,
         "citations": len(summary.citations),
         "sources_cited": len({c.source for c in summary.citations}),
@@ -129,7 +132,7 @@ def main(argv: list[str] | None = None) -> None:
             rows.append(row)
             print(
                 f"  {n:3d}/{len(clusters)} {row['id']}: R1 {row['ours_rouge1']:.3f} (lead-3 {row['lead3_rouge1']:.3f})"
-                f"  {row['summarize_s']:.1f} s  support {row['supported']}/{row['cited']}",
+                f"  {row['summarize_s']:.1f} s  support {row['supported']}/{row['sentences']}",
                 flush=True,
             )
     finally:
@@ -158,8 +161,10 @@ def main(argv: list[str] | None = None) -> None:
     summarize_s = [r["summarize_s"] for r in rows]
     print(f"\nseconds per cluster: summarize mean {_mean(summarize_s):.1f}, p50 {statistics.median(summarize_s):.1f}, "
           f"max {max(summarize_s):.1f}; ingest mean {_mean([r['ingest_s'] for r in rows]):.1f}")
-    print(f"citation support (independent re-check): {sum(r['supported'] for r in rows)}/{cited} cited sentences "
-          f"= {sum(r['supported'] for r in rows) / max(cited, 1):.3f}; verbatim quotes "
+    sentences = sum(r["sentences"] for r in rows)
+    print(f"citation support (independent re-check, an uncited sentence counts as unsupported): "
+          f"{sum(r['supported'] for r in rows)}/{sentences} sentences "
+          f"= {sum(r['supported'] for r in rows) / max(sentences, 1):.3f} ({cited} of them cited); verbatim quotes "
           f"{sum(r['verbatim'] for r in rows)}/{citations}")
     print(f"documents cited: {sum(r['sources_cited'] for r in rows)}/{sum(r['documents'] for r in rows)}; "
           f"clusters with differences: {sum(r['differences'] > 0 for r in rows)}/{len(rows)}; "

@@ -16,9 +16,12 @@ import pytest
 from tests.hardening.processes import (
     NEWS_A,
     NEWS_B,
+    NEWS_DIR,
     Process,
     api,
     build_news_home,
+    clean_env,
+    cli,
     running,
     start_llm_server,
     start_serve,
@@ -57,6 +60,37 @@ def _assert_unavailable(response: httpx.Response) -> None:
     assert response.status_code in (502, 503), (response.status_code, response.text)
     error = response.json()["error"]
     assert set(error) >= {"code", "message"} and "\n" not in error["message"], error
+
+
+JUDGE_SUITE = f"""
+name: judged
+docs: {NEWS_DIR}
+questions:
+  - id: signatories
+    question: How many countries have signed the Ottawa Treaty?
+    facts: [["160"]]
+    sources: [{NEWS_A}]
+"""
+
+
+def test_eval_judge_scores_answers_with_the_external_model(stack: tuple[Process, Process], workdir: Path) -> None:
+    """`citewise eval --judge` asks the external server to judge each answer; the score sits beside the
+    deterministic metrics. Without an external server it is a one-line error."""
+    model, _ = stack
+    suite = workdir / "judged.yaml"
+    suite.write_text(JUDGE_SUITE, encoding="utf-8")
+    refused = cli("eval", str(suite), "--judge", env=clean_env(home=str(workdir / "judge-home-0")))
+    assert refused.returncode == 1 and refused.stderr.strip().count("\n") == 0
+    assert "CITEWISE_LLM_BASE_URL" in refused.stderr
+    env = clean_env(home=str(workdir / "judge-home"), llm_base_url=model.url + "/v1", llm_timeout_s="600")
+    done = cli("eval", str(suite), "--judge", "--json", env=env, timeout=900)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    scores = result["questions"][0]["scores"]
+    assert "judge_faithfulness" in scores and "fact_recall" in scores
+    judged = scores["judge_faithfulness"]
+    assert judged is None or 0.0 <= judged <= 1.0
+    assert result["provider"] != "embedded"
 
 
 def test_model_server_death_mid_request_is_a_503_and_the_api_recovers(

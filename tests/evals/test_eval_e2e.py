@@ -14,6 +14,8 @@ import pytest
 
 from evals.runner import rescore
 
+pytestmark = pytest.mark.slow  # the real embedded model, end to end
+
 REPO = Path(__file__).resolve().parents[2]
 NEWS = REPO.parent / "shared" / "corpus" / "news"
 A, B = "000_1ca178c960a0782e.txt", "001_846b2a5c2ae0efae.txt"

@@ -88,12 +88,16 @@ def test_html_report_is_one_page_with_chart_tables_and_highlights(tmp_path: Path
     assert page.startswith("<!doctype html>") and "<style>" in page
     assert "<script" not in page.replace("&lt;script&gt;", "")  # expected facts are escaped, never executed
     assert re.search(r"<svg[^>]*>.*fact recall.*</svg>", page, re.S)
+    chart = page[page.index("<svg") : page.index("</svg>")]
+    assert "<title>fact_recall: 0.800</title>" in chart and "<title>baseline fact_recall: 0.950</title>" in chart
+    assert "<title>threshold 0.9</title>" in chart and ">baseline</text>" in chart
     assert '<table class="aggregate">' in page and '<table class="questions">' in page
     assert 'class="missing"' in page and "&lt;script&gt;" in page  # the missing fact, highlighted and escaped
     assert 'class="fail" id="q-treaty"' in page and 'class="pass" id="q-absent"' in page
     assert "Gate failed" in page and "fact_recall regressed" in page
     assert "000_" not in page and B in page and "has not signed" in page  # the answer's citation with its quote
-    assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")  # self-contained
+    outside = page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "http://" not in outside and "https://" not in outside and "<link" not in outside  # self-contained
 
 
 def test_markdown_report_and_console_summary(tmp_path: Path) -> None:

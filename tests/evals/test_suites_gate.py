@@ -13,6 +13,8 @@ from evals.suite import load_suite
 from service.config import Settings
 from service.engine import Engine
 
+pytestmark = pytest.mark.slow  # the real embedded model, end to end
+
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "evals"
 

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpx
 import pytest
 
 from service.config import Settings
@@ -56,3 +61,71 @@ def test_unreachable_server_is_a_one_line_error_and_starts_nothing(news_settings
         assert str(error.value) == f"cannot reach the LLM server at {url}"
     with pytest.raises(LLMUnavailable):
         list(client.stream([ChatMessage(role="user", content="hi")], max_tokens=2))
+
+
+def test_openai_variables_are_the_fallback_and_citewise_ones_win(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("CITEWISE_LLM_BASE_URL", "CITEWISE_LLM_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    assert Settings(_env_file=None).uses_embedded_llm
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://openai.example/v1")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-fallback")
+    fallback = Settings(_env_file=None)
+    assert fallback.llm_base_url == "http://openai.example/v1" and not fallback.uses_embedded_llm
+    assert fallback.llm_api_key is not None and fallback.llm_api_key.get_secret_value() == "sk-fallback"
+    monkeypatch.setenv("CITEWISE_LLM_BASE_URL", "http://vllm.internal:8081/v1")
+    monkeypatch.setenv("CITEWISE_LLM_API_KEY", "sk-citewise")
+    own = Settings(_env_file=None)
+    assert own.llm_base_url == "http://vllm.internal:8081/v1"
+    assert own.llm_api_key is not None and own.llm_api_key.get_secret_value() == "sk-citewise"
+    client = LLMClient.start(own)  # external: nothing is started, the client points at the configured server
+    assert not client.embedded and client.base_url == "http://vllm.internal:8081/v1"
+
+
+@contextmanager
+def flaky_proxy(target: str, failures: int) -> Iterator[tuple[str, list[int]]]:
+    """An HTTP proxy in front of the real model server that answers the first `failures` requests with 503
+    (an overloaded or restarting server) and forwards the rest; yields its /v1 URL and the statuses it sent."""
+    statuses: list[int] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if len(statuses) < failures:
+                statuses.append(503)
+                self.send_response(503)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b'{"error": {"message": "overloaded"}}')
+                return
+            reply = httpx.post(target.rstrip("/") + self.path.removeprefix("/v1"), content=body,
+                               headers={"Content-Type": "application/json"}, timeout=120)  # fmt: skip
+            statuses.append(reply.status_code)
+            self.send_response(reply.status_code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(reply.content)))
+            self.end_headers()
+            self.wfile.write(reply.content)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1", statuses
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_5xx_replies_are_retried_with_backoff_then_answered(llm: LLMClient, news_settings: Settings) -> None:
+    """Two 503s in a row (within llm_max_retries) cost a short wait, not the answer."""
+    with flaky_proxy(llm.base_url, failures=2) as (url, statuses):
+        settings = news_settings.model_copy(update={"llm_base_url": url, "llm_model": llm.model_name, "llm_max_retries": 3})
+        reply = LLMClient.start(settings).complete([ChatMessage(role="user", content="Say yes.")], max_tokens=4)
+    assert reply.strip() and statuses == [503, 503, 200]
+    with flaky_proxy(llm.base_url, failures=5) as (url, statuses):
+        settings = news_settings.model_copy(update={"llm_base_url": url, "llm_model": llm.model_name, "llm_max_retries": 2})
+        with pytest.raises(LLMUnavailable, match="HTTP 503"):
+            LLMClient.start(settings).complete([ChatMessage(role="user", content="Say yes.")], max_tokens=4)
+    assert statuses == [503, 503, 503], "one try and two retries, then a one-line error"

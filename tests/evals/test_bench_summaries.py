@@ -1,0 +1,20 @@
+"""The Multi-News benchmark's own parts: the lead-3 baseline and the text ROUGE is computed on."""
+
+from __future__ import annotations
+
+from evals.bench_summaries import lead3, summary_text
+from service.schemas import Summary
+
+
+def test_lead3_takes_the_first_three_sentences_of_each_article() -> None:
+    a = "One happened. Two followed. Three ended it. Four is late."
+    b = "Alpha began. Beta went on."
+    assert lead3([a, b]) == "One happened. Two followed. Three ended it. Alpha began. Beta went on."
+
+
+def test_summary_text_is_overview_and_bullets_without_markers() -> None:
+    summary = Summary(summary="Mines were sent [1].", bullets=["Russia objected [2][3].", "Kyiv agreed [1]."],
+                      differences=["A says 5 [1]; B says 6 [2]."], citations=[])
+    text = summary_text(summary)
+    assert "[" not in text and "Mines were sent" in text and "Kyiv agreed" in text
+    assert "says 5" not in text, "the differences section is not part of the scored summary"
