@@ -134,6 +134,7 @@ class Ingester:
         candidates = self._sweep(_dedupe(candidates, report))
         rows = {r.source: r for r in self.manifest.rows()}
         pending: list[_Prepared] = []
+        pending_chunks = 0
         total = len(candidates)
         for done, candidate in enumerate(candidates):
             if progress:
@@ -142,9 +143,10 @@ class Ingester:
             if prepared is None:
                 continue
             pending.append(prepared)
-            if sum(len(p.chunks) for p in pending) >= FLUSH_CHUNKS:
+            pending_chunks += len(prepared.chunks)
+            if pending_chunks >= FLUSH_CHUNKS:
                 self._commit(pending, rows, report)
-                pending = []
+                pending, pending_chunks = [], 0
         self._commit(pending, rows, report)
         if progress:
             progress("ingesting", total, total)

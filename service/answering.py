@@ -26,8 +26,8 @@ from service.evidence import (
 from service.prompts import render_prompt
 from service.schemas import Answer, ChatMessage, Citation, SearchHit, StreamEvent, Suggestion, Trace, VerifierDecision
 from service.sentences import Sentence, split_sentences
-from service.terms import STOPWORDS, content_terms, key_terms, normalize_number, words
-from service.verifier import VerifiedAnswer, addresses_question, unanswered_after_fallback, verify
+from service.terms import STOPWORDS, comparable_words, content_terms, key_terms, words
+from service.verifier import MARKER, VerifiedAnswer, addresses_question, unanswered_after_fallback, verify
 
 if TYPE_CHECKING:
     from service.engine import Engine
@@ -184,12 +184,12 @@ def also_include(question: str, evidence: Sequence[RankedEvidence]) -> list[Rank
     wants_type = answer_type_bonus(question, "1 2022") > 0
     answered = wants_type and typed and not question_parts(question)
     names = {k.lower() for k in key_terms(question)}
-    named = names & _lower_words(best.text)
+    named = names & comparable_words(best.text)
     for e in evidence[1:]:
         if len(chosen) >= ALSO_INCLUDE_MAX or e.score < ALSO_INCLUDE_RATIO * best.score:
             continue
         if answered:
-            new_names = (names & _lower_words(e.text)) - named
+            new_names = (names & comparable_words(e.text)) - named
             if new_names and answer_type_bonus(question, e.text) > 0:
                 chosen.append(e)
                 named |= new_names
@@ -201,11 +201,6 @@ def also_include(question: str, evidence: Sequence[RankedEvidence]) -> list[Rank
             covered |= new
             typed = typed or adds_type
     return chosen
-
-
-def _lower_words(text: str) -> set[str]:
-    """Words as `key_terms` compares them: names lowercased, numbers normalised."""
-    return {normalize_number(w) if w[0].isdigit() else w.lower() for w in words(text)}
 
 
 def _next_in_paragraph(sentences: Sequence[Sentence], evidence: RankedEvidence) -> Sentence | None:
@@ -259,7 +254,7 @@ def with_continuations(
 def _no_markers(text: str) -> str:
     """`text` with any "[n]" of its own (a document's footnote, a user's question) as "(n)": in the answer, only
     citation markers may look like one."""
-    return re.sub(r"\[(\d+)\]", r"(\1)", text)
+    return MARKER.sub(r"(\1)", text)
 
 
 def _with_markers(text: str, ids: list[int], quoted: bool) -> str:

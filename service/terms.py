@@ -79,9 +79,14 @@ def key_terms(sentence: str) -> list[str]:
     return list(dict.fromkeys(keys))
 
 
+def comparable_words(text: str) -> set[str]:
+    """The words of `text` as key terms are compared with them: numbers normalised, everything else lowercased."""
+    return {normalize_number(t) if t[0].isdigit() else t.lower() for t in words(text)}
+
+
 def missing_key_terms(sentence: str, cited_text: str) -> list[str]:
     """The key terms of `sentence` that do not occur in `cited_text` (names compared case-insensitively)."""
-    present = {normalize_number(t) if t[0].isdigit() else t.lower() for t in words(cited_text)}
+    present = comparable_words(cited_text)
     return [k for k in key_terms(sentence) if (k if k[0].isdigit() else k.lower()) not in present]
 
 

@@ -13,10 +13,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.evals.test_eval_e2e import ONE as ONE_QUESTION_SUITE
+
 from tests.hardening.processes import (
     NEWS_A,
     NEWS_B,
-    NEWS_DIR,
     Process,
     api,
     build_news_home,
@@ -62,15 +63,6 @@ def _assert_unavailable(response: httpx.Response) -> None:
     assert set(error) >= {"code", "message"} and "\n" not in error["message"], error
 
 
-JUDGE_SUITE = f"""
-name: judged
-docs: {NEWS_DIR}
-questions:
-  - id: signatories
-    question: How many countries have signed the Ottawa Treaty?
-    facts: [["160"]]
-    sources: [{NEWS_A}]
-"""
 
 
 def test_eval_judge_scores_answers_with_the_external_model(stack: tuple[Process, Process], workdir: Path) -> None:
@@ -78,7 +70,7 @@ def test_eval_judge_scores_answers_with_the_external_model(stack: tuple[Process,
     deterministic metrics. Without an external server it is a one-line error."""
     model, _ = stack
     suite = workdir / "judged.yaml"
-    suite.write_text(JUDGE_SUITE, encoding="utf-8")
+    suite.write_text(ONE_QUESTION_SUITE, encoding="utf-8")
     refused = cli("eval", str(suite), "--judge", env=clean_env(home=str(workdir / "judge-home-0")))
     assert refused.returncode == 1 and refused.stderr.strip().count("\n") == 0
     assert "CITEWISE_LLM_BASE_URL" in refused.stderr

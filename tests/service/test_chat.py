@@ -10,6 +10,7 @@ import select
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -43,35 +44,37 @@ def test_piped_chat_answers_each_line_and_follows_up(news_settings: Settings) ->
     assert "3,663" in rest and NEWS_A in rest, "the follow-up was answered from the conversation's topic"
 
 
-def _read_until(fd: int, pattern: str, timeout: float = 300) -> str:
+def _read_terminal(fd: int, done: Callable[[str], bool], what: str, timeout: float) -> str:
+    """Read the terminal (ANSI codes stripped) until `done(text so far)`; always draining it, since a child's
+    writes — and its exit, which closes the tty — wait until the output is read."""
     seen = ""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 1)
-        if ready:
+        if select.select([fd], [], [], 0.2)[0]:
             try:
-                seen += os.read(fd, 65536).decode("utf-8", "replace")
+                seen += ANSI.sub("", os.read(fd, 65536).decode("utf-8", "replace"))
             except OSError:  # the child closed the terminal
-                break
-            if re.search(pattern, ANSI.sub("", seen)):
-                return ANSI.sub("", seen)
-    raise AssertionError(f"no {pattern!r} on the terminal; saw:\n{ANSI.sub('', seen)[-2000:]}")
+                pass
+        if done(seen):
+            return seen
+    raise AssertionError(f"{what}; the terminal showed:\n{seen[-2000:]}")
+
+
+def _read_until(fd: int, pattern: str, timeout: float = 300) -> str:
+    return _read_terminal(fd, lambda seen: re.search(pattern, seen) is not None, f"no {pattern!r}", timeout)
 
 
 def _exit_code(fd: int, pid: int, timeout: float = 60) -> int:
-    """Wait for the child to exit, draining the terminal meanwhile (closing a tty waits until its output is read)."""
-    deadline = time.monotonic() + timeout
-    seen = b""
-    while time.monotonic() < deadline:
-        done, status = os.waitpid(pid, os.WNOHANG)
+    status: list[int] = []
+
+    def exited(_: str) -> bool:
+        done, code = os.waitpid(pid, os.WNOHANG)
         if done:
-            return os.waitstatus_to_exitcode(status)
-        if select.select([fd], [], [], 0.2)[0]:
-            try:
-                seen += os.read(fd, 65536)
-            except OSError:
-                pass
-    raise AssertionError(f"citewise chat did not exit after Ctrl-D; the terminal showed: {seen[-500:]!r}")
+            status.append(os.waitstatus_to_exitcode(code))
+        return bool(status)
+
+    _read_terminal(fd, exited, "citewise chat did not exit after Ctrl-D", timeout)
+    return status[0]
 
 
 def test_terminal_chat_streams_and_handles_commands(news_settings: Settings) -> None:
