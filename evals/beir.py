@@ -175,7 +175,7 @@ def _hit_sources(hits: object) -> list[str]:
 def evaluate_mode(
     engine: "Engine", dataset: BeirDataset, mode: str, progress: ProgressCallback | None = None
 ) -> ModeScores:
-    from service.retrieval import retrieve
+    from service.pipeline.retrieval import retrieve
 
     per_query: dict[str, list[float]] = {"ndcg": [], "r10": [], "r100": [], "mrr": []}
     latencies: list[float] = []

@@ -20,7 +20,7 @@ from evals.beir import load_beir, ndcg_at, rank_documents, recall_at
 from evals.bench_ingest import INDEX_HOME, RESULTS, SCIFACT
 from index.corpus import Corpus
 from service.config import Settings
-from service.retrieval import HybridRetriever, dense_ranking, fuse, fuse_scores, hits_from_documents, retrieve
+from service.pipeline.retrieval import HybridRetriever, dense_ranking, fuse, fuse_scores, hits_from_documents, retrieve
 
 TARGET_P50_MS = 20.0
 TARGET_P95_MS = 50.0
@@ -72,7 +72,7 @@ def _minmax(ranking: Ranking) -> dict[str, float]:
 
 def convex(alpha: float) -> Callable[[Ranking, Ranking], Ranking]:
     """alpha · minmax(dense) + (1 − alpha) · minmax(BM25) over the union of candidates (the default divides
-    BM25 by its max instead, see service.retrieval.fuse_scores)."""
+    BM25 by its max instead, see service.pipeline.retrieval.fuse_scores)."""
 
     def combine(dense: Ranking, lexical: Ranking) -> Ranking:
         d, b = _minmax(dense), _minmax(lexical)

@@ -24,9 +24,9 @@ from service.config import Settings
 from service.engine import Engine
 from service.llm import LLMClient
 from service.schemas import Summary
-from service.sentences import split_sentences
-from service.summarizing import summarize
-from service.verifier import check_support, markers_in, strip_markers
+from service.pipeline.sentences import split_sentences
+from service.pipeline.summaries.summarize import summarize
+from service.pipeline.verifier import check_support, markers_in, strip_markers
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATASET = REPO_ROOT.parent / "shared" / "datasets" / "multinews" / "validation250.jsonl"

@@ -20,7 +20,7 @@ from evals.report import console_summary, write_report
 from evals.runner import EvalResult, gate, load_result, rescore, run_suite
 from evals.suite import load_suite
 from service.errors import InvalidInput
-from service.progress import ProgressBar
+from service.cli.progress import ProgressBar
 
 if TYPE_CHECKING:
     from evals.beir import BeirReport

@@ -10,7 +10,7 @@ import json
 import re
 
 from service.llm import LLMClient
-from service.prompts import render_prompt
+from service.pipeline.prompts import render_prompt
 from service.schemas import Answer, ChatMessage
 
 _OBJECT = re.compile(r"\{.*\}", re.S)

@@ -150,7 +150,7 @@ def markers_of(sentence: str) -> list[int]:
 def default_support_fn() -> SupportFn:
     """The verifier's support check with the real embedder (imported lazily: it loads the model)."""
     from index.embeddings import get_embedder
-    from service.verifier import check_support
+    from service.pipeline.verifier import check_support
 
     embedder = get_embedder()
     return lambda sentence, quotes: bool(check_support(sentence, quotes, embedder).supported)

@@ -22,8 +22,8 @@ from index.manifest import Manifest
 from index.records import Chunk, DocumentRecord, IngestReport
 from index.store import ChunkStore
 from index.texts import TextStore
-from service.config import Settings
-from service.errors import UnknownSource
+from index.config import IndexConfig
+from index.errors import UnknownSource
 
 ProgressCallback = Callable[[str, int, int], None]
 
@@ -80,7 +80,7 @@ class ForeignVectors:
 
 
 class Corpus:
-    def __init__(self, settings: Settings, embedder: MiniLMEmbedder | None = None) -> None:
+    def __init__(self, settings: IndexConfig, embedder: MiniLMEmbedder | None = None) -> None:
         settings.home.mkdir(parents=True, exist_ok=True)
         self.settings = settings
         self.embedder = embedder or MiniLMEmbedder(batch_size=settings.embed_batch_size)
@@ -105,7 +105,7 @@ class Corpus:
         self._cache_lock = threading.Lock()
 
     @classmethod
-    def open(cls, settings: Settings) -> "Corpus":
+    def open(cls, settings: IndexConfig) -> "Corpus":
         return cls(settings)
 
     def close(self) -> None:

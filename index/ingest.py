@@ -29,8 +29,8 @@ from index.manifest import Manifest, ManifestRow, utc_now
 from index.records import Chunk, FileResult, IngestReport
 from index.store import ChunkStore
 from index.texts import TextStore
-from service.config import Settings
-from service.errors import Busy, UnknownSource
+from index.config import IndexConfig
+from index.errors import Busy, InvalidInput, UnknownSource
 
 ProgressCallback = Callable[[str, int, int], None]
 
@@ -38,7 +38,7 @@ FLUSH_CHUNKS = 4096  # chunks embedded and written per batch: sorted by length t
 LOCK_TIMEOUT_S = 600.0
 
 
-def checkpoint(settings: Settings, step: str) -> None:
+def checkpoint(settings: IndexConfig, step: str) -> None:
     """A named point of the update protocol; crash tests pause here (settings.debug_pause_at) and kill -9."""
     if settings.debug_pause_at == step:
         print(f"citewise: paused at {step}", file=sys.stderr, flush=True)
@@ -59,7 +59,7 @@ class Ingester:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: IndexConfig,
         store: ChunkStore,
         manifest: Manifest,
         texts: TextStore,
@@ -292,7 +292,6 @@ def _dedupe(candidates: list[Candidate], report: IngestReport) -> list[Candidate
 
 def _clean_source(source: str) -> str:
     """An explicit source name (uploads): posix, relative, no '..' segments."""
-    from service.errors import InvalidInput
 
     parts = [p for p in source.replace("\\", "/").split("/") if p not in ("", ".")]
     if not parts or ".." in parts:

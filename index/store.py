@@ -15,7 +15,7 @@ from chromadb.config import Settings as ChromaSettings
 
 from index.embeddings import MiniLMEmbedder, get_embedder
 from index.records import Chunk
-from service.config import Settings
+from index.config import IndexConfig
 
 
 def _metadata(chunk: Chunk) -> dict[str, str | int]:
@@ -46,7 +46,7 @@ def _chunk(chunk_id: str, text: str, meta: dict) -> Chunk:
     )
 
 
-def make_client(settings: Settings) -> chromadb.ClientAPI:
+def make_client(settings: IndexConfig) -> chromadb.ClientAPI:
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_url:
         url = urlparse(settings.chroma_url)
@@ -69,7 +69,7 @@ _VISIBLE: dict[str, set[str]] = {}
 class ChunkStore:
     """One Chroma collection (cosine space) of chunks."""
 
-    def __init__(self, settings: Settings, embedder: MiniLMEmbedder | None = None) -> None:
+    def __init__(self, settings: IndexConfig, embedder: MiniLMEmbedder | None = None) -> None:
         self.client = make_client(settings)
         self.embedder = embedder or get_embedder()
         self.collection = self.client.get_or_create_collection(

@@ -12,14 +12,13 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from index.config import IndexConfig
 
-class Settings(BaseSettings):
-    """citewise settings; every field can be set as `CITEWISE_<NAME>`."""
+
+class Settings(BaseSettings, IndexConfig):
+    """citewise settings; every field (the index's own from `IndexConfig` included) is `CITEWISE_<NAME>`."""
 
     model_config = SettingsConfigDict(env_prefix="CITEWISE_", env_file=".env", extra="ignore", populate_by_name=True)
-
-    # Where the index lives (Chroma data, manifest, BM25, extracted texts).
-    home: Path = Path(".citewise")
 
     # External OpenAI-compatible LLM server; when unset, the embedded model is started.
     llm_base_url: str | None = Field(
@@ -32,12 +31,7 @@ class Settings(BaseSettings):
     llm_timeout_s: float = 60.0
     llm_max_retries: int = 3
     llm_context_tokens: int = 4096
-    llm_max_answer_tokens: int = 256
     llm_threads: int = 2
-
-    # Chroma server; when unset, an embedded PersistentClient under `home`.
-    chroma_url: str | None = None
-    collection: str = "citewise"
 
     # HTTP API key; when set, every /v1/* route requires `Authorization: Bearer <key>`.
     api_key: SecretStr | None = None
@@ -53,34 +47,9 @@ class Settings(BaseSettings):
     generation_queue_timeout_s: float = 120.0  # longest wait for the model before 503
     api_retry_after_s: int = 10
 
-    # Ingestion.
-    chunk_size: int = 1000
-    chunk_overlap: int = 150
-    max_file_mb: float = 50.0
-    embed_batch_size: int = 32
-
-    # Test hook for crash-safety tests: pause (sleep) at this named ingest step, so a test can kill -9 there.
-    debug_pause_at: str | None = None
-
     # Retrieval and evidence.
     top_k: int = 8
     evidence_max: int = 6
-
-    @property
-    def chroma_path(self) -> Path:
-        return self.home / "chroma"
-
-    @property
-    def manifest_path(self) -> Path:
-        return self.home / "manifest.sqlite3"
-
-    @property
-    def bm25_path(self) -> Path:
-        return self.home / "bm25"
-
-    @property
-    def texts_path(self) -> Path:
-        return self.home / "texts"
 
     @property
     def uses_embedded_llm(self) -> bool:

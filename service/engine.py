@@ -75,19 +75,19 @@ class Engine:
 
     # --- questions (read path) -----------------------------------------------------------------
     def search(self, query: str, k: int | None = None) -> SearchResponse:
-        from service.retrieval import search
+        from service.pipeline.retrieval import search
 
         return search(self.corpus, query, k or self.settings.top_k)
 
     def ask(self, question: str, history: Sequence[ChatMessage] = (), k: int | None = None) -> Answer:
-        from service.answering import answer_question
+        from service.pipeline.answering import answer_question
 
         return answer_question(self, question, list(history), k)
 
     def ask_stream(
         self, question: str, history: Sequence[ChatMessage] = (), k: int | None = None
     ) -> Iterator[StreamEvent]:
-        from service.answering import answer_question_stream
+        from service.pipeline.answering import answer_question_stream
 
         return answer_question_stream(self, question, list(history), k)
 
@@ -98,13 +98,13 @@ class Engine:
         length: str = "medium",
         progress: ProgressCallback | None = None,
     ) -> Summary:
-        from service.summarizing import summarize
+        from service.pipeline.summaries.summarize import summarize
 
         return summarize(self, source=source, focus=focus, length=length, progress=progress)
 
     def summarize_stream(
         self, source: str | None = None, focus: str | None = None, length: str = "medium"
     ) -> Iterator[StreamEvent]:
-        from service.summarizing import summarize_stream
+        from service.pipeline.summaries.summarize import summarize_stream
 
         return summarize_stream(self, source=source, focus=focus, length=length)

@@ -3,34 +3,15 @@
 from __future__ import annotations
 
 
-class CitewiseError(Exception):
-    """Base class: `str(error)` is a readable one-line message."""
+from index.errors import Busy, CitewiseError, InvalidInput, UnknownSource
 
-    code = "error"
-    http_status = 400
-
-
-class UnknownSource(CitewiseError):
-    code = "unknown_source"
-    http_status = 404
-
-
-class InvalidInput(CitewiseError):
-    code = "invalid_input"
-    http_status = 422
+__all__ = ["Busy", "CitewiseError", "InvalidInput", "LLMUnavailable", "UnknownSource", "error_data", "error_from_event"]
 
 
 class LLMUnavailable(CitewiseError):
     """The model server cannot be reached or rejected the request (wrong model name, 5xx after retries)."""
 
     code = "llm_unavailable"
-    http_status = 503
-
-
-class Busy(CitewiseError):
-    """The generation queue is full; retry later."""
-
-    code = "busy"
     http_status = 503
 
 

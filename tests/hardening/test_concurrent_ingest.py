@@ -9,7 +9,7 @@ import threading
 import time
 from pathlib import Path
 
-from service.retrieval import retrieve
+from service.pipeline.retrieval import retrieve
 from tests.hardening.index_checks import assert_consistent, open_corpus
 from tests.hardening.processes import CITEWISE, clean_env, cli, kill_at, settles_idle, start_paused
 

@@ -72,7 +72,7 @@ OFFLINE_SCRIPT = textwrap.dedent(
     from service.config import Settings
     corpus = Corpus.open(Settings(home=Path(sys.argv[1])))
     report = corpus.ingest([Path(sys.argv[2])])
-    from service.retrieval import retrieve
+    from service.pipeline.retrieval import retrieve
     hits = retrieve(corpus, "Ottawa Treaty", 1)
     print(report.summary_line(), hits[0].source)
     """

@@ -14,7 +14,7 @@ from index.corpus import Corpus
 from index.embeddings import MiniLMEmbedder
 from service.config import Settings
 from service.errors import UnknownSource
-from service.retrieval import retrieve
+from service.pipeline.retrieval import retrieve
 from tests.index.conftest import write_encrypted_pdf, write_pdf
 
 MIXED_SOURCES = ["guide.md", "notes.txt", "page.html", "reports/annual.pdf", "reports/minutes.docx"]

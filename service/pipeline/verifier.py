@@ -7,7 +7,7 @@ invalid markers are removed; an unsupported or uncited sentence is re-attributed
 it, if any, else dropped; when nothing survives, the answer is the best evidence quoted (extractive); when the
 evidence does not address the question at all, the answer is a refusal (see `addresses_question`).
 
-Thresholds were calibrated on the news corpus (../shared/corpus/news) with tests/service/calibrate.py:
+Thresholds were calibrated on the news corpus (../shared/corpus/news) with tests/service/pipeline/calibrate.py:
 support — a clause of each sentence against the sentence (positives) versus the other sentences of the same
 articles (hard negatives), then the lexical bar raised after reading the embedded model's drafts; refusal and
 evidence inclusion — the news eval suite answered with the evidence rules alone. Figures: that docstring.
@@ -21,10 +21,10 @@ from collections.abc import Sequence
 import numpy as np
 from pydantic import BaseModel, Field
 
-from service.evidence import Encoder, RankedEvidence, answer_type_bonus, embed
+from service.pipeline.evidence import Encoder, RankedEvidence, answer_type_bonus, embed
 from service.schemas import Evidence, VerifierDecision
-from service.sentences import split_sentences
-from service.terms import content_terms, key_terms, missing_key_terms, normalize_number, unknown_terms, words
+from service.pipeline.sentences import split_sentences
+from service.pipeline.terms import content_terms, key_terms, missing_key_terms, normalize_number, unknown_terms, words
 
 LEXICAL_MIN = 0.75  # share of the sentence's content terms found in the cited text
 SEMANTIC_MIN = 0.55  # cosine between the sentence and its cited text (best of each cited piece and all joined)

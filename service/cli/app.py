@@ -14,8 +14,8 @@ from rich.table import Table
 from service.config import get_settings
 from service.engine import Engine
 from service.errors import CitewiseError
-from service.progress import ProgressBar
-from service.render import print_answer, print_search, print_summary
+from service.cli.progress import ProgressBar
+from service.cli.render import print_answer, print_search, print_summary
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cited answers and summaries over your documents.")
 docs_app = typer.Typer(no_args_is_help=True, help="List or remove ingested documents.")
@@ -91,7 +91,7 @@ def search(
     as_json: JsonFlag = False,
 ) -> None:
     """Retrieval only: ranked chunks with source, lines and score."""
-    from service.retrieval import read_queries
+    from service.pipeline.retrieval import read_queries
 
     if (query is None) == (queries is None):
         raise CitewiseError("give either QUERY or --queries FILE")
@@ -124,7 +124,7 @@ def ask(
 @app.command()
 def chat() -> None:
     """Interactive multi-turn chat (streams tokens). Without a terminal: one question per stdin line."""
-    from service.chat import run_chat
+    from service.cli.chat import run_chat
 
     with _engine() as engine:
         run_chat(engine, out, interactive=sys.stdin.isatty())
@@ -150,7 +150,7 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
     """Run the HTTP API."""
-    from service.server import run_server
+    from service.http.server import run_server
 
     run_server(get_settings(), host=host, port=port, workers=workers)
 

@@ -4,7 +4,7 @@ Quality comes from extractive selection, not from the (tiny) model. A document i
 each as much as the model could read in one call (`settings.llm_context_tokens`); per group the most salient
 sentences are picked (embedding centrality in the document and the group, lead position; a one-document summary
 always keeps the opening and the closing sentence), the model only shortens them, citing their evidence numbers,
-and the verifier (service.verifier.verify) keeps a shortened sentence only when its cited sentence supports it —
+and the verifier (service.pipeline.verifier.verify) keeps a shortened sentence only when its cited sentence supports it —
 otherwise the original sentence is used (extractive fallback). Model calls are streamed within a time budget
 (MODEL_CALL_BUDGET_S, MODEL_RUN_BUDGET_S): on a busy CPU the summary degrades to extractive instead of waiting. The reduce step picks 3–7 bullets from the groups' points (diverse, beginning and end
 covered) and an overview sentence. For the corpus, every document is mapped this way, the overview favours what
@@ -32,12 +32,12 @@ import numpy as np
 
 from index.records import Chunk
 from service.errors import InvalidInput, LLMUnavailable, error_data
-from service.evidence import Encoder, embed, rank_evidence
-from service.prompts import render_prompt
+from service.pipeline.evidence import Encoder, embed, rank_evidence
+from service.pipeline.prompts import render_prompt
 from service.schemas import Citation, Evidence, StreamEvent, Summary, SummaryTrace, VerifierDecision
-from service.sentences import Sentence, split_sentences
-from service.terms import content_terms, key_terms, normalize_number, words
-from service.verifier import check_support, verify
+from service.pipeline.sentences import Sentence, split_sentences
+from service.pipeline.terms import content_terms, key_terms, normalize_number, words
+from service.pipeline.verifier import check_support, verify
 
 if TYPE_CHECKING:
     from service.engine import Engine
@@ -717,7 +717,7 @@ def summarize_corpus(run: _Run, length: str, started: float) -> Summary:
 
 def _focus_candidates(run: _Run, focus: str, source: str | None) -> dict[str, list[Candidate]]:
     """On-topic sentences per document: retrieval, then sentence ranking by the topic (dense + its terms)."""
-    from service.retrieval import HybridRetriever, hits_from_documents
+    from service.pipeline.retrieval import HybridRetriever, hits_from_documents
 
     corpus = run.engine.corpus
     if source is not None:

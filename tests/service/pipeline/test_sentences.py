@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from service.sentences import sentences_in_lines, split_sentences
+from service.pipeline.sentences import sentences_in_lines, split_sentences
 
 
 def _check_spans(text: str) -> None:

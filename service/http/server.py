@@ -13,7 +13,7 @@ import logging
 import uvicorn
 from fastapi import FastAPI
 
-from service.api import create_app
+from service.http.app import create_app
 from service.config import Settings, export_to_workers, get_settings
 
 log = logging.getLogger("citewise.server")
@@ -78,6 +78,6 @@ def run_server(settings: Settings, host: str = "127.0.0.1", port: int = 8000, wo
         export_to_workers(llm_base_url=url, llm_model=EMBEDDED_MODEL_NAME)
         log.info("embedded model shared by %d workers at %s", workers, url)
     try:
-        uvicorn.run("service.server:app_from_environment", factory=True, workers=workers, **common)  # type: ignore[arg-type]
+        uvicorn.run("service.http.server:app_from_environment", factory=True, workers=workers, **common)  # type: ignore[arg-type]
     finally:
         del shared_model  # stops the embedded server

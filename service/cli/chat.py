@@ -11,7 +11,7 @@ from rich.console import Console
 
 from service.engine import Engine
 from service.errors import CitewiseError, error_from_event
-from service.render import print_answer
+from service.cli.render import print_answer
 from service.schemas import Answer, ChatMessage
 
 HELP = """Ask a question about your documents. Follow-up questions use the conversation so far.

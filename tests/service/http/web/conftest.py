@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[4]
 SHARED = REPO.parent / "shared"
 NEWS = SHARED / "corpus" / "news"
 ARTIFACTS = REPO / "test-artifacts" / "web"

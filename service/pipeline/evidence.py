@@ -18,8 +18,8 @@ from typing import Protocol
 import numpy as np
 
 from service.schemas import Evidence, SearchHit
-from service.sentences import Sentence, sentences_in_lines, split_sentences
-from service.terms import content_terms, words
+from service.pipeline.sentences import Sentence, sentences_in_lines, split_sentences
+from service.pipeline.terms import content_terms, words
 
 DENSE_WEIGHT = 0.5  # score = DENSE_WEIGHT * cosine + (1 - DENSE_WEIGHT) * weighted question-term coverage
 ANSWER_TYPE_BONUS = 0.1  # added when a sentence holds the kind of thing asked for (a date for "when", a number)

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from index.embeddings import MiniLMEmbedder
-from service.evidence import RankedEvidence
-from service.sentences import split_sentences
-from service.verifier import (
+from service.pipeline.evidence import RankedEvidence
+from service.pipeline.sentences import split_sentences
+from service.pipeline.verifier import (
     addresses_question,
     check_support,
     markers_in,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from service.errors import InvalidInput, error_data
-from service.evidence import (
+from service.pipeline.evidence import (
     RankedEvidence,
     answer_type_bonus,
     best_for_parts,
@@ -23,11 +23,11 @@ from service.evidence import (
     select_evidence,
     term_weights,
 )
-from service.prompts import render_prompt
+from service.pipeline.prompts import render_prompt
 from service.schemas import Answer, ChatMessage, Citation, SearchHit, StreamEvent, Suggestion, Trace, VerifierDecision
-from service.sentences import Sentence, split_sentences
-from service.terms import STOPWORDS, comparable_words, content_terms, key_terms, words
-from service.verifier import MARKER, VerifiedAnswer, addresses_question, unanswered_after_fallback, verify
+from service.pipeline.sentences import Sentence, split_sentences
+from service.pipeline.terms import STOPWORDS, comparable_words, content_terms, key_terms, words
+from service.pipeline.verifier import MARKER, VerifiedAnswer, addresses_question, unanswered_after_fallback, verify
 
 if TYPE_CHECKING:
     from service.engine import Engine
@@ -120,7 +120,7 @@ def condense_question(llm: "LLMClient", question: str, history: Sequence[ChatMes
 
 
 def _prepare(engine: "Engine", question: str, history: Sequence[ChatMessage], k: int | None) -> _Prepared:
-    from service.retrieval import HybridRetriever, hits_from_documents
+    from service.pipeline.retrieval import HybridRetriever, hits_from_documents
 
     question = question.strip()
     if not question:

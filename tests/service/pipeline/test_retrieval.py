@@ -13,7 +13,7 @@ import pytest
 
 from service.config import Settings
 from service.errors import InvalidInput
-from service.retrieval import HybridRetriever, fuse, hits_from_documents, read_queries, retrieve, search
+from service.pipeline.retrieval import HybridRetriever, fuse, hits_from_documents, read_queries, retrieve, search
 
 TREATY = "000_1ca178c960a0782e.txt"  # names the Ottawa Treaty and the casualty report
 PLEDGE = "001_846b2a5c2ae0efae.txt"  # the June 2022 pledge
@@ -65,7 +65,7 @@ def test_fuse_is_reciprocal_rank_fusion() -> None:
 
 
 def test_fuse_scores_is_a_convex_combination_of_normalised_scores() -> None:
-    from service.retrieval import fuse_scores
+    from service.pipeline.retrieval import fuse_scores
 
     dense = [("a", 0.9), ("b", 0.5), ("c", 0.1)]
     lexical = [("c", 20.0), ("d", 10.0), ("b", 0.0)]

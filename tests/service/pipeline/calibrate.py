@@ -1,15 +1,15 @@
 """How the verifier's and the answer pipeline's thresholds were calibrated (run it to redo the measurements).
 
-    .venv/bin/python tests/service/calibrate.py [--home DIR]
+    .venv/bin/python tests/service/pipeline/calibrate.py [--home DIR]
 
-1. Support (service.verifier LEXICAL_MIN, SEMANTIC_MIN): every sentence of the news articles (≥ 6 words) is a
+1. Support (service.pipeline.verifier LEXICAL_MIN, SEMANTIC_MIN): every sentence of the news articles (≥ 6 words) is a
    claim; its longest comma-clause against the sentence itself is a positive, against every other sentence of
    both articles a hard negative (same topic, same vocabulary). Measured (37 positives, 1,332 negatives):
    positives lexical p5 1.00, semantic p5 0.57; negatives lexical p95 0.30, semantic p95 0.63, 67 % of them
    already fail the number/name rule. With lexical ≥ 0.6 and semantic ≥ 0.55: TPR 0.97, FPR 0.0008; lexical was
    then raised to 0.75 after the embedded model's drafts showed hallucinated paraphrases at 0.67 ("The company
    that manufactures nonpersistent mines is The Washington Post") while its faithful copies score ≥ 0.9.
-2. Refusal and evidence inclusion (service.verifier REFUSAL_SCORE_MIN / UNKNOWN_TERMS_*, service.answering
+2. Refusal and evidence inclusion (service.pipeline.verifier REFUSAL_SCORE_MIN / UNKNOWN_TERMS_*, service.pipeline.answering
    ALSO_INCLUDE_*): the news eval suite (evals/suites/news.yaml) answered extractively — the pipeline with a
    model that writes nothing, so the verifier's evidence rules alone decide — over a grid of values. The best
    evidence score of answerable questions goes down to 0.31 ("Who won the U.S. presidential election…"), while
@@ -33,15 +33,15 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 NEWS = REPO.parent / "shared" / "corpus" / "news"
 sys.path.insert(0, str(REPO))
 
 
 def support_figures() -> None:
     from index.embeddings import get_embedder
-    from service.sentences import split_sentences
-    from service.verifier import check_support
+    from service.pipeline.sentences import split_sentences
+    from service.pipeline.verifier import check_support
 
     embedder = get_embedder()
     sentences = [
@@ -81,7 +81,7 @@ class _SilentModel:
 
 
 def suite_figures(home: Path) -> None:
-    import service.answering as answering
+    import service.pipeline.answering as answering
     from evals.scorers import Expectation, score_answer
     from evals.suite import load_suite
     from service.config import Settings

@@ -25,13 +25,13 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from service.api import create_app, upload_source
+from service.http.app import create_app, upload_source
 from service.config import Settings
 from service.engine import Engine
 from service.errors import InvalidInput
 from service.schemas import Answer, SearchResponse
 
-NEWS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "news"
+NEWS = Path(__file__).resolve().parents[3].parent / "shared" / "corpus" / "news"
 TREATY_SOURCE = "001_846b2a5c2ae0efae.txt"
 API_KEY = "test-key-3b9d"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}

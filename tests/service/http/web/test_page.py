@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-NEWS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "news"
+NEWS = Path(__file__).resolve().parents[5] / "shared" / "corpus" / "news"
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from service.errors import Busy
-from service.generation_queue import GenerationQueue
+from service.http.queue import GenerationQueue
 
 
 def _blocking_job(release: threading.Event, started: list[str], name: str):

@@ -14,12 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from service.answering import also_include, deterministic_rewrite
+from service.pipeline.answering import also_include, deterministic_rewrite
 from service.config import Settings
 from service.engine import Engine
-from service.evidence import RankedEvidence
+from service.pipeline.evidence import RankedEvidence
 from service.schemas import Answer, ChatMessage
-from service.terms import content_terms
+from service.pipeline.terms import content_terms
 
 NEWS_A = "000_1ca178c960a0782e.txt"
 NEWS_B = "001_846b2a5c2ae0efae.txt"
@@ -178,9 +178,9 @@ def test_external_server_via_base_url_gives_a_cited_answer(
 
 
 def test_a_sentence_referring_back_joins_its_antecedent(news_dir: Path) -> None:
-    from service.answering import with_continuations
-    from service.evidence import RankedEvidence
-    from service.sentences import split_sentences
+    from service.pipeline.answering import with_continuations
+    from service.pipeline.evidence import RankedEvidence
+    from service.pipeline.sentences import split_sentences
 
     text = (news_dir / NEWS_A).read_text(encoding="utf-8")
     source = next(s for s in split_sentences(text) if s.text.startswith("One source consulted"))
@@ -222,8 +222,8 @@ def test_a_typed_answer_still_gets_the_runner_up_for_another_name_in_the_questio
 
 def test_only_citation_markers_look_like_markers_in_the_answer() -> None:
     """A quoted sentence's own footnote "[3]" must not pass for a citation (the contract: every [n] resolves)."""
-    from service.answering import format_answer
-    from service.verifier import VerifiedAnswer, VerifiedSentence
+    from service.pipeline.answering import format_answer
+    from service.pipeline.verifier import VerifiedAnswer, VerifiedSentence
 
     evidence = [_ranked(4, "The tank holds 4.5 million gallons [3].", 0.9)]
     verified = VerifiedAnswer(

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from service.config import Settings
-from service.server import is_loopback, warn_if_exposed
+from service.http.server import is_loopback, warn_if_exposed
 
 CITEWISE = Path(sys.executable).parent / "citewise"
 STARTUP_TIMEOUT_S = 300

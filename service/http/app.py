@@ -36,8 +36,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from index.records import DocumentRecord, FileResult
-from service import openai_compat
-from service.api_models import (
+from service.http import openai_compat
+from service.http.models import (
     AskRequest,
     ErrorResponse,
     Health,
@@ -50,7 +50,7 @@ from service.api_models import (
 from service.config import Settings
 from service.engine import Engine
 from service.errors import Busy, CitewiseError, InvalidInput, UnknownSource, error_from_event
-from service.generation_queue import GenerationQueue
+from service.http.queue import GenerationQueue
 from service.schemas import Answer, ChatMessage, SearchResponse, StreamEvent, Summary
 
 log = logging.getLogger("citewise.api")
@@ -633,7 +633,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         message = "not ready: " + "; ".join(readiness.problems)
         return error_response(503, "not_ready", message, **readiness.model_dump(exclude={"problems"}))
 
-    from service import web  # the page's router imports this module's dependencies
+    from service.http import web  # the page's router imports this module's dependencies
 
     app.include_router(_api_router(settings))
     app.include_router(web.router)

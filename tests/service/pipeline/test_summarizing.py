@@ -21,7 +21,7 @@ from service.engine import Engine
 from service.errors import InvalidInput, UnknownSource
 from service.llm import LLMClient
 from service.schemas import Summary
-from service.summarizing import (
+from service.pipeline.summaries.summarize import (
     BULLETS,
     Candidate,
     CitationBook,
@@ -33,7 +33,7 @@ from service.summarizing import (
     summarize,
     summarize_stream,
 )
-from service.sentences import Sentence
+from service.pipeline.sentences import Sentence
 
 NEWS_A = "000_1ca178c960a0782e.txt"
 NEWS_B = "001_846b2a5c2ae0efae.txt"
@@ -200,7 +200,7 @@ def test_cli_corpus_summary_shows_bullets_differences_and_sources(news_settings:
         [sys.executable, "-m", "service.cli", "summarize", "--length", "short"],
         capture_output=True, text=True, timeout=600,
         env={"CITEWISE_HOME": str(news_settings.home), "CITEWISE_LLM_THREADS": "1", "PATH": "/usr/bin:/bin"},
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=Path(__file__).resolve().parents[3],
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -228,7 +228,7 @@ def test_cli_unknown_source_prints_one_line_and_fails(news_settings: Settings) -
         [sys.executable, "-m", "service.cli", "summarize", "no-such.txt", "--json"],
         capture_output=True, text=True, timeout=300,
         env={"CITEWISE_HOME": str(news_settings.home), "PATH": "/usr/bin:/bin"},
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=Path(__file__).resolve().parents[3],
     )
     assert result.returncode == 1
     assert result.stdout == ""
@@ -282,7 +282,7 @@ def test_http_summarize_streams_progress_then_the_summary(engine: Engine, news_s
 
     from fastapi.testclient import TestClient
 
-    from service.api import create_app
+    from service.http.app import create_app
 
     app = create_app(news_settings.model_copy(update={"api_key": None}), engine)
     with TestClient(app) as client:
