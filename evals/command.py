@@ -1,6 +1,6 @@
 """`citewise eval`: the CLI shell over the runner, the reports, the gate and the BEIR retrieval evaluation.
 
-`service/cli.py` calls `register(app, engine_factory)` at import time. The suite's documents go into a temporary
+`service/cli/app.py` calls `register(app, engine_factory)` through the `citewise.commands` entry point. The suite's documents go into a temporary
 index unless CITEWISE_HOME was given explicitly (then that index is reused; ingesting is idempotent).
 """
 
@@ -19,8 +19,8 @@ from rich.console import Console
 from evals.report import console_summary, write_report
 from evals.runner import EvalResult, gate, load_result, rescore, run_suite
 from evals.suite import load_suite
-from service.errors import InvalidInput
 from service.cli.progress import ProgressBar
+from service.errors import InvalidInput
 
 if TYPE_CHECKING:
     from evals.beir import BeirReport
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 err = Console(stderr=True)
 
 
-def eval_engine(base: "Engine", stack: ExitStack, purpose: str) -> "Engine":
+def eval_engine(base: Engine, stack: ExitStack, purpose: str) -> Engine:
     """`base` when CITEWISE_HOME was set explicitly; otherwise an engine over a fresh temporary index."""
     from service.engine import Engine
 
@@ -39,13 +39,13 @@ def eval_engine(base: "Engine", stack: ExitStack, purpose: str) -> "Engine":
     return stack.enter_context(Engine(base.settings.model_copy(update={"home": home})))
 
 
-def make_judge(engine: "Engine") -> Callable:
+def make_judge(engine: Engine) -> Callable:
     from evals.judge import judge_faithfulness
 
     return lambda question, answer: judge_faithfulness(engine.llm, question, answer)
 
 
-def register(app: typer.Typer, engine_factory: Callable[[], "Engine"]) -> None:
+def register(app: typer.Typer, engine_factory: Callable[[], Engine]) -> None:
     """Add `citewise eval` to the CLI."""
 
     @app.command("eval")
@@ -113,7 +113,7 @@ def register(app: typer.Typer, engine_factory: Callable[[], "Engine"]) -> None:
 
 
 def _finish(
-    result: EvalResult | None, beir_report: "BeirReport | None", previous: EvalResult | None, tolerance: float,
+    result: EvalResult | None, beir_report: BeirReport | None, previous: EvalResult | None, tolerance: float,
     report: Path | None, as_json: bool,
 ) -> None:
     """Gate, write the report, print (JSON or the summary), and exit 1 when the gate fails."""

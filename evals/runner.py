@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -71,7 +71,7 @@ class EvalResult(BaseModel):
     provider: str | None = None
     k: int
     docs: str | None = None
-    started_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    started_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     aggregate: dict[str, float | None] = Field(default_factory=dict)
     thresholds: dict[str, float] = Field(default_factory=dict)
     questions: list[QuestionResult] = Field(default_factory=list)
@@ -105,7 +105,7 @@ def _apply(result: QuestionResult | SummaryResult, scored: AnswerScores) -> None
 
 
 def run_question(
-    engine: "Engine", case_id: str, question: str, history: list[ChatMessage], tags: list[str],
+    engine: Engine, case_id: str, question: str, history: list[ChatMessage], tags: list[str],
     expected: Expectation, k: int, support: SupportFn | None, judge: JudgeFn | None = None,
 ) -> QuestionResult:
     result = QuestionResult(id=case_id, question=question, history=history, tags=tags, expected=expected)
@@ -125,7 +125,7 @@ def run_question(
     return result
 
 
-def run_summary_case(engine: "Engine", case, support: SupportFn | None) -> SummaryResult:  # case: SummaryCase
+def run_summary_case(engine: Engine, case, support: SupportFn | None) -> SummaryResult:  # case: SummaryCase
     expected = Expectation(facts=case.facts, sources=case.sources)
     result = SummaryResult(id=case.id, source=case.source, focus=case.focus, length=case.length, expected=expected)
     started = time.perf_counter()
@@ -151,13 +151,13 @@ def _llm_down(questions: list[QuestionResult]) -> bool:
     return len(recent) == MAX_LLM_FAILURES and all(q.error_kind == LLMUnavailable.__name__ for q in recent)
 
 
-def _provider(engine: "Engine") -> str:
+def _provider(engine: Engine) -> str:
     settings = engine.settings
     return "embedded" if settings.uses_embedded_llm else f"openai-compatible: {settings.llm_base_url}"
 
 
 def run_suite(
-    engine: "Engine",
+    engine: Engine,
     suite: Suite,
     k: int | None = None,
     support: SupportFn | None = None,

@@ -27,18 +27,17 @@ import statistics
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
-from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, Field
 
+from service.pipeline.markers import marked_sentences, markers_in, strip_markers
 from service.schemas import Answer, Citation, Summary
 
 Scores = dict[str, float | None]
 # (sentence, cited quotes) → supported?  The default is the verifier's check_support with the real embedder.
 SupportFn = Callable[[str, list[str]], bool]
 
-MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
-_LEADING_MARKERS = re.compile(r"^(?:\[\d+(?:\s*,\s*\d+)*\]\s*)+")
 _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"), "-")
 _QUOTES = {ord("\u2018"): "'", ord("\u2019"): "'", ord("\u201c"): '"', ord("\u201d"): '"'}
 _THOUSANDS = re.compile(r"(?<=\d)[,\u00a0\u202f\u2009 '](?=\d{3}(?!\d))")
@@ -57,10 +56,6 @@ def normalize(text: str) -> str:
         if collapsed == text:
             return text.strip()
         text = collapsed
-
-
-def strip_markers(text: str) -> str:
-    return re.sub(r"\s+([.,;:!?])", r"\1", MARKER.sub("", text)).strip()
 
 
 @lru_cache(maxsize=4096)
@@ -114,39 +109,6 @@ class SentenceSupport(BaseModel):
     supported: bool
 
 
-@lru_cache(maxsize=1)
-def _segmenter() -> Any:
-    import pysbd
-
-    return pysbd.Segmenter(language="en", clean=False)
-
-
-def split_sentences(text: str) -> list[str]:
-    """Answer sentences, each with its trailing [n] markers (a marker-only fragment joins the sentence before)."""
-    sentences: list[str] = []
-    for line in text.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        for piece in _segmenter().segment(line):
-            piece = piece.strip()
-            leading = _LEADING_MARKERS.match(piece)
-            if leading and sentences:  # "…signed it. [1] Russia…": the marker closes the sentence before
-                sentences[-1] = f"{sentences[-1]} {leading.group(0).strip()}"
-                piece = piece[leading.end() :].strip()
-            if not piece:
-                continue
-            if sentences and not strip_markers(piece).strip(" .,;:-•*"):
-                sentences[-1] = f"{sentences[-1]} {piece}"
-            else:
-                sentences.append(piece)
-    return sentences
-
-
-def markers_of(sentence: str) -> list[int]:
-    return [int(n) for group in MARKER.findall(sentence) for n in re.split(r"\s*,\s*", group)]
-
-
 def default_support_fn() -> SupportFn:
     """The verifier's support check with the real embedder (imported lazily: it loads the model)."""
     from index.embeddings import get_embedder
@@ -163,8 +125,8 @@ def sentence_support(text: str, citations: Sequence[Citation], support: SupportF
     """
     by_id = {c.id: c for c in citations}
     results = []
-    for sentence in split_sentences(text):
-        ids = markers_of(sentence)
+    for sentence in marked_sentences(text):
+        ids = markers_in(sentence)
         quotes = [by_id[i].quote for i in ids if i in by_id]
         claim = strip_markers(sentence)
         if not claim:
@@ -278,14 +240,8 @@ def score_summary(summary: Summary, expected: Expectation, support: SupportFn | 
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
-    """The q-th percentile (0..100) with linear interpolation, as numpy's default."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    """The q-th percentile (0..100), linearly interpolated; None for no values. The one percentile of evals/."""
+    return float(np.percentile(values, q)) if len(values) else None
 
 
 def mean_scores(per_case: Iterable[Scores]) -> dict[str, float | None]:

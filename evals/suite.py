@@ -10,7 +10,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from service.errors import InvalidInput
 from service.schemas import ChatMessage
@@ -74,7 +82,7 @@ class Question(_Strict):
         return facts
 
     @model_validator(mode="after")
-    def _expectations_match_answerability(self) -> "Question":
+    def _expectations_match_answerability(self) -> Question:
         if self.answerable:
             if not self.facts:
                 raise ValueError("an answerable question needs `facts` (or set `answerable: false`)")

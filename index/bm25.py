@@ -29,7 +29,7 @@ def _stemmer():  # noqa: ANN202 - PyStemmer has no type stubs
 def tokenize(texts: Sequence[str]) -> list[list[str]]:
     return bm25s.tokenize(
         list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
-    )  # type: ignore[return-value]
+    )
 
 
 class BM25Index:
@@ -41,7 +41,7 @@ class BM25Index:
         self.generation = generation
 
     @classmethod
-    def build(cls, ids: Sequence[str], texts: Sequence[str], generation: int) -> "BM25Index":
+    def build(cls, ids: Sequence[str], texts: Sequence[str], generation: int) -> BM25Index:
         if not ids:
             return cls([], None, generation)
         retriever = bm25s.BM25()
@@ -74,7 +74,7 @@ class BM25Index:
         shutil.rmtree(old, ignore_errors=True)
 
     @classmethod
-    def load(cls, folder: Path) -> "BM25Index | None":
+    def load(cls, folder: Path) -> BM25Index | None:
         """The saved index, or None when there is none (or it is unreadable)."""
         try:
             state = json.loads((folder / _STATE_FILE).read_text())

@@ -27,18 +27,35 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from typing import Any
 
 import chromadb
+import numpy as np
 from filelock import FileLock, Timeout
 
 from index.manifest import ManifestRow
 
-_DUMMY = [1.0]
+_DUMMY = np.ones(1, dtype=np.float32)  # the manifest collection holds records, not vectors
 _GENERATION_ID = "meta:generation"
 _WRITER_ID = "meta:writer"
 _TEXT_PART_CHARS = 4 * 1024 * 1024  # a Chroma server rejects request bodies over ~32 MB
 _PAGE = 1000
 
+
+
+
+def _put(collection: Any, ids: list[str], metadatas: list[dict[str, Any]], documents: list[str] | None = None) -> None:
+    """Upsert records (the manifest collection's vectors are a placeholder). `collection` is untyped here: Chroma's
+    stubs accept only their own Metadata union and ndarray embeddings, and these records are plain dicts."""
+    collection.upsert(ids=ids, embeddings=[_DUMMY] * len(ids), metadatas=metadatas, documents=documents)
+
+def _metadatas(result: Any) -> list[dict[str, Any]]:
+    """A Chroma get result's metadatas as plain dicts (Chroma types them as a union of every value kind)."""
+    return [dict(m or {}) for m in result["metadatas"] or []]
+
+
+def _documents(result: Any) -> list[str]:
+    return [str(d) for d in result["documents"] or []]
 
 def manifest_collection_name(collection: str) -> str:
     return f"{collection}-manifest"
@@ -66,11 +83,11 @@ class ChromaManifest:
         found = self.collection.get(ids=[_GENERATION_ID], include=["metadatas"])
         if not found["ids"]:
             return 0
-        return int(found["metadatas"][0]["generation"])  # type: ignore[index]
+        return int(_metadatas(found)[0]["generation"])
 
     def get(self, source: str) -> ManifestRow | None:
         found = self.collection.get(ids=[_doc_id(source)], include=["metadatas"])
-        return _row(found["metadatas"][0]) if found["ids"] else None  # type: ignore[index]
+        return _row(_metadatas(found)[0]) if found["ids"] else None
 
     def rows(self) -> list[ManifestRow]:
         rows = [_row(meta) for meta in self._pages({"kind": "doc"})]
@@ -101,7 +118,7 @@ class ChromaManifest:
             return
         ids = [_doc_id(r.source) for r in rows] + [_GENERATION_ID]
         metadatas = [_metadata(r) for r in rows] + [{"kind": "meta", "generation": _new_generation()}]
-        self.collection.upsert(ids=ids, embeddings=[_DUMMY] * len(ids), metadatas=metadatas)  # type: ignore[arg-type]
+        _put(self.collection, ids, metadatas)
 
     def delete(self, sources: Iterable[str]) -> None:
         sources = list(sources)
@@ -115,11 +132,11 @@ class ChromaManifest:
         if row is None:
             return
         meta = _metadata(ManifestRow(row.source, row.sha256, row.chunk_ids, row.ingested_at, path, root))
-        self.collection.upsert(ids=[_doc_id(source)], embeddings=[_DUMMY], metadatas=[meta])  # type: ignore[arg-type]
+        _put(self.collection, [_doc_id(source)], [meta])
 
     def _bump(self) -> None:
         meta = {"kind": "meta", "generation": _new_generation()}
-        self.collection.upsert(ids=[_GENERATION_ID], embeddings=[_DUMMY], metadatas=[meta])
+        _put(self.collection, [_GENERATION_ID], [meta])
 
 
 class ChromaTextStore:
@@ -135,22 +152,20 @@ class ChromaTextStore:
         # The part count goes on part 0, written last: a text counts as present only once every part is.
         for index in [*range(1, len(parts)), 0]:
             meta = {"kind": "text", "sha256": sha256, "part": index, "parts": len(parts)}
-            self.collection.upsert(
-                ids=[f"text:{sha256}:{index}"], embeddings=[_DUMMY], documents=[parts[index]], metadatas=[meta]
-            )
+            _put(self.collection, [f"text:{sha256}:{index}"], [meta], [parts[index]])
 
     def read(self, sha256: str) -> str:
         head = self.collection.get(ids=[f"text:{sha256}:0"], include=["documents", "metadatas"])
         if not head["ids"]:
             raise FileNotFoundError(f"no text for {sha256} in the Chroma server")
-        parts = int(head["metadatas"][0]["parts"])  # type: ignore[index]
-        texts = [head["documents"][0]]  # type: ignore[index]
+        parts = int(_metadatas(head)[0]["parts"])
+        texts = [_documents(head)[0]]
         for index in range(1, parts):
             part = self.collection.get(ids=[f"text:{sha256}:{index}"], include=["documents"])
             if not part["ids"]:
                 raise FileNotFoundError(f"part {index} of the text {sha256} is missing in the Chroma server")
-            texts.append(part["documents"][0])  # type: ignore[index]
-        return "".join(texts)  # type: ignore[arg-type]
+            texts.append(_documents(part)[0])
+        return "".join(texts)
 
     def exists(self, sha256: str) -> bool:
         return bool(self.collection.get(ids=[f"text:{sha256}:0"], include=[])["ids"])
@@ -170,8 +185,8 @@ class ChromaTextStore:
             self.collection.delete(where={"$and": [{"kind": "text"}, {"sha256": sha}]})
 
 
-def _metadata(row: ManifestRow) -> dict[str, str | int]:
-    meta: dict[str, str | int] = {
+def _metadata(row: ManifestRow) -> dict[str, Any]:
+    meta: dict[str, Any] = {
         "kind": "doc",
         "source": row.source,
         "sha256": row.sha256,
@@ -246,12 +261,12 @@ class SharedWriteLock:
         found = self.collection.get(ids=[_WRITER_ID], include=["metadatas"])
         if not found["ids"]:
             return None
-        meta = found["metadatas"][0]  # type: ignore[index]
+        meta = _metadatas(found)[0]
         return str(meta["owner"]) if float(meta["expires"]) > time.time() else None
 
     def _write_claim(self) -> None:
         meta = {"kind": "meta", "owner": self.owner, "expires": time.time() + self.LEASE_S}
-        self.collection.upsert(ids=[_WRITER_ID], embeddings=[_DUMMY], metadatas=[meta])  # type: ignore[list-item]
+        _put(self.collection, [_WRITER_ID], [meta])
 
     def _claim(self) -> bool:
         if self._holder() not in (None, self.owner):

@@ -8,22 +8,22 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from cachetools import LRUCache
 
 from index.bm25 import BM25Index
+from index.config import IndexConfig
 from index.embeddings import MiniLMEmbedder
+from index.errors import UnknownSource
 from index.ingest import Ingester, build_bm25
 from index.manifest import Manifest
 from index.records import Chunk, DocumentRecord, IngestReport
 from index.store import ChunkStore
 from index.texts import TextStore
-from index.config import IndexConfig
-from index.errors import UnknownSource
 
 ProgressCallback = Callable[[str, int, int], None]
 
@@ -70,8 +70,8 @@ class ForeignVectors:
             new = new[: max(0, FOREIGN_MAX_CHUNKS - len(self._vectors))]
         if new:
             chunks = self.store.get(new)
-            ids = [cid for cid in new if cid in chunks]
-            for cid, vector in zip(ids, self.embedder.encode([chunks[cid].text for cid in ids])):
+            fetched = [cid for cid in new if cid in chunks]
+            for cid, vector in zip(fetched, self.embedder.encode([chunks[cid].text for cid in fetched])):
                 self._vectors[cid] = vector
         if not self._vectors:
             return (), np.zeros((0, 0), dtype=np.float32)
@@ -101,11 +101,11 @@ class Corpus:
         self._foreign = ForeignVectors(self.store, self.embedder)
         self._view: SearchView | None = None
         self._view_lock = threading.Lock()
-        self._chunk_cache: OrderedDict[str, Chunk] = OrderedDict()
+        self._chunk_cache: LRUCache[str, Chunk] = LRUCache(maxsize=_CHUNK_CACHE_SIZE)
         self._cache_lock = threading.Lock()
 
     @classmethod
-    def open(cls, settings: IndexConfig) -> "Corpus":
+    def open(cls, settings: IndexConfig) -> Corpus:
         return cls(settings)
 
     def close(self) -> None:
@@ -123,9 +123,6 @@ class Corpus:
     def remove(self, sources: list[str]) -> list[str]:
         """Remove documents and all their chunks; `UnknownSource` (nothing removed) if any source is unknown."""
         return self._ingester.remove(sources)
-
-    def repair(self) -> None:
-        self._ingester.repair()
 
     # --- reads -------------------------------------------------------------------------------------
     def list_documents(self) -> list[DocumentRecord]:
@@ -161,12 +158,9 @@ class Corpus:
         with self._cache_lock:
             self._chunk_cache.update(fetched)
             for cid in ids:
-                chunk = self._chunk_cache.get(cid)
+                chunk = self._chunk_cache.get(cid, fetched.get(cid))
                 if chunk is not None:
-                    self._chunk_cache.move_to_end(cid)
                     found[cid] = chunk
-            while len(self._chunk_cache) > _CHUNK_CACHE_SIZE:
-                self._chunk_cache.popitem(last=False)
         return found
 
     def search_view(self) -> SearchView:

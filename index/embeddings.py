@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 from langchain_core.embeddings import Embeddings as LangChainEmbeddings
 
@@ -148,13 +148,13 @@ class MiniLMEmbedder(EmbeddingFunction[Documents], LangChainEmbeddings):
         return {"batch_size": self.batch_size}
 
     @staticmethod
-    def build_from_config(config: dict[str, Any]) -> "MiniLMEmbedder":
+    def build_from_config(config: dict[str, Any]) -> MiniLMEmbedder:
         return MiniLMEmbedder(batch_size=int(config.get("batch_size", 32)))
 
-    def default_space(self) -> str:
+    def default_space(self) -> Space:
         return "cosine"
 
-    def supported_spaces(self) -> list[str]:
+    def supported_spaces(self) -> list[Space]:
         return ["cosine"]
 
     def max_tokens(self) -> int:

@@ -22,15 +22,23 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from index.bm25 import BM25Index
+from index.chroma_manifest import ChromaManifest, ChromaTextStore
 from index.chunking import chunk_text
+from index.config import IndexConfig
 from index.embeddings import MiniLMEmbedder
-from index.loaders import Candidate, LoadError, discover, extract_text, read_bytes, sha256_bytes
+from index.errors import Busy, InvalidInput, UnknownSource
+from index.loaders import (
+    Candidate,
+    LoadError,
+    discover,
+    extract_text,
+    read_bytes,
+    sha256_bytes,
+)
 from index.manifest import Manifest, ManifestRow, utc_now
 from index.records import Chunk, FileResult, IngestReport
 from index.store import ChunkStore
 from index.texts import TextStore
-from index.config import IndexConfig
-from index.errors import Busy, InvalidInput, UnknownSource
 
 ProgressCallback = Callable[[str, int, int], None]
 
@@ -61,8 +69,8 @@ class Ingester:
         self,
         settings: IndexConfig,
         store: ChunkStore,
-        manifest: Manifest,
-        texts: TextStore,
+        manifest: Manifest | ChromaManifest,
+        texts: TextStore | ChromaTextStore,
         embedder: MiniLMEmbedder,
     ) -> None:
         self.settings = settings
@@ -122,12 +130,6 @@ class Ingester:
             self._delete_unreferenced_texts()
             self._refresh_bm25()
         return [r.source for r in doomed]
-
-    def repair(self) -> None:
-        """Sweep orphans and rebuild derived data; what every ingest run does first."""
-        with self._locked():
-            self._run([], IngestReport(), None)
-            self._refresh_bm25()
 
     # --- the protocol ------------------------------------------------------------------------------
     def _run(self, candidates: list[Candidate], report: IngestReport, progress: ProgressCallback | None) -> None:
@@ -203,7 +205,7 @@ class Ingester:
             in_use = {r.sha256 for r in rows.values()}
             self.texts.delete({old.sha256 for old in old_rows} - in_use)
         for p in pending:
-            report.files.append(FileResult(source=p.candidate.source, outcome=p.outcome, chunks=len(p.chunks)))  # type: ignore[arg-type]
+            report.files.append(FileResult(source=p.candidate.source, outcome=p.outcome, chunks=len(p.chunks)))
 
     def _sweep(self, candidates: list[Candidate]) -> list[Candidate]:
         """Delete unreferenced chunks; rows whose chunks or text are missing are re-ingested (or dropped)."""

@@ -10,7 +10,7 @@ import json
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from index.records import DocumentRecord
@@ -121,7 +121,7 @@ class Manifest:
         """Record where an unchanged document's file now lives (no generation bump: chunks did not change)."""
         self._db.execute("UPDATE documents SET path=?, root=? WHERE source=?", (path, root, source))
 
-    def _transaction(self) -> "_Transaction":
+    def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
 
 
@@ -143,4 +143,4 @@ class _Transaction:
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)

@@ -8,15 +8,6 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 
-class LoadedDocument(BaseModel):
-    """A file turned into plain text. Line numbers everywhere refer to lines of `text`."""
-
-    source: str  # path relative to the ingested folder (or the file name for a file given directly)
-    path: str  # absolute path on disk
-    text: str
-    sha256: str  # of the file's bytes
-
-
 class Chunk(BaseModel):
     """A piece of a document with the exact span it came from."""
 

@@ -13,9 +13,9 @@ import chromadb
 import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
+from index.config import IndexConfig
 from index.embeddings import MiniLMEmbedder, get_embedder
 from index.records import Chunk
-from index.config import IndexConfig
 
 
 def _metadata(chunk: Chunk) -> dict[str, str | int]:
@@ -74,7 +74,8 @@ class ChunkStore:
         self.embedder = embedder or get_embedder()
         self.collection = self.client.get_or_create_collection(
             name=settings.collection,
-            embedding_function=self.embedder,
+            # MiniLMEmbedder implements Chroma's protocol for texts; Chroma's type also admits images, never sent here
+            embedding_function=self.embedder,  # type: ignore[arg-type]
             configuration={"hnsw": {"space": "cosine"}},
         )
         self._max_batch = max(1, min(self.client.get_max_batch_size(), 5000))
@@ -103,9 +104,6 @@ class ChunkStore:
             self.collection.delete(ids=list(part))
 
     # --- reads ---------------------------------------------------------------------------------
-    def count(self) -> int:
-        return self.collection.count()
-
     def all_ids(self) -> set[str]:
         ids: set[str] = set()
         total = self.collection.count()
@@ -118,15 +116,9 @@ class ChunkStore:
         found: dict[str, Chunk] = {}
         for part in self._batches(list(ids)):
             result = self.collection.get(ids=list(part), include=["documents", "metadatas"])
-            for chunk_id, text, meta in zip(result["ids"], result["documents"], result["metadatas"]):
-                found[chunk_id] = _chunk(chunk_id, text, meta)
+            for chunk_id, text, meta in zip(result["ids"], result["documents"] or [], result["metadatas"] or []):
+                found[chunk_id] = _chunk(chunk_id, text, dict(meta))
         return found
-
-    def existing(self, ids: Sequence[str]) -> set[str]:
-        present: set[str] = set()
-        for part in self._batches(list(ids)):
-            present.update(self.collection.get(ids=list(part), include=[])["ids"])
-        return present
 
     def queryable_ids(self, present: set[str]) -> set[str] | None:
         """Chunk ids this process's queries can find (None: all of them — a Chroma server). `present` is what
@@ -141,4 +133,4 @@ class ChunkStore:
         result = self.collection.query(query_embeddings=[embedding], n_results=max(1, n), include=["distances"])
         if not result["ids"]:
             return []
-        return [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0])]
+        return [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], (result["distances"] or [[]])[0])]

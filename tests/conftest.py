@@ -70,7 +70,7 @@ def news_settings(tmp_path_factory: pytest.TempPathFactory, news_dir: Path) -> S
 
 
 @pytest.fixture(scope="session")
-def news_corpus(news_settings: Settings) -> Iterator["object"]:
+def news_corpus(news_settings: Settings) -> Iterator[object]:
     """An open `index.corpus.Corpus` over the session's news index (read-only use)."""
     from index.corpus import Corpus
 

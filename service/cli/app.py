@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -11,11 +12,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from service.cli.progress import ProgressBar
+from service.cli.render import print_answer, print_search, print_summary
 from service.config import get_settings
 from service.engine import Engine
 from service.errors import CitewiseError
-from service.cli.progress import ProgressBar
-from service.cli.render import print_answer, print_search, print_summary
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cited answers and summaries over your documents.")
 docs_app = typer.Typer(no_args_is_help=True, help="List or remove ingested documents.")
@@ -166,16 +167,14 @@ def llm_server(
     serve_forever(get_settings(), host=host, port=port)
 
 
-def _register_optional_commands() -> None:
-    """Commands whose modules live outside service/ (evaluation)."""
-    try:
-        from evals.command import register
-    except ImportError:
-        return
-    register(app, _engine)
+def _register_plugin_commands() -> None:
+    """Commands registered by other packages of the distribution (`citewise eval` from evals/) through the
+    `citewise.commands` entry-point group, so that service/ never imports evals/ (evals sits above it)."""
+    for entry_point in entry_points(group="citewise.commands"):
+        entry_point.load()(app, _engine)
 
 
-_register_optional_commands()
+_register_plugin_commands()
 
 
 def main() -> None:

@@ -9,9 +9,9 @@ import sys
 
 from rich.console import Console
 
+from service.cli.render import print_answer
 from service.engine import Engine
 from service.errors import CitewiseError, error_from_event
-from service.cli.render import print_answer
 from service.schemas import Answer, ChatMessage
 
 HELP = """Ask a question about your documents. Follow-up questions use the conversation so far.

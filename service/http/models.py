@@ -10,8 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from index.records import FileResult
-from service.schemas import ChatMessage
+from service.schemas import ChatMessage, FileResult
 
 
 class AskRequest(BaseModel):

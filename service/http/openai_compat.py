@@ -137,7 +137,7 @@ def to_question(request: ChatCompletionRequest) -> tuple[str, list[ChatMessage]]
     if last.role != "user":
         raise InvalidInput("the last message must be the user's question (role 'user')")
     history = [
-        ChatMessage(role=m.role, content=strip_sources(m.text()) if m.role == "assistant" else m.text())  # type: ignore[arg-type]
+        ChatMessage(role=m.role, content=strip_sources(m.text()) if m.role == "assistant" else m.text())
         for m in request.messages[:-1]
         if m.role in ("user", "assistant") and m.text().strip()
     ]

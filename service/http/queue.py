@@ -48,7 +48,7 @@ class GenerationQueue:
         with self._lock:
             self._in_flight -= 1
 
-    def _submit(self, job: Callable[[], T], started: asyncio.Event) -> "Future[T]":
+    def _submit(self, job: Callable[[], T], started: asyncio.Event) -> Future[T]:
         loop = asyncio.get_running_loop()
 
         def run() -> T:
@@ -122,7 +122,7 @@ class GenerationQueue:
         return self._consume(items, stop)
 
     @staticmethod
-    async def _consume(items: "asyncio.Queue[object]", stop: threading.Event) -> AsyncIterator[T]:
+    async def _consume(items: asyncio.Queue[object], stop: threading.Event) -> AsyncIterator[T]:
         try:
             while True:
                 item = await items.get()

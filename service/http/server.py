@@ -13,8 +13,9 @@ import logging
 import uvicorn
 from fastapi import FastAPI
 
-from service.http.app import create_app
 from service.config import Settings, export_to_workers, get_settings
+from service.engine import Engine
+from service.http.app import create_app
 
 log = logging.getLogger("citewise.server")
 
@@ -66,9 +67,8 @@ def run_server(settings: Settings, host: str = "127.0.0.1", port: int = 8000, wo
         uvicorn.run(create_app(settings), **common)  # type: ignore[arg-type]
         return
     # Create the index's tables once here: N workers opening a fresh embedded Chroma at once race on its schema.
-    from index.corpus import Corpus
-
-    Corpus.open(settings).close()
+    with Engine(settings) as engine:
+        engine.open_index()
     shared_model = None
     if settings.uses_embedded_llm:
         from service.llm import EMBEDDED_MODEL_NAME, start_embedded_server

@@ -14,7 +14,8 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
-from service.http.app import ERROR_RESPONSES, EngineDep
+from service.http.deps import EngineDep
+from service.http.errors import ERROR_RESPONSES
 
 STATIC_DIR = Path(__file__).parent / "static"
 # The page's files, by URL name. A fixed list: nothing else under service/ can be fetched through this router.

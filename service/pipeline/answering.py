@@ -12,26 +12,45 @@ import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from service.errors import InvalidInput, error_data
+from service.pipeline.citations import CitationBook
 from service.pipeline.evidence import (
     RankedEvidence,
     answer_type_bonus,
     best_for_parts,
+    evidence_block,
     question_parts,
     select_evidence,
     term_weights,
 )
+from service.pipeline.markers import escape_markers, with_markers
+from service.pipeline.ports import ChatModel, Encoder, Retrieve, TextOf
 from service.pipeline.prompts import render_prompt
-from service.schemas import Answer, ChatMessage, Citation, SearchHit, StreamEvent, Suggestion, Trace, VerifierDecision
 from service.pipeline.sentences import Sentence, split_sentences
-from service.pipeline.terms import STOPWORDS, comparable_words, content_terms, key_terms, words
-from service.pipeline.verifier import MARKER, VerifiedAnswer, addresses_question, unanswered_after_fallback, verify
-
-if TYPE_CHECKING:
-    from service.engine import Engine
-    from service.llm import LLMClient
+from service.pipeline.terms import (
+    STOPWORDS,
+    comparable_words,
+    content_terms,
+    key_terms,
+    words,
+)
+from service.pipeline.verifier import (
+    VerifiedAnswer,
+    addresses_question,
+    unanswered_after_fallback,
+    verify,
+)
+from service.schemas import (
+    Answer,
+    ChatMessage,
+    Citation,
+    SearchHit,
+    StreamEvent,
+    Suggestion,
+    Trace,
+    VerifierDecision,
+)
 
 PROMPT_EVIDENCE = 3  # sentences shown to the model: prompt processing is most of the time to first token
 GENERATION_MAX_TOKENS = 64  # one or two sentences; a longer draft only costs time (the verifier trims it)
@@ -96,7 +115,7 @@ def _clean_condensed(raw: str) -> str:
     return text.strip().strip("\"'“”")
 
 
-def condense_question(llm: "LLMClient", question: str, history: Sequence[ChatMessage]) -> str:
+def condense_question(llm: ChatModel, question: str, history: Sequence[ChatMessage]) -> str:
     """A standalone version of a follow-up question; the question itself when there is no history.
 
     The model's rewrite is kept only if it is a question, keeps every content word of the question and adds
@@ -119,9 +138,7 @@ def condense_question(llm: "LLMClient", question: str, history: Sequence[ChatMes
 # --- the shared front half ---------------------------------------------------------------------------
 
 
-def _prepare(engine: "Engine", question: str, history: Sequence[ChatMessage], k: int | None) -> _Prepared:
-    from service.pipeline.retrieval import HybridRetriever, hits_from_documents
-
+def _prepare(p: AnswerPipeline, question: str, history: Sequence[ChatMessage], k: int | None) -> _Prepared:
     question = question.strip()
     if not question:
         raise InvalidInput("the question is empty")
@@ -129,22 +146,18 @@ def _prepare(engine: "Engine", question: str, history: Sequence[ChatMessage], k:
     timings: dict[str, float] = {}
 
     t = time.perf_counter()
-    standalone = condense_question(engine.llm, question, history) if history else question
+    standalone = condense_question(p.llm, question, history) if history else question
     if history:
         timings["condense_ms"] = _ms(t)
 
     t = time.perf_counter()
-    corpus = engine.corpus
-    retriever = HybridRetriever(corpus=corpus, k=k or engine.settings.top_k)
-    hits = hits_from_documents(retriever.invoke(standalone))
+    hits = p.retrieve(standalone, k or p.top_k)
     timings["retrieval_ms"] = _ms(t)
 
     t = time.perf_counter()
-    evidence = select_evidence(
-        standalone, hits, corpus.embedder, corpus.text, engine.settings.evidence_max, follow_up=question
-    )
+    evidence = select_evidence(standalone, hits, p.encoder, p.text_of, p.evidence_max, follow_up=question)
     answerable, reason = addresses_question(standalone, evidence, [h.text for h in hits])
-    part_best = [_joined(evidence, e) for e in best_for_parts(standalone, hits, corpus.embedder, corpus.text)]
+    part_best = [_joined(evidence, e) for e in best_for_parts(standalone, hits, p.encoder, p.text_of)]
     timings["evidence_ms"] = _ms(t)
     return _Prepared(
         question=question,
@@ -160,8 +173,7 @@ def _prepare(engine: "Engine", question: str, history: Sequence[ChatMessage], k:
 
 def answer_messages(question: str, evidence: Sequence[RankedEvidence]) -> list[ChatMessage]:
     """The generation prompt: numbered evidence sentences (best first) and the question."""
-    numbered = "\n".join(f"[{e.number}] {' '.join(e.text.split())}" for e in evidence)
-    return [ChatMessage(role="user", content=render_prompt("answer", evidence=numbered, question=question))]
+    return [ChatMessage(role="user", content=render_prompt("answer", evidence=evidence_block(evidence), question=question))]
 
 
 def also_include(question: str, evidence: Sequence[RankedEvidence]) -> list[RankedEvidence]:
@@ -251,41 +263,15 @@ def with_continuations(
 # --- the back half --------------------------------------------------------------------------------
 
 
-def _no_markers(text: str) -> str:
-    """`text` with any "[n]" of its own (a document's footnote, a user's question) as "(n)": in the answer, only
-    citation markers may look like one."""
-    return MARKER.sub(r"(\1)", text)
-
-
-def _with_markers(text: str, ids: list[int], quoted: bool) -> str:
-    """`text` with its markers before the final punctuation: "… in 2023 [1]." (quoted for extractive answers)."""
-    body = text.strip()
-    match = re.search(r"([.!?])[.!?\"'”’)]*$", body)
-    end = match.group(1) if match else "."
-    body = _no_markers((body[: match.start()] if match else body).rstrip(" ,;:"))
-    if quoted:
-        body = f"“{body}”"
-    return f"{body} {''.join(f'[{i}]' for i in ids)}{end}"
-
-
 def format_answer(verified: VerifiedAnswer, evidence: Sequence[RankedEvidence]) -> tuple[str, list[Citation]]:
     """The answer text with citations renumbered 1..n in order of appearance, and the citation objects."""
     by_number = {e.number: e for e in evidence}
-    new_id: dict[int, int] = {}
-    citations: list[Citation] = []
-    parts = []
-    for sentence in verified.sentences:
-        ids = []
-        for number in sentence.cited:
-            if number not in new_id:
-                e = by_number[number]
-                new_id[number] = len(new_id) + 1
-                citations.append(
-                    Citation(id=new_id[number], source=e.source, start_line=e.start_line, end_line=e.end_line, quote=e.text)
-                )
-            ids.append(new_id[number])
-        parts.append(_with_markers(sentence.text, ids, quoted=verified.extractive))
-    return " ".join(parts), citations
+    book = CitationBook()
+    parts = [
+        with_markers(s.text, [book.cite(by_number[n]) for n in s.cited], quoted=verified.extractive)
+        for s in verified.sentences
+    ]
+    return " ".join(parts), book.citations
 
 
 def _trace(prepared: _Prepared, draft: str | None, decisions: list[VerifierDecision]) -> Trace:
@@ -306,7 +292,7 @@ def _refusal(prepared: _Prepared, model: str | None, draft: str | None = None) -
         Suggestion(source=e.source, start_line=e.start_line, end_line=e.end_line, text=e.text)
         for e in prepared.evidence[:SUGGESTIONS]
     ]
-    text = f"The documents don't say — nothing in them answers “{_no_markers(prepared.question)}”."
+    text = f"The documents don't say — nothing in them answers “{escape_markers(prepared.question)}”."
     decision = VerifierDecision(sentence=text, action="dropped", reason=f"refused: {prepared.refusal_reason}")
     trace = _trace(prepared, draft, [decision])
     return Answer(
@@ -314,16 +300,16 @@ def _refusal(prepared: _Prepared, model: str | None, draft: str | None = None) -
     )
 
 
-def _finish(engine: "Engine", prepared: _Prepared, draft: str, model: str) -> Answer:
+def _finish(p: AnswerPipeline, prepared: _Prepared, draft: str, model: str) -> Answer:
     t = time.perf_counter()
     evidence = prepared.evidence
     verified = verify(
         draft,
         evidence,
-        engine.corpus.embedder,
+        p.encoder,
         # judged on the user's own words, not the context a follow-up's rewrite added
         must_include=with_continuations(
-            [*also_include(prepared.question, evidence), *prepared.part_best], evidence, engine.corpus.text
+            [*also_include(prepared.question, evidence), *prepared.part_best], evidence, p.text_of
         ),
         min_score=OFF_TOPIC_RATIO * evidence[0].score,
     )
@@ -339,10 +325,10 @@ def _finish(engine: "Engine", prepared: _Prepared, draft: str, model: str) -> An
 
 
 def _generate_then_finish(
-    engine: "Engine", prepared: _Prepared, generate: Callable[[list[ChatMessage]], Iterator[str]]
+    p: AnswerPipeline, prepared: _Prepared, generate: Callable[[list[ChatMessage]], Iterator[str]]
 ) -> Iterator[str | Answer]:
     """Yield draft deltas, then the verified answer: the one back half both entry points use."""
-    llm = engine.llm
+    llm = p.llm
     if prepared.refusal_reason is not None:
         yield _refusal(prepared, llm.model_name)
         return
@@ -357,41 +343,49 @@ def _generate_then_finish(
     prepared.timings["generation_ms"] = _ms(t)
     if first is not None:
         prepared.timings["first_token_ms"] = first
-    yield _finish(engine, prepared, "".join(parts), llm.model_name)
+    yield _finish(p, prepared, "".join(parts), llm.model_name)
 
 
-# --- entry points ---------------------------------------------------------------------------------
+# --- the pipeline ---------------------------------------------------------------------------------
 
 
-def answer_question(engine: "Engine", question: str, history: list[ChatMessage], k: int | None = None) -> Answer:
-    """One grounded answer (the answer JSON contract)."""
-    prepared = _prepare(engine, question, history, k)
-    llm = engine.llm
+@dataclass(frozen=True, kw_only=True)
+class AnswerPipeline:
+    """Grounded answers: `retrieve` chunks, pick evidence sentences (`encoder`, `text_of`), let `llm` draft, verify.
 
-    def whole(messages: list[ChatMessage]) -> Iterator[str]:
-        yield llm.complete(messages, max_tokens=GENERATION_MAX_TOKENS)
+    `answer` and `stream` share every step but generation (whole reply vs. streamed deltas)."""
 
-    result = [item for item in _generate_then_finish(engine, prepared, whole) if isinstance(item, Answer)]
-    return result[-1]
+    retrieve: Retrieve
+    text_of: TextOf
+    encoder: Encoder
+    llm: ChatModel
+    top_k: int
+    evidence_max: int
 
+    def answer(self, question: str, history: Sequence[ChatMessage] = (), k: int | None = None) -> Answer:
+        """One grounded answer (the answer JSON contract)."""
+        prepared = _prepare(self, question, history, k)
 
-def answer_question_stream(
-    engine: "Engine", question: str, history: list[ChatMessage], k: int | None = None
-) -> Iterator[StreamEvent]:
-    """Token events (draft deltas), then one "answer" event with the verified answer, then "done"."""
-    try:
-        prepared = _prepare(engine, question, history, k)
-        llm = engine.llm
+        def whole(messages: list[ChatMessage]) -> Iterator[str]:
+            yield self.llm.complete(messages, max_tokens=GENERATION_MAX_TOKENS)
 
-        def streamed(messages: list[ChatMessage]) -> Iterator[str]:
-            return llm.stream(messages, max_tokens=GENERATION_MAX_TOKENS)
+        result = [item for item in _generate_then_finish(self, prepared, whole) if isinstance(item, Answer)]
+        return result[-1]
 
-        for item in _generate_then_finish(engine, prepared, streamed):
-            if isinstance(item, Answer):
-                yield StreamEvent(event="answer", data=item)
-            else:
-                yield StreamEvent(event="token", data=item)
-    except Exception as exc:  # the stream's consumer (SSE, chat REPL) reports it; nothing is raised mid-stream
-        yield StreamEvent(event="error", data=error_data(exc))
-        return
-    yield StreamEvent(event="done")
+    def stream(self, question: str, history: Sequence[ChatMessage] = (), k: int | None = None) -> Iterator[StreamEvent]:
+        """Token events (draft deltas), then one "answer" event with the verified answer, then "done"."""
+        try:
+            prepared = _prepare(self, question, history, k)
+
+            def streamed(messages: list[ChatMessage]) -> Iterator[str]:
+                return self.llm.stream(messages, max_tokens=GENERATION_MAX_TOKENS)
+
+            for item in _generate_then_finish(self, prepared, streamed):
+                if isinstance(item, Answer):
+                    yield StreamEvent(event="answer", data=item)
+                else:
+                    yield StreamEvent(event="token", data=item)
+        except Exception as exc:  # the stream's consumer (SSE, chat REPL) reports it; nothing is raised mid-stream
+            yield StreamEvent(event="error", data=error_data(exc))
+            return
+        yield StreamEvent(event="done")

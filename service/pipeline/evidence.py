@@ -11,15 +11,15 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import Protocol
 
 import numpy as np
+from cachetools import LRUCache
 
-from service.schemas import Evidence, SearchHit
+from service.pipeline.ports import Encoder
 from service.pipeline.sentences import Sentence, sentences_in_lines, split_sentences
 from service.pipeline.terms import content_terms, words
+from service.schemas import Evidence, SearchHit
 
 DENSE_WEIGHT = 0.5  # score = DENSE_WEIGHT * cosine + (1 - DENSE_WEIGHT) * weighted question-term coverage
 ANSWER_TYPE_BONUS = 0.1  # added when a sentence holds the kind of thing asked for (a date for "when", a number)
@@ -51,10 +51,6 @@ def answer_type_bonus(question: str, sentence: str) -> float:
 MIN_WORDS = 4  # shorter pieces ("Related Sources:") are headings or debris, not evidence
 
 
-class Encoder(Protocol):
-    def encode(self, texts: list[str]) -> np.ndarray: ...
-
-
 class RankedEvidence(Evidence):
     """Evidence with the two parts of its score kept apart (the refusal rule looks at both)."""
 
@@ -62,37 +58,29 @@ class RankedEvidence(Evidence):
     lexical: float = 0.0
 
 
-class _EmbeddingCache:
-    """Sentence embeddings by text: the same sentences come back for related questions and in the verifier."""
-
-    def __init__(self, size: int = 4096) -> None:
-        self.size = size
-        self._items: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def encode(self, embedder: Encoder, texts: Sequence[str]) -> np.ndarray:
-        with self._lock:
-            missing = list(dict.fromkeys(t for t in texts if t not in self._items))
-        vectors = embedder.encode(missing) if missing else []
-        with self._lock:  # answers may run in several threads (HTTP API)
-            found = dict(zip(missing, vectors))
-            for text in texts:
-                if text in self._items:
-                    self._items.move_to_end(text)
-                    found.setdefault(text, self._items[text])
-                elif text in found:
-                    self._items[text] = found[text]
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return np.stack([found[t] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
+EMBEDDING_CACHE_SIZE = 4096
+# Sentence embeddings by (encoder, text): the same sentences come back for related questions and in the verifier.
+_embeddings: LRUCache[tuple[int, str], np.ndarray] = LRUCache(maxsize=EMBEDDING_CACHE_SIZE)
+_embeddings_lock = threading.Lock()  # answers may run in several threads (HTTP API)
 
 
-_cache = _EmbeddingCache()
+def evidence_block(evidence: Sequence[Evidence]) -> str:
+    """Numbered evidence for a prompt, one per line: "[n] text" (the numbers the model cites)."""
+    return "\n".join(f"[{e.number}] {' '.join(e.text.split())}" for e in evidence)
 
 
 def embed(embedder: Encoder, texts: Sequence[str]) -> np.ndarray:
-    """L2-normalised embeddings of `texts`, cached per text."""
-    return _cache.encode(embedder, list(texts))
+    """L2-normalised embeddings of `texts`, cached per encoder and text."""
+    keys = [(id(embedder), t) for t in texts]
+    with _embeddings_lock:
+        found = {k: v for k in keys if (v := _embeddings.get(k)) is not None}
+    missing = list(dict.fromkeys(k[1] for k in keys if k not in found))
+    if missing:
+        fresh = dict(zip(((id(embedder), t) for t in missing), embedder.encode(missing)))
+        with _embeddings_lock:
+            _embeddings.update(fresh)
+        found.update(fresh)
+    return np.stack([found[k] for k in keys]) if keys else np.zeros((0, 0), dtype=np.float32)
 
 
 def _hit_sentences(hit: SearchHit, text_of: Callable[[str], str] | None) -> list[Sentence]:

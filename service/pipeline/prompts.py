@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib.resources import files
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_prompt(name: str) -> str:
     """The text of `prompts/<name>.txt` (cached: prompts are read once per process)."""
     resource = files("prompts").joinpath(f"{name}.txt")

@@ -31,7 +31,7 @@ DENSE_WEIGHT = 0.5  # convex fusion: best of 0.3 / 0.5 / 0.7 on SciFact
 CANDIDATES = 50  # depth of each ranking fed into the fusion
 
 
-def dense_ranking(corpus: "Corpus", query: str, depth: int, view: "SearchView") -> list[tuple[str, float]]:
+def dense_ranking(corpus: Corpus, query: str, depth: int, view: SearchView) -> list[tuple[str, float]]:
     """(chunk id, cosine similarity), best first, restricted to currently referenced chunks; chunks another
     process wrote that this process's Chroma cannot see are scored from the view's own vectors."""
     embedding = corpus.embedder.encode([query])[0]
@@ -78,7 +78,7 @@ def fuse_scores(
     return sorted(fused.items(), key=lambda item: (-item[1], order[item[0]]))
 
 
-def retrieve(corpus: "Corpus", query: str, k: int, mode: Mode = "hybrid") -> list[SearchHit]:
+def retrieve(corpus: Corpus, query: str, k: int, mode: Mode = "hybrid") -> list[SearchHit]:
     """The top-k chunks for `query`, best first, with source, line span, text and per-ranker scores."""
     if k <= 0 or not query.strip():
         return []
@@ -117,7 +117,7 @@ def retrieve(corpus: "Corpus", query: str, k: int, mode: Mode = "hybrid") -> lis
     return hits
 
 
-def search(corpus: "Corpus", query: str, k: int) -> SearchResponse:
+def search(corpus: Corpus, query: str, k: int) -> SearchResponse:
     """`citewise search`: the ranked chunks for one query."""
     if not query.strip():
         raise InvalidInput("the search query is empty")

@@ -21,10 +21,18 @@ from collections.abc import Sequence
 import numpy as np
 from pydantic import BaseModel, Field
 
-from service.pipeline.evidence import Encoder, RankedEvidence, answer_type_bonus, embed
+from service.pipeline.evidence import RankedEvidence, answer_type_bonus, embed
+from service.pipeline.markers import marked_sentences, markers_in, strip_markers
+from service.pipeline.ports import Encoder
+from service.pipeline.terms import (
+    content_terms,
+    key_terms,
+    missing_key_terms,
+    normalize_number,
+    unknown_terms,
+    words,
+)
 from service.schemas import Evidence, VerifierDecision
-from service.pipeline.sentences import split_sentences
-from service.pipeline.terms import content_terms, key_terms, missing_key_terms, normalize_number, unknown_terms, words
 
 LEXICAL_MIN = 0.75  # share of the sentence's content terms found in the cited text
 SEMANTIC_MIN = 0.55  # cosine between the sentence and its cited text (best of each cited piece and all joined)
@@ -36,7 +44,6 @@ UNKNOWN_TERMS_MAX = 1  # more question terms than this that the retrieved text n
 UNKNOWN_TERMS_SCORE = 0.65  # ... refuse, unless the best evidence scores at least this
 NUMERIC_QUESTION = re.compile(r"^\s*(how (many|much)|what (percentage|percent|number))\b", re.I)
 
-MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _LEADING_JUNK = re.compile(
     r"^\s*(?:[-*•]\s+|\d+[.)]\s+|(?:the\s+)?(?:answer|response|evidence)(?:\s+to\s+the\s+question)?(?:\s+is)?(?:\s+from)?\s*:\s*)",
     re.I,
@@ -65,16 +72,6 @@ class VerifiedAnswer(BaseModel):
     extractive: bool = False  # true when nothing of the draft survived and the answer is quoted evidence
 
 
-def strip_markers(text: str) -> str:
-    return re.sub(r"\s{2,}", " ", MARKER.sub("", text)).strip()
-
-
-def markers_in(text: str) -> list[int]:
-    """Evidence numbers cited in `text`, in order, without repeats ("[1, 3]" and "[1][3]" both give 1, 3)."""
-    numbers = [int(n) for group in MARKER.findall(text) for n in re.split(r"\s*[,;]\s*", group)]
-    return list(dict.fromkeys(numbers))
-
-
 def check_support(sentence: str, cited_texts: list[str], embedder: Encoder) -> SupportCheck:
     """Is `sentence` supported by `cited_texts`? The rule shared by the verifier and the eval suite's metric."""
     claim = strip_markers(sentence)
@@ -94,8 +91,8 @@ def check_support(sentence: str, cited_texts: list[str], embedder: Encoder) -> S
 def _draft_sentences(draft: str) -> list[str]:
     """The draft as sentences; a piece made only of markers belongs to the sentence before it."""
     pieces: list[str] = []
-    for sentence in split_sentences(draft):
-        text = _LEADING_JUNK.sub("", sentence.text).strip()
+    for sentence in marked_sentences(draft):
+        text = _LEADING_JUNK.sub("", sentence).strip()
         if pieces and not strip_markers(text):
             pieces[-1] = f"{pieces[-1]} {text}"
         elif text:

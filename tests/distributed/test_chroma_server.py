@@ -23,9 +23,9 @@ from tests.hardening.processes import (
     cli,
     running,
     settles_idle,
-    start_paused,
     start_chroma,
     start_llm_server,
+    start_paused,
     start_serve,
 )
 

@@ -14,7 +14,6 @@ import httpx
 import pytest
 
 from tests.evals.test_eval_e2e import ONE as ONE_QUESTION_SUITE
-
 from tests.hardening.processes import (
     NEWS_A,
     NEWS_B,

@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 
 from evals.report import console_summary, html_report, markdown_report, write_report
-from evals.runner import EvalResult, QuestionResult, check_thresholds, compare, gate, load_result, rescore
+from evals.runner import (
+    EvalResult,
+    QuestionResult,
+    check_thresholds,
+    compare,
+    gate,
+    load_result,
+    rescore,
+)
 from evals.scorers import Expectation
 from service.errors import CitewiseError, InvalidInput
 from service.schemas import Answer, Citation, SearchHit, Trace

@@ -17,9 +17,16 @@ from evals.scorers import (
     retrieval_rank,
     score_answer,
     score_summary,
-    split_sentences,
 )
-from service.schemas import Answer, Citation, SearchHit, Summary, Trace, VerifierDecision
+from service.pipeline.markers import marked_sentences
+from service.schemas import (
+    Answer,
+    Citation,
+    SearchHit,
+    Summary,
+    Trace,
+    VerifierDecision,
+)
 
 A, B = "000_1ca178c960a0782e.txt", "001_846b2a5c2ae0efae.txt"
 TREATY_QUOTE = (
@@ -153,7 +160,7 @@ def test_verifier_kept_is_reported_from_the_trace(support) -> None:
 
 
 def test_sentence_split_keeps_trailing_markers() -> None:
-    assert split_sentences("The U.S. has not signed it. [1] Russia condemned it [2].") == [
+    assert marked_sentences("The U.S. has not signed it. [1] Russia condemned it [2].") == [
         "The U.S. has not signed it. [1]",
         "Russia condemned it [2].",
     ]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,8 @@ from pathlib import Path
 
 import httpx
 
+from service.llm import free_port
+
 BIN = Path(sys.executable).parent
 CITEWISE = BIN / "citewise"
 CHROMA = BIN / "chroma"
@@ -27,12 +28,6 @@ NEWS_A = "000_1ca178c960a0782e.txt"
 NEWS_B = "001_846b2a5c2ae0efae.txt"
 STARTUP_TIMEOUT_S = 240.0
 PAUSE_TIMEOUT_S = 240.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def clean_env(**overrides: str) -> dict[str, str]:

@@ -11,7 +11,14 @@ from pathlib import Path
 
 from service.pipeline.retrieval import retrieve
 from tests.hardening.index_checks import assert_consistent, open_corpus
-from tests.hardening.processes import CITEWISE, clean_env, cli, kill_at, settles_idle, start_paused
+from tests.hardening.processes import (
+    CITEWISE,
+    clean_env,
+    cli,
+    kill_at,
+    settles_idle,
+    start_paused,
+)
 
 OLD = "The lock keeper at Marrow Weir logs the river level every morning at six.\n"
 NEW = "The lock keeper at Marrow Weir now logs the river level every evening at nine.\n"

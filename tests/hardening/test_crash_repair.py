@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from service.pipeline.retrieval import retrieve
 from tests.hardening.index_checks import assert_consistent, open_corpus
 from tests.hardening.processes import NEWS_DIR, clean_env, cli, kill_at
-from service.pipeline.retrieval import retrieve
 
 # The update protocol's steps, in order (index/ingest.py `checkpoint` calls): before the manifest switch a
 # reader sees the old version, after it the new one.

@@ -9,7 +9,15 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.hardening.processes import NEWS_A, NEWS_B, Process, api, build_news_home, running, start_serve
+from tests.hardening.processes import (
+    NEWS_A,
+    NEWS_B,
+    Process,
+    api,
+    build_news_home,
+    running,
+    start_serve,
+)
 
 pytestmark = pytest.mark.slow
 

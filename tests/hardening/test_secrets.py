@@ -10,7 +10,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.hardening.processes import Process, api, build_news_home, clean_env, cli, free_port, running, start_serve
+from tests.hardening.processes import (
+    Process,
+    api,
+    build_news_home,
+    clean_env,
+    cli,
+    free_port,
+    running,
+    start_serve,
+)
 
 API_KEY = "cw-api-7f3a9b1c5d2e8f40a6b7c8d9e0f1a2b3"
 LLM_KEY = "sk-llm-4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b"

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from index.loaders import LoadError, decode_text, discover, extract_text, read_bytes
-from tests.index.conftest import DOCX_PARAGRAPHS, PDF_LINES, write_docx, write_encrypted_pdf, write_pdf
+from tests.index.conftest import (
+    DOCX_PARAGRAPHS,
+    PDF_LINES,
+    write_docx,
+    write_encrypted_pdf,
+    write_pdf,
+)
 
 
 def _extract(path: Path) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,14 +12,8 @@ import pytest
 
 from service.config import Settings
 from service.errors import LLMUnavailable
-from service.llm import EMBEDDED_MODEL_NAME, LLMClient, embedded_model_path
+from service.llm import EMBEDDED_MODEL_NAME, LLMClient, embedded_model_path, free_port
 from service.schemas import ChatMessage
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_embedded_model_file_is_found_without_importing_its_package() -> None:
@@ -51,7 +44,7 @@ def test_wrong_model_name_is_a_one_line_error(llm: LLMClient, news_settings: Set
 
 
 def test_unreachable_server_is_a_one_line_error_and_starts_nothing(news_settings: Settings) -> None:
-    url = f"http://127.0.0.1:{_free_port()}/v1"
+    url = f"http://127.0.0.1:{free_port()}/v1"
     settings = news_settings.model_copy(update={"llm_base_url": url, "llm_max_retries": 1, "llm_timeout_s": 5.0})
     client = LLMClient.start(settings)
     assert not client.embedded and client.base_url == url

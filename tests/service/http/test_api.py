@@ -25,10 +25,11 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from service.http.app import create_app, upload_source
 from service.config import Settings
 from service.engine import Engine
 from service.errors import InvalidInput
+from service.http.app import create_app
+from service.http.routes.documents import upload_source
 from service.schemas import Answer, SearchResponse
 
 NEWS = Path(__file__).resolve().parents[3].parent / "shared" / "corpus" / "news"
@@ -514,17 +515,13 @@ def test_llm_failure_mid_stream_is_an_error_event(engine: Engine, api_home: Path
         api_home, CITEWISE_LLM_BASE_URL=f"http://127.0.0.1:{dead_port}/v1", llm_max_retries=0, llm_timeout_s=5
     )
     assert settings.llm_base_url
-    with Engine(settings) as broken:
-        broken._corpus = engine.corpus  # same index, unreachable model
-        try:
-            with running(create_app(settings, broken)) as url:
-                with httpx.Client(base_url=url, headers=AUTH, timeout=TIMEOUT) as c:
-                    r = c.get("/readyz")
-                    assert r.status_code == 503 and r.json()["error"]["code"] == "not_ready"
-                    assert_error(c.post("/v1/ask", json={"question": "Which treaty bans mines?"}), 503, "llm_unavailable")
-                    events = stream_ask(c, {"question": "Which treaty bans mines?"})
-        finally:
-            broken._corpus = None  # owned by the shared engine
+    with Engine(settings, corpus=engine.corpus) as broken:  # same index (borrowed), unreachable model
+        with running(create_app(settings, broken)) as url:
+            with httpx.Client(base_url=url, headers=AUTH, timeout=TIMEOUT) as c:
+                r = c.get("/readyz")
+                assert r.status_code == 503 and r.json()["error"]["code"] == "not_ready"
+                assert_error(c.post("/v1/ask", json={"question": "Which treaty bans mines?"}), 503, "llm_unavailable")
+                events = stream_ask(c, {"question": "Which treaty bans mines?"})
     assert [e.event for e in events][-2:] == ["error", "done"], events
     error = json.loads(events[-2].data)
     assert error["code"] == "llm_unavailable" and "cannot reach" in error["message"]

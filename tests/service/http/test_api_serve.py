@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ import pytest
 
 from service.config import Settings
 from service.http.server import is_loopback, warn_if_exposed
+from service.llm import free_port
 
 CITEWISE = Path(sys.executable).parent / "citewise"
 STARTUP_TIMEOUT_S = 300
@@ -27,12 +27,6 @@ SHUTDOWN_TIMEOUT_S = 60
 KEY = "serve-test-key-91c2"
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def group_members(pgid: int) -> list[int]:
@@ -54,7 +48,7 @@ def group_members(pgid: int) -> list[int]:
 
 @contextmanager
 def serve(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[tuple[subprocess.Popen, str, Path]]:
-    port = _free_port()
+    port = free_port()
     log_path = tmp_path / f"serve-{port}.log"
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("CITEWISE_")}
     full_env.update({"CITEWISE_HOME": str(tmp_path / "home"), **(env or {})})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -14,12 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from service.pipeline.answering import also_include, deterministic_rewrite
 from service.config import Settings
 from service.engine import Engine
+from service.llm import free_port
+from service.pipeline.answering import also_include, deterministic_rewrite
 from service.pipeline.evidence import RankedEvidence
-from service.schemas import Answer, ChatMessage
 from service.pipeline.terms import content_terms
+from service.schemas import Answer, ChatMessage
 
 NEWS_A = "000_1ca178c960a0782e.txt"
 NEWS_B = "001_846b2a5c2ae0efae.txt"
@@ -129,16 +129,10 @@ def test_stream_reports_errors_as_an_event(news_engine: Engine) -> None:
 # --- an external OpenAI-compatible server (the same model, served by another process) -------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def llm_server() -> Iterator[str]:
     """`citewise llm-server` in its own process; yields its OpenAI base URL."""
-    port = _free_port()
+    port = free_port()
     citewise = Path(sys.executable).with_name("citewise")
     env = {**os.environ, "CITEWISE_LLM_THREADS": "1"}
     env.pop("CITEWISE_LLM_BASE_URL", None)

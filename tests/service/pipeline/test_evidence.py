@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from index.embeddings import MiniLMEmbedder
-from service.pipeline.evidence import best_for_parts, candidate_sentences, question_parts, rank_evidence, select_evidence
+from service.pipeline.evidence import (
+    best_for_parts,
+    candidate_sentences,
+    question_parts,
+    rank_evidence,
+    select_evidence,
+)
 from service.schemas import SearchHit
 
 NEWS_A = "000_1ca178c960a0782e.txt"

@@ -20,20 +20,19 @@ from service.config import Settings
 from service.engine import Engine
 from service.errors import InvalidInput, UnknownSource
 from service.llm import LLMClient
-from service.schemas import Summary
+from service.pipeline.citations import CitationBook
+from service.pipeline.sentences import Sentence
 from service.pipeline.summaries.summarize import (
     BULLETS,
     Candidate,
-    CitationBook,
     Point,
     classify_difference,
     group_budget_chars,
     parse_numbered_lines,
     plan_groups,
-    summarize,
-    summarize_stream,
+    render_point,
 )
-from service.pipeline.sentences import Sentence
+from service.schemas import Summary
 
 NEWS_A = "000_1ca178c960a0782e.txt"
 NEWS_B = "001_846b2a5c2ae0efae.txt"
@@ -103,21 +102,20 @@ def long_engine(tmp_path_factory: pytest.TempPathFactory, llm: LLMClient) -> Ite
     """An index holding one ~30k-character document (more than the model's context), borrowing the model."""
     folder = tmp_path_factory.mktemp("long-doc")
     (folder / "water_board_history.txt").write_text(long_document(), encoding="utf-8")
-    long = Engine(Settings(home=tmp_path_factory.mktemp("long-home") / "citewise-home"))
+    # the model is borrowed: the session's news engine owns and closes it
+    long = Engine(Settings(home=tmp_path_factory.mktemp("long-home") / "citewise-home"), llm=llm)
     report = long.ingest([folder])
     assert report.count("added") == 1, report
-    long._llm = llm  # borrowed: the session's news engine owns and closes it
     try:
         yield long, "water_board_history.txt"
     finally:
-        long._llm = None
         long.close()
 
 
 # --- one document --------------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_document_summary_streams_covers_both_ends_and_cites_only_that_document(engine: Engine) -> None:
-    events = list(summarize_stream(engine, source=NEWS_A, length="medium"))
+    events = list(engine.summarize_stream(source=NEWS_A, length="medium"))
     kinds = [e.event for e in events]
     assert kinds[-2:] == ["summary", "done"] and "progress" in kinds, kinds
     summary = events[-2].data
@@ -136,7 +134,7 @@ def test_long_document_beyond_the_context_is_summarized_end_to_end(long_engine: 
     engine, source = long_engine
     text = engine.document_text(source)
     assert len(text) > engine.settings.llm_context_tokens * 4, "the document must exceed the model's context"
-    summary = summarize(engine, source=source, length="long")
+    summary = engine.summarize(source=source, length="long")
     assert summary.trace is not None and summary.trace.groups[source] >= 2, "map over several chunk groups"
     assert 3 <= len(summary.bullets) <= BULLETS["long"]
     assert_citation_contract(engine, summary)
@@ -152,7 +150,7 @@ def test_long_document_beyond_the_context_is_summarized_end_to_end(long_engine: 
 @pytest.mark.slow
 def test_corpus_summary_cites_every_document_and_differences_cite_both_sides(engine: Engine) -> None:
     progress: list[tuple[str, int, int]] = []
-    summary = summarize(engine, progress=lambda *step: progress.append(step))
+    summary = engine.summarize(progress=lambda *step: progress.append(step))
     assert progress and progress[-1][1] == progress[-1][2], "progress reaches its total"
     assert_citation_contract(engine, summary)
     assert {c.source for c in summary.citations} == {NEWS_A, NEWS_B}
@@ -165,21 +163,21 @@ def test_corpus_summary_cites_every_document_and_differences_cite_both_sides(eng
 # --- focus ---------------------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_focus_summary_stays_on_topic(engine: Engine) -> None:
-    summary = summarize(engine, focus="Ottawa Treaty")
+    summary = engine.summarize(focus="Ottawa Treaty")
     assert_citation_contract(engine, summary)
     assert summary.citations and any("Ottawa" in c.quote for c in summary.citations)
     on_topic = re.compile(r"treaty|ottawa|ban|prohibit|signed", re.IGNORECASE)
     quotes = [c.quote for c in summary.citations]
     assert sum(bool(on_topic.search(q)) for q in quotes) >= len(quotes) / 2, quotes
 
-    off_topic = summarize(engine, focus="football world cup final")
+    off_topic = engine.summarize(focus="football world cup final")
     assert off_topic.bullets == [] and off_topic.citations == []
     assert "don't say" in off_topic.summary
 
 
 @pytest.mark.slow
 def test_focus_on_one_document_cites_only_it(engine: Engine) -> None:
-    summary = summarize(engine, source=NEWS_B, focus="civilian risk of the mines", length="short")
+    summary = engine.summarize(source=NEWS_B, focus="civilian risk of the mines", length="short")
     assert summary.citations and {c.source for c in summary.citations} == {NEWS_B}
     assert len(summary.bullets) <= BULLETS["short"]
     assert_citation_contract(engine, summary)
@@ -187,8 +185,8 @@ def test_focus_on_one_document_cites_only_it(engine: Engine) -> None:
 
 @pytest.mark.slow
 def test_length_sets_the_number_of_bullets(engine: Engine) -> None:
-    short = summarize(engine, source=NEWS_A, length="short")
-    long = summarize(engine, source=NEWS_A, length="long")
+    short = engine.summarize(source=NEWS_A, length="short")
+    long = engine.summarize(source=NEWS_A, length="long")
     assert 1 <= len(short.bullets) <= BULLETS["short"] < len(long.bullets) <= BULLETS["long"]
     for summary in (short, long):
         assert_citation_contract(engine, summary)
@@ -214,12 +212,12 @@ def test_cli_corpus_summary_shows_bullets_differences_and_sources(news_settings:
 def test_unknown_source_is_a_clear_error(news_settings: Settings) -> None:
     with Engine(news_settings) as engine:
         with pytest.raises(UnknownSource, match="no-such.txt"):
-            summarize(engine, source="no-such.txt")
+            engine.summarize(source="no-such.txt")
         with pytest.raises(UnknownSource):
-            summarize(engine, source="no-such.txt", focus="mines")
+            engine.summarize(source="no-such.txt", focus="mines")
         with pytest.raises(InvalidInput, match="length"):
-            summarize(engine, source=NEWS_A, length="huge")
-        events = list(summarize_stream(engine, source="no-such.txt"))
+            engine.summarize(source=NEWS_A, length="huge")
+        events = list(engine.summarize_stream(source="no-such.txt"))
         assert [e.event for e in events] == ["error", "done"] and events[0].data["code"] == "unknown_source"
 
 
@@ -270,8 +268,8 @@ def test_citation_book_numbers_in_order_of_use_and_marks_before_the_full_stop() 
 
     first, second = cand(3, "Mines were sent."), cand(1, "Russia objected.")
     book = CitationBook()
-    assert book.render(Point(text="Mines were sent.", cites=[first, second], score=1, phrased=False)) == "Mines were sent [1][2]."
-    assert book.render(Point(text="Russia objected", cites=[second], score=1, phrased=False)) == "Russia objected [2]."
+    assert render_point(book, Point(text="Mines were sent.", cites=[first, second], score=1, phrased=False)) == "Mines were sent [1][2]."
+    assert render_point(book, Point(text="Russia objected", cites=[second], score=1, phrased=False)) == "Russia objected [2]."
     assert [(c.id, c.start_line) for c in book.citations] == [(1, 3), (2, 1)]
 
 

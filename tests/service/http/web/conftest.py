@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from service.llm import free_port
 
 REPO = Path(__file__).resolve().parents[4]
 SHARED = REPO.parent / "shared"
@@ -54,12 +55,6 @@ class Server:
         return httpx.Client(base_url=self.url, headers=headers, timeout=300)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _env(home: Path, api_key: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CITEWISE_")}
     env["CITEWISE_HOME"] = str(home)
@@ -69,7 +64,7 @@ def _env(home: Path, api_key: str | None) -> dict[str, str]:
 
 
 def _start_server(home: Path, log_path: Path, api_key: str | None = None) -> tuple[subprocess.Popen, Server]:
-    port = _free_port()
+    port = free_port()
     log = log_path.open("wb")
     proc = subprocess.Popen(
         [str(CITEWISE), "serve", "--host", "127.0.0.1", "--port", str(port)],

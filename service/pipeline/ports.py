@@ -1,0 +1,49 @@
+"""The small interfaces the pipelines need from the outside world. The engine passes real ones in (the corpus,
+the LangChain retriever, the embedding model, the LLM client); the pipelines never import the engine."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Sequence
+from typing import Protocol
+
+import numpy as np
+
+from index.records import Chunk, DocumentRecord
+from service.llm import Message
+from service.schemas import SearchHit
+
+ProgressCallback = Callable[[str, int, int], None]  # (label, done, total)
+TextOf = Callable[[str], str]  # a document's extracted text by source (UnknownSource if there is none)
+
+
+class Encoder(Protocol):
+    """Unit-length sentence embeddings (the index's embedding model)."""
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+class Retrieve(Protocol):
+    """Hybrid retrieval: the best `k` chunks for `query`, best first."""
+
+    def __call__(self, query: str, k: int) -> list[SearchHit]: ...
+
+
+class ChatModel(Protocol):
+    """An OpenAI-compatible chat model (service.llm.LLMClient)."""
+
+    @property
+    def model_name(self) -> str: ...
+
+    def complete(self, messages: Sequence[Message], max_tokens: int | None = None) -> str: ...
+
+    def stream(self, messages: Sequence[Message], max_tokens: int | None = None) -> Generator[str, None, None]: ...
+
+
+class DocumentSource(Protocol):
+    """What summaries read of the index: the documents, their chunks and their extracted texts."""
+
+    def list_documents(self) -> list[DocumentRecord]: ...
+
+    def chunks_for(self, source: str) -> list[Chunk]: ...
+
+    def text(self, source: str) -> str: ...

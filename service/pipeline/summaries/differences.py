@@ -1,0 +1,159 @@
+"""Where the sources differ: pairs of sentences of different documents about the same subject that differ in a
+figure, name, polarity or emphasis, each side quoted and cited."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Literal
+
+import numpy as np
+
+from service.pipeline.markers import (
+    markers_in,
+    strip_markers,
+)
+from service.pipeline.summaries.phrasing import (
+    SummaryRun,
+    chat_messages,
+    is_supported,
+    sentence_body,
+)
+from service.pipeline.summaries.plan import Candidate, figures_in
+from service.pipeline.terms import content_terms, key_terms, words
+from service.schemas import (
+    VerifierDecision,
+)
+
+DIFF_MIN_SIMILARITY = 0.5  # two sentences of different documents about the same subject
+DIFF_SAME_CLAIM = 0.92
+DIFF_MIN_SHARED = 0.08  # idf-weighted share of content terms the two sentences have in common  # above this (and no differing figure or polarity) the two say the same thing
+_NEGATION = re.compile(r"\b(?:not|no|never|none|neither|nor|without|refrain(?:ed|s)?|n't)\b|n't\b", re.IGNORECASE)
+
+
+@dataclass
+class Difference:
+    a: Candidate
+    b: Candidate
+    kind: Literal["figures", "polarity", "names", "emphasis"]
+    score: float
+
+
+
+
+# --- differences between documents --------------------------------------------------------------------
+def _names(text: str) -> set[str]:
+    return {k.lower() for k in key_terms(text) if not k[0].isdigit()}
+
+
+def classify_difference(a: str, b: str, similarity: float) -> str | None:
+    """How two similar sentences of different documents differ, or None when they say the same thing."""
+    nums_a, nums_b = figures_in(a), figures_in(b)
+    if nums_a and nums_b and nums_a != nums_b:
+        return "figures"
+    if bool(_NEGATION.search(a)) != bool(_NEGATION.search(b)):
+        return "polarity"
+    terms_a, terms_b = content_terms(a), content_terms(b)
+    if similarity >= DIFF_SAME_CLAIM or len(terms_a - terms_b) < 3 or len(terms_b - terms_a) < 3:
+        return None
+    names_a, names_b = _names(a), _names(b)
+    if names_a and names_b and names_a != names_b and not (names_a & names_b):
+        return "names"
+    return "emphasis"
+
+
+_KIND_BONUS = {"figures": 0.3, "polarity": 0.2, "names": 0.1, "emphasis": 0.0}
+
+
+def _idf(texts: Sequence[str]) -> dict[str, float]:
+    """Inverse sentence frequency of each content term: rare shared terms mark a shared subject."""
+    counts: dict[str, int] = {}
+    for text in texts:
+        for term in content_terms(text):
+            counts[term] = counts.get(term, 0) + 1
+    n = len(texts)
+    return {t: math.log((n + 1) / (c + 0.5)) for t, c in counts.items()}
+
+
+def shared_subject(a: str, b: str, idf: dict[str, float]) -> float:
+    """Weighted Jaccard of the two sentences' content terms (0..1)."""
+    ta, tb = content_terms(a), content_terms(b)
+    union = sum(idf.get(t, 0.0) for t in ta | tb)
+    return sum(idf.get(t, 0.0) for t in ta & tb) / union if union else 0.0
+
+
+def find_differences(docs: dict[str, list[Candidate]], limit: int) -> list[Difference]:
+    """Pairs of sentences from different documents on the same subject (close embeddings, shared rare terms)
+    that differ in figures, polarity, names or emphasis, best first, each subject once."""
+    idf = _idf([c.text for cs in docs.values() for c in cs])
+    found: list[Difference] = []
+    for (_, ca), (_, cb) in combinations(docs.items(), 2):
+        if not ca or not cb:
+            continue
+        sims = np.stack([c.vector for c in ca]) @ np.stack([c.vector for c in cb]).T
+        for i, j in zip(*np.nonzero(sims >= DIFF_MIN_SIMILARITY)):
+            a, b, sim = ca[i], cb[j], float(sims[i, j])
+            kind = classify_difference(a.text, b.text, sim)
+            if kind is None:
+                continue
+            subject = shared_subject(a.text, b.text, idf)
+            if subject < DIFF_MIN_SHARED:
+                continue
+            score = sim + subject + _KIND_BONUS[kind] + 0.5 * (a.salience + b.salience)
+            found.append(Difference(a=a, b=b, kind=kind, score=score))  # type: ignore[arg-type]
+    found.sort(key=lambda d: d.score, reverse=True)
+    chosen: list[Difference] = []
+    used: set[tuple] = set()
+    for d in found:
+        if d.a.key in used or d.b.key in used:
+            continue
+        if any(float(d.a.vector @ c.a.vector) > 0.75 or float(d.b.vector @ c.b.vector) > 0.75 for c in chosen):
+            continue  # the same subject once is enough
+        chosen.append(d)
+        used.update({d.a.key, d.b.key})
+        if len(chosen) >= limit:
+            break
+    return chosen
+
+
+def _clip(text: str, max_words: int = 40) -> str:
+    """A quoted side: at most `max_words`, without its final full stop (so the difference stays one sentence)."""
+    tokens = sentence_body(text).split(" ")
+    clipped = " ".join(tokens[:max_words])
+    return clipped + (" …" if len(tokens) > max_words else "")
+
+
+def difference_text(d: Difference, marker_a: str, marker_b: str) -> str:
+    """A difference quoting each side verbatim, so each side is supported by its citation (which names its source;
+    file names stay out of the sentence, where their digits would read as unsupported figures)."""
+    lead = "The figures differ: one" if d.kind == "figures" else "One"
+    return f"{lead} source says “{_clip(d.a.text)}” {marker_a}, while another says “{_clip(d.b.text)}” {marker_b}."
+
+
+def phrase_difference(run: SummaryRun, d: Difference) -> str | None:
+    """The model's one-sentence contrast, kept only if it cites both sides and each side supports it."""
+    reply = run.complete(
+        "differences_llm",
+        chat_messages("summarize_differences", text_a=d.a.text, text_b=d.b.text),
+        max_tokens=70,
+    )
+    line = next((ln for ln in reply.splitlines() if ln.strip()), "")
+    if set(markers_in(line)) != {1, 2} or len(words(line)) > 60:
+        return None
+    parts = re.split(r"(?<=\[1\])", line, maxsplit=1) if line.find("[1]") < line.find("[2]") else []
+    if len(parts) != 2:
+        return None
+    embedder = run.encoder
+    side_a = strip_markers(parts[0])
+    side_b = strip_markers(parts[1]).strip(" ,;.")
+    ok_a = is_supported(side_a, [d.a.text], embedder)
+    ok_b = is_supported(side_b, [d.b.text], embedder)
+    run.decisions.append(
+        VerifierDecision(sentence=line, action="kept" if ok_a and ok_b else "dropped", cited=[1, 2],
+                         reason="" if ok_a and ok_b else "a side of the contrast is not supported by its citation")
+    )
+    return line if ok_a and ok_b else None
+

@@ -1,0 +1,202 @@
+"""Summary planning: which sentences of a document could go into a summary, how its chunks are grouped for
+one model call each, and how central (salient) each sentence is."""
+
+from __future__ import annotations
+
+import math
+import re
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from index.records import Chunk
+from service.pipeline.citations import CitationBook
+from service.pipeline.evidence import embed
+from service.pipeline.ports import DocumentSource, Encoder
+from service.pipeline.sentences import Sentence, split_sentences
+from service.pipeline.terms import normalize_number, words
+
+MIN_WORDS = 5  # shorter pieces are headings, bylines or debris, not summary material
+MAX_WORDS = 80  # longer "sentences" are usually run-together lists or boilerplate
+CHARS_PER_TOKEN = 3.5  # conservative for English with SmolLM2's tokenizer
+RESERVED_TOKENS = 700  # the map prompt's instructions plus its reply
+MAP_TOKENS_PER_SENTENCE = 45
+FIGURE_BONUS = 0.04  # salience per distinct figure in a sentence (up to three)
+MMR_LAMBDA = 0.7  # relevance vs. novelty when picking sentences
+FOCUS_MIN_DENSE = 0.30  # a focus candidate must be this similar to the topic, or share its terms
+
+_BOILERPLATE = re.compile(
+    r"https?://|www\.|@\w|\bclick\b|\bsubscribe\b|\bnewsletter\b|all rights reserved|copyright|\bcookies?\b"
+    r"|\bsign up\b|\bjavascript\b|\bbrowser\b|\bphoto:|\bimage:|\bfile photo\b|\bread more\b|\badvertisement\b",
+    re.IGNORECASE,
+)
+# Letter, form and minutes furniture: who wrote, who was there, who signed — context, not what a document says.
+_FORM_LINE = re.compile(
+    r"^(?:(?:from|to|cc|re|subject|date|signed|present|staff present|absent|attendees|prepared by|inspected by"
+    r"|approved by)\s*:|dear\b|sincerely\b|(?:kind |best )?regards\b|(?:minutes )?(?:recorded|taken) by\b)",
+    re.IGNORECASE,
+)
+_LOWER_WORD = re.compile(r"\b(?!(?:of|and|the|for|at|in|de|van|von)\b)[a-z][a-z'’-]*\b")
+_TERMINAL = re.compile(r"[.!?]['\"”’)]*$")
+
+
+@dataclass(eq=False)
+class Candidate:
+    """A sentence of a document that could go into a summary, with where it sits and how central it is."""
+
+    source: str
+    sentence: Sentence
+    position: int  # order among the document's candidate sentences
+    chunk: int  # index of the chunk its first character is in
+    group: int = 0
+    vector: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32), repr=False)
+    salience: float = 0.0
+
+    @property
+    def text(self) -> str:
+        return self.sentence.text
+
+    def cite(self, book: CitationBook) -> int:
+        """This sentence's citation id in `book`."""
+        return book.number(self.key, self.source, self.sentence.start_line, self.sentence.end_line, self.text)
+
+    @property
+    def key(self) -> tuple[str, int, int, str]:
+        return (self.source, self.sentence.start_line, self.sentence.end_line, self.sentence.text)
+
+
+@dataclass(eq=False)
+class Point:
+    """One verified summary sentence: its wording and the candidate sentences that support it."""
+
+    text: str
+    cites: list[Candidate]
+    score: float
+    phrased: bool  # the model's shortened wording (verified), not the original sentence
+
+    @property
+    def main(self) -> Candidate:
+        return self.cites[0]
+
+
+@dataclass
+class DocumentPlan:
+    """A document's candidates and how its chunks were grouped for the map step."""
+
+    source: str
+    chunks: list[Chunk]
+    candidates: list[Candidate]
+    groups: list[list[int]]  # chunk indices per group
+
+
+
+def figures_in(text: str) -> set[str]:
+    """The numbers a sentence states, normalised ("1,000" and "1000" alike)."""
+    return {normalize_number(t) for t in words(text) if t[0].isdigit()}
+
+
+# --- candidates and groups ----------------------------------------------------------------------------
+def is_summary_material(text: str) -> bool:
+    """A whole, content-bearing sentence: not a heading, byline, link or cookie notice."""
+    n = len(words(text))
+    text = text.strip()
+    if n < MIN_WORDS or n > MAX_WORDS or _BOILERPLATE.search(text) or _FORM_LINE.search(text):
+        return False
+    if not _LOWER_WORD.search(text):  # "Colin Brennan, Project Superintendent, Brennan & Holt." — a signature
+        return False
+    # headlines and list fragments (no full stop) and questions (a FAQ's answers are its claims) are not claims
+    return bool(_TERMINAL.search(text)) and not text.rstrip("\"'”’)").endswith("?")
+
+
+def group_budget_chars(context_tokens: int) -> int:
+    """How much document text one map call could read within the model's context."""
+    return max(2000, int((context_tokens - RESERVED_TOKENS) * CHARS_PER_TOKEN))
+
+
+def plan_groups(chunks: Sequence[Chunk], budget_chars: int) -> list[list[int]]:
+    """Consecutive chunks packed into groups whose text span fits `budget_chars` (at least one chunk each)."""
+    groups: list[list[int]] = []
+    for i, chunk in enumerate(chunks):
+        if groups:
+            first = chunks[groups[-1][0]]
+            if chunk.end_char - first.start_char <= budget_chars:
+                groups[-1].append(i)
+                continue
+        groups.append([i])
+    return groups
+
+
+def unit_centroid(vectors: np.ndarray) -> np.ndarray:
+    centroid = vectors.mean(axis=0)
+    return centroid / max(float(np.linalg.norm(centroid)), 1e-12)
+
+
+def plan_document(source: str, *, documents: DocumentSource, encoder: Encoder, context_tokens: int) -> DocumentPlan:
+    """Split a document into candidate sentences, group its chunks, and score each sentence's salience."""
+    chunks = documents.chunks_for(source)  # UnknownSource for an unknown document
+    text = documents.text(source)
+    starts = [c.start_char for c in chunks]
+    sentences = split_sentences(text)
+    material = [s for s in sentences if is_summary_material(s.text)]
+    if not material:  # a document without sentence punctuation (notes, lists): its longer lines will do
+        material = [s for s in sentences if MIN_WORDS <= len(words(s.text)) <= MAX_WORDS]
+    candidates = [
+        Candidate(source=source, sentence=s, position=0, chunk=max(bisect_right(starts, s.start_char) - 1, 0))
+        for s in material
+    ]
+    for i, c in enumerate(candidates):
+        c.position = i
+    groups = plan_groups(chunks, group_budget_chars(context_tokens)) if chunks else [[0]]
+    group_of = {chunk: g for g, members in enumerate(groups) for chunk in members}
+    for c in candidates:
+        c.group = group_of.get(c.chunk, 0)
+    if candidates:
+        vectors = embed(encoder, [c.text for c in candidates])
+        doc_centroid = unit_centroid(vectors)
+        group_centroids = {
+            g: unit_centroid(vectors[[i for i, c in enumerate(candidates) if c.group == g]])
+            for g in {c.group for c in candidates}
+        }
+        for c, v in zip(candidates, vectors):
+            c.vector = v
+            lead = 0.15 * math.exp(-c.position / 2.0)  # news and reports put the gist first
+            n = len(words(c.text))
+            shape = 0.0 if 10 <= n <= 45 else -0.05
+            specific = FIGURE_BONUS * min(3, len(figures_in(c.text)))  # amounts, dates, votes: the facts people ask for
+            c.salience = (
+                0.55 * float(v @ doc_centroid) + 0.3 * float(v @ group_centroids[c.group]) + lead + shape + specific
+            )
+    return DocumentPlan(source=source, chunks=chunks, candidates=candidates, groups=groups)
+
+
+def select_diverse(
+    candidates: Sequence[Candidate], k: int, score: Callable[[Candidate], float], must: Sequence[Candidate] = ()
+) -> list[Candidate]:
+    """Maximal marginal relevance: high-scoring sentences that do not repeat each other (`must` come first)."""
+    chosen: list[Candidate] = []
+    for c in must:
+        if c not in chosen and len(chosen) < k:
+            chosen.append(c)
+    pool = [c for c in candidates if c not in chosen]
+    while pool and len(chosen) < k:
+        def mmr(c: Candidate) -> float:
+            redundancy = max((float(c.vector @ s.vector) for s in chosen), default=0.0)
+            return MMR_LAMBDA * score(c) - (1 - MMR_LAMBDA) * redundancy
+
+        best = max(pool, key=mmr)
+        chosen.append(best)
+        pool.remove(best)
+    return chosen
+
+
+def edge_candidates(plan: DocumentPlan) -> list[Candidate]:
+    """The document's opening and closing sentences: a summary of a whole document covers both ends.
+
+    Position, not salience, picks them: the lead states what a document is about and the conclusion what came of
+    it, while the most central sentences of a long document tend to sit in its repetitive middle."""
+    if not plan.candidates:
+        return []
+    return list(dict.fromkeys([plan.candidates[0], plan.candidates[-1]]))
+
