@@ -7,10 +7,13 @@
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 import numpy as np
 from cachetools import LRUCache
@@ -18,8 +21,8 @@ from cachetools import LRUCache
 from index.bm25 import BM25Index
 from index.config import IndexConfig
 from index.embeddings import MiniLMEmbedder
-from index.errors import UnknownSource
-from index.ingest import Ingester, build_bm25
+from index.errors import InvalidInput, UnknownSource
+from index.ingest import Ingester, build_bm25, source_name
 from index.manifest import Manifest
 from index.records import Chunk, DocumentRecord, IngestReport
 from index.store import ChunkStore
@@ -115,6 +118,23 @@ class Corpus:
     def ingest(self, paths: list[Path], prune: bool = False, progress: ProgressCallback | None = None) -> IngestReport:
         """Ingest files and folders; unchanged files are not re-read beyond hashing, nor re-embedded."""
         return self._ingester.ingest_paths(paths, prune, progress)
+
+    def ingest_streams(self, files: Sequence[tuple[str | None, BinaryIO]], prefix: str | None = None) -> IngestReport:
+        """Ingest uploaded files (file name, readable binary stream) as `prefix/name` sources; bad or duplicate
+        names raise InvalidInput before anything is written."""
+        sources = [source_name(prefix, name) for name, _ in files]
+        if len(set(sources)) != len(sources):
+            raise InvalidInput("two uploaded files have the same source name")
+        with tempfile.TemporaryDirectory(prefix="citewise-upload-") as tmp:
+            saved = []
+            for i, ((_, stream), source) in enumerate(zip(files, sources)):
+                target = Path(tmp) / str(i) / PurePosixPath(source).name  # its own folder; loaders go by extension
+                target.parent.mkdir(parents=True)
+                stream.seek(0)
+                with target.open("wb") as out:
+                    shutil.copyfileobj(stream, out, length=1024 * 1024)
+                saved.append((source, target))
+            return self.ingest_named(saved)
 
     def ingest_named(self, items: list[tuple[str, Path]], progress: ProgressCallback | None = None) -> IngestReport:
         """Ingest files under explicit source names (HTTP uploads); the loader is chosen by the name's suffix."""

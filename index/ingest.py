@@ -12,12 +12,13 @@ visible, never a mix, and the next run's sweep repairs the rest.
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from filelock import FileLock, Timeout
 
@@ -111,7 +112,7 @@ class Ingester:
 
     def ingest_named(self, items: Sequence[tuple[str, Path]], progress: ProgressCallback | None) -> IngestReport:
         report = IngestReport()
-        candidates = [Candidate(source=_clean_source(s), path=Path(p), root="") for s, p in items]
+        candidates = [Candidate(source=source_name(None, s), path=Path(p), root="") for s, p in items]
         with self._locked():
             self._run(candidates, report, progress)
             self._refresh_bm25()
@@ -292,10 +293,20 @@ def _dedupe(candidates: list[Candidate], report: IngestReport) -> list[Candidate
     return list(first.values())
 
 
-def _clean_source(source: str) -> str:
-    """An explicit source name (uploads): posix, relative, no '..' segments."""
-
-    parts = [p for p in source.replace("\\", "/").split("/") if p not in ("", ".")]
-    if not parts or ".." in parts:
-        raise InvalidInput(f"invalid document name: {source!r}")
-    return "/".join(parts)
+def source_name(prefix: str | None, filename: str | None) -> str:
+    """The source name of an uploaded file: `prefix/filename`, relative, without traversal (else InvalidInput)."""
+    if not filename:
+        raise InvalidInput("an uploaded file has no file name")
+    parts: list[str] = []
+    for label, value in (("path", prefix or ""), ("file name", filename)):
+        text = value.replace("\\", "/")
+        if text.startswith("/") or re.match(r"^[A-Za-z]:", text):
+            raise InvalidInput(f"{label} {value!r} is absolute; give a relative name")
+        for part in PurePosixPath(text).parts if text else ():
+            if part in ("..", ".") or any(ord(c) < 32 for c in part) or len(part) > 255:
+                raise InvalidInput(f"{label} {value!r} is not a safe relative name")
+            parts.append(part)
+    source = "/".join(parts)
+    if not source or len(source) > 1024:
+        raise InvalidInput(f"file name {filename!r} is not usable")
+    return source

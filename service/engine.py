@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from index.records import DocumentRecord, IngestReport
 from service.config import Settings
@@ -123,9 +123,9 @@ class Engine:
     ) -> IngestReport:
         return self.corpus.ingest(list(paths), prune=prune, progress=progress)
 
-    def ingest_named(self, files: Sequence[tuple[str, Path]]) -> IngestReport:
-        """Ingest files under explicit source names (uploads): (source, path on disk) pairs."""
-        return self.corpus.ingest_named(list(files))
+    def upload(self, files: Sequence[tuple[str | None, BinaryIO]], prefix: str | None = None) -> IngestReport:
+        """Ingest uploaded files: (file name, binary stream) pairs, named `prefix/file name`."""
+        return self.corpus.ingest_streams(files, prefix)
 
     def list_documents(self) -> list[DocumentRecord]:
         return self.corpus.list_documents()

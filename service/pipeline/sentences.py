@@ -15,6 +15,8 @@ from functools import lru_cache
 import pysbd
 from pydantic import BaseModel
 
+from index.chunking import line_starts
+
 _TERMINAL = re.compile(r"[.!?:;\"'”’)\]]\s*$")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
@@ -71,10 +73,6 @@ def _segmentation_text(text: str) -> str:
     return "".join(out)
 
 
-def _line_starts(text: str) -> list[int]:
-    return [0] + [m.end() for m in re.finditer("\n", text)]
-
-
 def split_sentences(text: str, min_chars: int = 1) -> list[Sentence]:
     """The sentences of `text` with exact char spans and line numbers (whitespace-only pieces skipped)."""
     return list(_split_cached(text, min_chars))
@@ -83,7 +81,7 @@ def split_sentences(text: str, min_chars: int = 1) -> list[Sentence]:
 @lru_cache(maxsize=256)
 def _split_cached(text: str, min_chars: int) -> tuple[Sentence, ...]:
     seg_text = _segmentation_text(text)
-    starts = _line_starts(text)
+    starts = line_starts(text)
     sentences: list[Sentence] = []
     cursor = 0
     for segment in _segmenter().segment(seg_text):

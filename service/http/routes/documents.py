@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import re
-import shutil
-import tempfile
-from pathlib import Path, PurePosixPath
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
 
-from service.errors import InvalidInput
 from service.http.deps import EngineDep, SettingsDep
 from service.http.errors import ERROR_RESPONSES, PayloadTooLarge, UploadRejected
 from service.http.middleware import timed
@@ -19,36 +14,8 @@ from service.schemas import DocumentRecord
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 
-def upload_source(prefix: str | None, filename: str | None) -> str:
-    """The source name for an uploaded file: `prefix/filename`, relative, without traversal (else InvalidInput)."""
-    if not filename:
-        raise InvalidInput("an uploaded file has no file name")
-    parts: list[str] = []
-    for label, value in (("path", prefix or ""), ("file name", filename)):
-        text = value.replace("\\", "/")
-        if text.startswith("/") or re.match(r"^[A-Za-z]:", text):
-            raise InvalidInput(f"{label} {value!r} is absolute; give a relative name")
-        for part in PurePosixPath(text).parts if text else ():
-            if part in ("..", ".") or any(ord(c) < 32 for c in part) or len(part) > 255:
-                raise InvalidInput(f"{label} {value!r} is not a safe relative name")
-            parts.append(part)
-    source = "/".join(parts)
-    if not source or len(source) > 1024:
-        raise InvalidInput(f"file name {filename!r} is not usable")
-    return source
 
 
-def _save_uploads(files: list[UploadFile], sources: list[str], folder: Path) -> list[tuple[str, Path]]:
-    """Copy each upload to its own folder under `folder`, keeping its base name (loaders go by extension)."""
-    saved = []
-    for i, (upload, source) in enumerate(zip(files, sources)):
-        target = folder / str(i) / PurePosixPath(source).name
-        target.parent.mkdir(parents=True)
-        upload.file.seek(0)
-        with target.open("wb") as out:
-            shutil.copyfileobj(upload.file, out, length=1024 * 1024)
-        saved.append((source, target))
-    return saved
 
 
 @router.get("/documents", response_model=list[DocumentRecord], tags=["documents"])
@@ -71,12 +38,7 @@ async def upload_documents(
             raise PayloadTooLarge(
                 f"{upload.filename!r} has {size} bytes; the limit is {settings.api_max_upload_mb:g} MB per file"
             )
-    sources = [upload_source(path, upload.filename) for upload in files]
-    if len(set(sources)) != len(sources):
-        raise InvalidInput("two uploaded files have the same source name")
-    with tempfile.TemporaryDirectory(prefix="citewise-upload-") as tmp:
-        saved = await timed("save", _save_uploads, files, sources, Path(tmp))
-        report = await timed("ingest", engine.ingest_named, saved)
+    report = await timed("ingest", engine.upload, [(upload.filename, upload.file) for upload in files], path)
     results = report.files
     if results and all(r.outcome in ("failed", "skipped") for r in results):
         reasons = "; ".join(f"{r.source}: {r.reason or r.outcome}" for r in results)

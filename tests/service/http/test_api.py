@@ -25,11 +25,11 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from index.ingest import source_name as upload_source  # the rule uploads are named by
 from service.config import Settings
 from service.engine import Engine
 from service.errors import InvalidInput
 from service.http.app import create_app
-from service.http.routes.documents import upload_source
 from service.schemas import Answer, SearchResponse
 
 NEWS = Path(__file__).resolve().parents[3].parent / "shared" / "corpus" / "news"

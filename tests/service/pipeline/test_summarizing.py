@@ -22,16 +22,10 @@ from service.errors import InvalidInput, UnknownSource
 from service.llm import LLMClient
 from service.pipeline.citations import CitationBook
 from service.pipeline.sentences import Sentence
-from service.pipeline.summaries.summarize import (
-    BULLETS,
-    Candidate,
-    Point,
-    classify_difference,
-    group_budget_chars,
-    parse_numbered_lines,
-    plan_groups,
-    render_point,
-)
+from service.pipeline.summaries.differences import classify_difference
+from service.pipeline.summaries.phrasing import parse_numbered_lines
+from service.pipeline.summaries.plan import Candidate, Point, group_budget_chars, plan_groups
+from service.pipeline.summaries.summarize import BULLETS, render_point
 from service.schemas import Summary
 
 NEWS_A = "000_1ca178c960a0782e.txt"
