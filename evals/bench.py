@@ -17,6 +17,7 @@ BENCHMARKS = [
     ("answers", "evals.bench_answers"),  # ask latency and first-token time with the embedded model
     ("summaries", "evals.bench_summaries"),  # Multi-News ROUGE vs lead-3
     ("load", "evals.bench_load"),  # HTTP load on loopback
+    ("quality", "evals.bench_quality"),  # answer quality on RealTime QA, SQuAD 2, HotpotQA and the own suites
 ]
 
 

@@ -2,6 +2,10 @@
 
 `service/cli/app.py` calls `register(app, engine_factory)` through the `citewise.commands` entry point. The suite's documents go into a temporary
 index unless CITEWISE_HOME was given explicitly (then that index is reused; ingesting is idempotent).
+
+`citewise eval --dataset realtimeqa|squad2|hotpotqa PATH [--split dev|test|all] [--limit N]` reads a public dev
+set (evals/datasets.py), writes its documents as files into a temporary index (always a fresh one: the gold
+sources must be the only documents), and asks the selected questions like a suite.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from service.errors import InvalidInput
 
 if TYPE_CHECKING:
     from evals.beir import BeirReport
+    from evals.datasets import Dataset, DatasetCase
     from service.engine import Engine
 
 err = Console(stderr=True)
@@ -60,8 +65,20 @@ def register(app: typer.Typer, engine_factory: Callable[[], Engine]) -> None:
         judge: Annotated[bool, typer.Option("--judge", help="Add LLM-judged faithfulness (external LLM only).")] = False,
         tolerance: Annotated[float, typer.Option("--tolerance", help="Allowed drop vs --baseline before failing.")] = 0.05,
         rescore_file: Annotated[Optional[Path], typer.Option("--rescore", help="Re-score a saved --json result instead of running.")] = None,
+        dataset: Annotated[Optional[str], typer.Option("--dataset", help="Read SUITE as a public dataset: realtimeqa, squad2 or hotpotqa.")] = None,
+        limit: Annotated[Optional[int], typer.Option("--limit", help="With --dataset: a deterministic sample of N questions.")] = None,
+        split: Annotated[str, typer.Option("--split", help="With --dataset: dev (even id hash, for tuning), test (odd, for reporting) or all.")] = "all",
     ) -> None:
         """Score answers against a suite's expected facts and sources; exit 1 below thresholds or on regression."""
+        if dataset is not None:
+            if suite is None:
+                raise InvalidInput("--dataset NAME needs the dataset PATH as its argument")
+            if beir is not None or rescore_file is not None or judge or docs is not None:
+                raise InvalidInput("--dataset runs alone: not with --beir, --rescore, --judge or --docs")
+            _eval_dataset(engine_factory, dataset, suite, split, limit, k, baseline, tolerance, report, as_json)
+            return
+        if limit is not None or split != "all":
+            raise InvalidInput("--limit and --split apply to --dataset runs")
         if rescore_file is not None:
             if suite is not None or beir is not None:
                 raise InvalidInput("--rescore takes a saved result, not a SUITE.yaml or --beir")
@@ -110,6 +127,52 @@ def register(app: typer.Typer, engine_factory: Callable[[], Engine]) -> None:
                 beir_report = run_beir(beir_engine, beir, files_dir, progress=bar)
 
         _finish(result, beir_report, previous, tolerance, report, as_json)
+
+
+def _eval_dataset(
+    engine_factory: Callable[[], Engine], name: str, path: Path, split: str, limit: int | None, k: int | None,
+    baseline: Path | None, tolerance: float, report: Path | None, as_json: bool,
+) -> None:
+    from evals.datasets import load_dataset, select_cases
+
+    if k is not None and k < 1:
+        raise InvalidInput("--k must be at least 1")
+    loaded = load_dataset(name, path)
+    cases = select_cases(loaded.cases, split, limit)
+    if not cases:
+        raise InvalidInput(f"{path}: no {name} questions in split {split}")
+    previous = load_result(baseline) if baseline is not None else None
+    if report is not None and report.suffix.lower() not in (".md", ".markdown", ".html", ".htm"):
+        raise InvalidInput(f"--report {report}: use a .md or .html file name")
+    with ExitStack() as stack:
+        bar = stack.enter_context(ProgressBar(err.is_terminal))
+        engine = dataset_engine(engine_factory(), stack, name)
+        result = run_loaded_dataset(engine, loaded, cases, split=split, limit=limit, k=k, progress=bar)
+    _finish(result, None, previous, tolerance, report, as_json)
+
+
+def dataset_engine(base: Engine, stack: ExitStack, name: str) -> Engine:
+    """An engine like `base` over a fresh temporary index (also when CITEWISE_HOME was set: the dataset's
+    documents must be the only ones, or citation precision would count the user's files)."""
+    from service.engine import Engine
+
+    home = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"citewise-eval-{name}-")))
+    return stack.enter_context(Engine(base.settings.model_copy(update={"home": home})))
+
+
+def run_loaded_dataset(
+    engine: Engine, loaded: Dataset, cases: list[DatasetCase], *, split: str, limit: int | None,
+    k: int | None = None, progress: Callable | None = None,
+) -> EvalResult:
+    """Write the dataset's documents under the engine's home, ingest them (skipped when already there) and run
+    the cases. Used by `citewise eval --dataset` and `make bench BENCH=quality`."""
+    from evals.runner import run_dataset
+
+    folder = loaded.write(engine.settings.home / "dataset-corpus" / loaded.name)
+    ingest = engine.ingest([folder], progress=progress)
+    if ingest.failed_paths:
+        raise InvalidInput(f"could not ingest {', '.join(ingest.failed_paths)}")
+    return run_dataset(engine, loaded, cases, k=k, progress=progress, split=split, limit=limit)
 
 
 def _finish(

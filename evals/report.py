@@ -9,7 +9,7 @@ from pathlib import Path
 
 from evals.beir import BeirReport, beir_table
 from evals.runner import Comparison, EvalResult, GateFailure, QuestionResult, compare
-from evals.suite import LATENCY_METRICS, QUALITY_METRICS
+from evals.suite import CEILING_METRICS, LATENCY_METRICS, QUALITY_METRICS
 from service.errors import InvalidInput
 
 METRIC_LABELS = {
@@ -23,6 +23,12 @@ METRIC_LABELS = {
     "mrr": "MRR",
     "pass_rate": "pass rate",
     "judge_faithfulness": "judge faithfulness",
+    "answer_accuracy": "answer accuracy",
+    "unanswerable_refused": "unanswerable refused",
+    "answerable_refused": "answerable refused (lower is better)",
+    "gold_source_cited": "gold source cited",
+    "support_recall": "support recall",
+    "quote_only": "quote-only answers (lower is better)",
     "latency_p50_ms": "latency p50 (ms)",
     "latency_p95_ms": "latency p95 (ms)",
 }
@@ -132,7 +138,7 @@ def _e(text: object) -> str:
 
 def bar_chart_svg(result: EvalResult, baseline: EvalResult | None) -> str:
     """Horizontal bars of the 0..1 metrics: this run, the baseline beside it, and each threshold as a tick."""
-    metrics = [m for m in QUALITY_METRICS if result.aggregate.get(m) is not None or (baseline and baseline.aggregate.get(m) is not None)]
+    metrics = [m for m in (*QUALITY_METRICS, *CEILING_METRICS) if result.aggregate.get(m) is not None or (baseline and baseline.aggregate.get(m) is not None)]
     row_h, label_w, bar_w = (34 if baseline else 24), 170, 520
     height = 30 + row_h * len(metrics)
     out = [
@@ -248,12 +254,14 @@ def html_report(
                 f'<td class="num">{_fmt(s.get("fact_recall"))}</td><td class="num">{_fmt(s.get("citation_precision"))}</td>'
                 f'<td class="num">{_fmt(s.get("citation_recall"))}</td><td class="num">{_fmt(s.get("citation_support"))}</td>'
                 f'<td class="num">{_fmt(s.get("refusal_accuracy"))}</td><td class="num">{_fmt(s.get("hit_at_k"))}</td>'
+                f'<td class="num">{_fmt(s.get("answer_accuracy"))}</td><td class="num">{_fmt(s.get("quote_only"))}</td>'
                 f'<td class="num">{_fmt(q.latency_ms, "latency_ms")}</td></tr>'
             )
         body.append(
             "<h2>Questions</h2><table class=\"questions\"><thead><tr><th>id</th><th>result</th><th>question</th>"
             "<th>expected facts</th><th>answer (unsupported sentences underlined)</th><th>facts</th><th>cit. P</th>"
-            "<th>cit. R</th><th>support</th><th>refusal</th><th>hit@k</th><th>ms</th></tr></thead><tbody>"
+            "<th>cit. R</th><th>support</th><th>refusal</th><th>hit@k</th><th>acc.</th><th>quote-only</th><th>ms</th>"
+            "</tr></thead><tbody>"
             + "".join(qrows) + "</tbody></table>"
         )
         if result.summaries:

@@ -22,14 +22,16 @@ from evals.scorers import (
     SupportFn,
     aggregate,
     default_support_fn,
+    failed_outcome_scores,
     score_answer,
     score_summary,
 )
-from evals.suite import LATENCY_METRICS, QUALITY_METRICS, Suite
+from evals.suite import CEILING_METRICS, LATENCY_METRICS, MAXIMUM_METRICS, QUALITY_METRICS, Suite
 from service.errors import CitewiseError, LLMUnavailable
 from service.schemas import Answer, ChatMessage, Summary
 
 if TYPE_CHECKING:
+    from evals.datasets import Dataset, DatasetCase
     from service.engine import Engine
 
 ProgressCallback = Callable[[str, int, int], None]  # (label, done, total)
@@ -77,6 +79,10 @@ class EvalResult(BaseModel):
     questions: list[QuestionResult] = Field(default_factory=list)
     summaries: list[SummaryResult] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    # Set for `--dataset` runs (evals/datasets.py): which dataset, split and sample size were asked.
+    dataset: str | None = None
+    split: str | None = None
+    limit: int | None = None
 
 
 # --- running --------------------------------------------------------------------------------------
@@ -95,6 +101,7 @@ def _failed_scores(expected: Expectation) -> Scores:
         "hit_at_k": None,
         "mrr": None,
         "passed": 0.0,
+        **failed_outcome_scores(expected),
     }
 
 
@@ -199,6 +206,44 @@ def run_suite(
     return result
 
 
+def run_dataset(
+    engine: Engine,
+    dataset: Dataset,
+    cases: list[DatasetCase],
+    k: int | None = None,
+    support: SupportFn | None = None,
+    progress: ProgressCallback | None = None,
+    split: str = "all",
+    limit: int | None = None,
+) -> EvalResult:
+    """Ask the selected cases of a dataset whose documents are already ingested (file names = `Document.name`),
+    through `Engine.ask` like a suite, and score them (gold answers SQuAD-style; see evals/scorers.py)."""
+    k = k or engine.settings.top_k
+    support = support or default_support_fn()
+    result = EvalResult(
+        suite=f"{dataset.name} ({split}{f', {limit}' if limit else ''})", k=k, docs=dataset.path,
+        provider=_provider(engine), dataset=dataset.name, split=split, limit=limit,
+    )
+    for done, case in enumerate(cases):
+        if progress:
+            progress(f"asking {case.id}", done, len(cases))
+        expected = Expectation(
+            facts=[list(case.answers)] if case.answerable else [], sources=list(case.sources),
+            answerable=case.answerable, answers=list(case.answers), support_recall=dataset.support_recall,
+        )
+        answered = run_question(engine, case.id, case.question, [], list(case.tags), expected, k, support)
+        result.questions.append(answered)
+        if _llm_down(result.questions):
+            raise LLMUnavailable(f"stopping the eval after {MAX_LLM_FAILURES} LLM failures in a row: {answered.error}")
+    if progress:
+        progress("done", len(cases), len(cases))
+    result.model = next((q.answer.model for q in result.questions if q.answer and q.answer.model), None) or (
+        engine.settings.llm_model
+    )
+    result.aggregate = _aggregate(result)
+    return result
+
+
 def _aggregate(result: EvalResult) -> dict[str, float | None]:
     return aggregate(
         [q.scores for q in result.questions],
@@ -262,21 +307,25 @@ def compare(current: dict[str, float | None], baseline: dict[str, float | None],
     for metric in [*current, *(m for m in baseline if m not in current)]:
         now, before = current.get(metric), baseline.get(metric)
         delta = now - before if now is not None and before is not None else None
-        regressed = metric in QUALITY_METRICS and before is not None and (now is None or before - now > tolerance + 1e-9)
+        if metric in CEILING_METRICS:  # lower is better
+            regressed = before is not None and (now is None or now - before > tolerance + 1e-9)
+        else:
+            regressed = metric in QUALITY_METRICS and before is not None and (now is None or before - now > tolerance + 1e-9)
         rows.append(Comparison(metric=metric, current=now, baseline=before, delta=delta, regressed=regressed))
     return rows
 
 
 def check_thresholds(current: dict[str, float | None], thresholds: dict[str, float]) -> list[GateFailure]:
-    """Quality thresholds are minima, latency thresholds maxima; a metric that was not measured fails."""
+    """Quality thresholds are minima, latency and ceiling-rate thresholds maxima; a metric not measured fails."""
     failures = []
     for metric, limit in thresholds.items():
         value = current.get(metric)
         if value is None:
             failures.append(GateFailure(metric=metric, kind="threshold", value=None, limit=limit, message=f"{metric} was not measured (threshold {limit:g})"))
-        elif metric in LATENCY_METRICS and value > limit:
-            failures.append(GateFailure(metric=metric, kind="threshold", value=value, limit=limit, message=f"{metric} {value:.0f} > maximum {limit:g}"))
-        elif metric not in LATENCY_METRICS and value < limit - 1e-9:
+        elif metric in MAXIMUM_METRICS and value > limit + (0 if metric in LATENCY_METRICS else 1e-9):
+            shown = f"{value:.0f}" if metric in LATENCY_METRICS else f"{value:.3f}"
+            failures.append(GateFailure(metric=metric, kind="threshold", value=value, limit=limit, message=f"{metric} {shown} > maximum {limit:g}"))
+        elif metric not in MAXIMUM_METRICS and value < limit - 1e-9:
             failures.append(GateFailure(metric=metric, kind="threshold", value=value, limit=limit, message=f"{metric} {value:.3f} < threshold {limit:g}"))
     return failures
 

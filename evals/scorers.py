@@ -13,11 +13,23 @@ How each metric counts (None = "does not apply", left out of the mean):
 | hit_at_k            | 1 if an expected file is among the top-k retrieved chunks | None              |
 | mrr                 | 1 / rank of the first retrieved chunk from an expected file (0 if none in top k) | None |
 | passed              | refusal right, all facts found, and an expected file cited | refusal right    |
+| answer_accuracy     | 1 if the answer is right: dataset cases — a gold answer contained after SQuAD normalisation (`squad_answer_found`); suite questions — every expected fact found; refused → 0 | None |
+| unanswerable_refused| None                                                  | 1 if refused          |
+| answerable_refused  | 1 if refused (lower is better)                        | None                  |
+| gold_source_cited   | 1 if any expected file is cited; refused → 0          | None                  |
+| support_recall      | (HotpotQA cases only) = citation_recall: gold supporting paragraphs cited ÷ gold paragraphs | None |
+| quote_only          | 1 if the answer is made only of verbatim citation quotes (`is_quote_only`; lower is better); refused → None | same, if it answered |
 
 A fact is found when any of its alternatives occurs in the answer text after normalisation (Unicode NFKC, case
 folding, whitespace folding, unicode dashes → "-", thousands separators removed, citation markers removed). An
 alternative must start at a word boundary, and a numeric one must also end at one ("10" does not match "100"),
 so "sign" still matches "signed" but "war" does not match "toward".
+
+Dataset cases (evals/datasets.py) carry gold `answers` instead of hand-written facts; they are matched the
+SQuAD way (`squad_normalize`: lowercase, punctuation and symbols removed, articles removed, whitespace
+collapsed), as whole tokens: the gold's tokens must occur as a contiguous run of the answer's tokens, so "6" does
+not match "16" (the "has answer" test of open-domain QA, e.g. DPR). Citation markers are removed first, so "[1]"
+never matches a gold "1". For those cases fact_recall equals answer_accuracy.
 """
 
 from __future__ import annotations
@@ -35,6 +47,15 @@ from service.pipeline.markers import marked_sentences, markers_in, strip_markers
 from service.schemas import Answer, Citation, Summary
 
 Scores = dict[str, float | None]
+# Per-answer outcome metrics shared by suites and dataset cases (`outcome_scores`), in report order.
+OUTCOME_METRICS = (
+    "answer_accuracy",
+    "unanswerable_refused",
+    "answerable_refused",
+    "gold_source_cited",
+    "support_recall",
+    "quote_only",
+)
 # (sentence, cited quotes) → supported?  The default is the verifier's check_support with the real embedder.
 SupportFn = Callable[[str, list[str]], bool]
 
@@ -79,6 +100,91 @@ def fact_recall(facts: Sequence[Sequence[str]], text: str) -> float:
     if not facts:
         return 1.0
     return 1.0 - len(missing_facts(facts, text)) / len(facts)
+
+
+# --- SQuAD-style answers (dataset cases) ----------------------------------------------------------
+
+_ARTICLES = re.compile(r"\b(?:a|an|the)\b")
+_YES_NO = ("yes", "no")
+
+
+def _strip_punctuation(text: str) -> str:
+    """Unicode punctuation (P*) and symbols (S*) → nothing: SQuAD's `string.punctuation` covers only ASCII, but
+    RealTime QA's gold answers carry curly quotes (“Squid Game”)."""
+    return "".join(ch for ch in text if not unicodedata.category(ch).startswith(("P", "S")))
+
+
+def squad_normalize(text: str) -> str:
+    """The official SQuAD `normalize_answer` (lowercase, remove punctuation, remove articles, collapse
+    whitespace), with NFKC first and Unicode punctuation/symbols. Thousands separators go with the punctuation:
+    "10,000" and "10000" match."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = _strip_punctuation(text)
+    text = _ARTICLES.sub(" ", text)
+    return " ".join(text.split())
+
+
+def _contains_run(haystack: Sequence[str], needle: Sequence[str]) -> bool:
+    n = len(needle)
+    return any(haystack[i : i + n] == needle for i in range(len(haystack) - n + 1))
+
+
+def squad_answer_found(gold_answers: Sequence[str], text: str) -> bool:
+    """True when any gold answer's normalised tokens occur as a contiguous run of the normalised answer's tokens
+    (citation markers removed first). A gold "yes"/"no" (HotpotQA comparison questions) must be the answer's
+    first word: "no" somewhere inside a sentence is not an answer to a yes/no question."""
+    tokens = squad_normalize(strip_markers(text)).split()
+    for gold in gold_answers:
+        wanted = squad_normalize(gold).split()
+        if not wanted:
+            continue
+        if len(wanted) == 1 and wanted[0] in _YES_NO:
+            if tokens[:1] == wanted:
+                return True
+        elif _contains_run(tokens, wanted):
+            return True
+    return False
+
+
+# --- quote-only answers ---------------------------------------------------------------------------
+
+
+def _quote_tokens(text: str) -> list[str]:
+    """Word tokens as quote-only compares them: NFKC, casefolded, runs of letters/digits (so quotation marks,
+    other punctuation and whitespace never count), citation markers removed."""
+    return re.findall(r"\w+", unicodedata.normalize("NFKC", strip_markers(text)).casefold())
+
+
+def is_quote_only(text: str, citations: Sequence[Citation]) -> bool:
+    """Is this answer made only of verbatim citation quotes?
+
+    Precisely: remove the citation markers, tokenise the answer and every cited quote into words (`_quote_tokens`:
+    quote marks and punctuation are dropped), and let the "quote units" be each citation's whole quote and each
+    sentence of it (so quoting one sentence of a multi-sentence passage counts). The answer is quote-only when it
+    has at least one word and its word sequence splits entirely into consecutive quote units (any order, repeats
+    allowed). A single word of the model's own ("Europe [1]." where the quote is a whole sentence, or "and"
+    joining two quotes) makes it not quote-only; an answer with no citations is never quote-only.
+    """
+    words = _quote_tokens(text)
+    if not words or not citations:
+        return False
+    units: set[tuple[str, ...]] = set()
+    for citation in citations:
+        for piece in [citation.quote, *marked_sentences(citation.quote)]:
+            unit = tuple(_quote_tokens(piece))
+            if unit:
+                units.add(unit)
+    lengths = sorted({len(u) for u in units})
+    reachable = [False] * (len(words) + 1)
+    reachable[0] = True
+    for start in range(len(words)):
+        if not reachable[start]:
+            continue
+        for length in lengths:
+            end = start + length
+            if end <= len(words) and tuple(words[start:end]) in units:
+                reachable[end] = True
+    return reachable[len(words)]
 
 
 # --- citations ------------------------------------------------------------------------------------
@@ -169,6 +275,9 @@ class Expectation(BaseModel):
     facts: list[list[str]] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
     answerable: bool = True
+    # Dataset cases: gold answers scored SQuAD-style (any one counts); None for suite questions (facts are used).
+    answers: list[str] | None = None
+    support_recall: bool = False  # HotpotQA: report citation recall of the gold paragraphs as support_recall
 
 
 class AnswerScores(BaseModel):
@@ -188,12 +297,18 @@ def score_answer(answer: Answer, expected: Expectation, k: int, support: Support
 
     missing: list[list[str]] = []
     if expected.answerable:
-        missing = [list(f) for f in expected.facts] if refused else missing_facts(expected.facts, answer.answer)
-        scores["fact_recall"] = 0.0 if refused else fact_recall(expected.facts, answer.answer)
+        if expected.answers is not None:  # a dataset case: one fact, its alternatives the gold answers
+            right = not refused and squad_answer_found(expected.answers, answer.answer)
+            missing = [] if right else [list(expected.answers)]
+            scores["fact_recall"] = 1.0 if right else 0.0
+        else:
+            missing = [list(f) for f in expected.facts] if refused else missing_facts(expected.facts, answer.answer)
+            scores["fact_recall"] = 0.0 if refused else fact_recall(expected.facts, answer.answer)
         scores["citation_precision"] = None if refused else citation_precision(answer.citations, expected.sources)
         scores["citation_recall"] = 0.0 if refused else citation_recall(answer.citations, expected.sources)
     else:
         scores["fact_recall"] = scores["citation_precision"] = scores["citation_recall"] = None
+    scores.update(outcome_scores(answer, expected, missing))
 
     sentences: list[SentenceSupport] = []
     if not refused and support is not None:
@@ -215,6 +330,38 @@ def score_answer(answer: Answer, expected: Expectation, k: int, support: Support
         passed = refused
     scores["passed"] = 1.0 if passed else 0.0
     return AnswerScores(scores=scores, missing_facts=missing, sentences=sentences)
+
+
+def outcome_scores(answer: Answer, expected: Expectation, missing: Sequence[Sequence[str]]) -> Scores:
+    """answer_accuracy, unanswerable_refused, answerable_refused, gold_source_cited, support_recall, quote_only
+    (see the module docstring); `missing` = the expected facts the answer lacks (as score_answer found them)."""
+    refused = answer.refused
+    answerable = expected.answerable
+    cited = cited_sources(answer.citations)
+    return {
+        "answer_accuracy": (0.0 if refused or missing else 1.0) if answerable else None,
+        "unanswerable_refused": None if answerable else (1.0 if refused else 0.0),
+        "answerable_refused": (1.0 if refused else 0.0) if answerable else None,
+        "gold_source_cited": (0.0 if refused else float(bool(cited & set(expected.sources))))
+        if answerable and expected.sources
+        else None,
+        "support_recall": (0.0 if refused else citation_recall(answer.citations, expected.sources))
+        if answerable and expected.support_recall
+        else None,
+        "quote_only": None if refused else (1.0 if is_quote_only(answer.answer, answer.citations) else 0.0),
+    }
+
+
+def failed_outcome_scores(expected: Expectation) -> Scores:
+    """The outcome scores of a question whose answer could not be produced (an error is not a refusal)."""
+    return {
+        "answer_accuracy": 0.0 if expected.answerable else None,
+        "unanswerable_refused": None if expected.answerable else 0.0,
+        "answerable_refused": None,
+        "gold_source_cited": 0.0 if expected.answerable and expected.sources else None,
+        "support_recall": 0.0 if expected.answerable and expected.support_recall else None,
+        "quote_only": None,
+    }
 
 
 def summary_text(summary: Summary) -> str:
@@ -269,6 +416,7 @@ def aggregate(per_question: Sequence[Scores], latencies_ms: Sequence[float], per
             "refusal_accuracy",
             "hit_at_k",
             "mrr",
+            *OUTCOME_METRICS,
         )
     }
     if "judge_faithfulness" in means:

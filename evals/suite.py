@@ -23,7 +23,7 @@ from pydantic import (
 from service.errors import InvalidInput
 from service.schemas import ChatMessage
 
-# Aggregate metrics a `thresholds:` block may name. Latency thresholds are maxima; all others are minima.
+# Aggregate metrics a `thresholds:` block may name. Latency and CEILING_METRICS thresholds are maxima; all others minima.
 QUALITY_METRICS = (
     "fact_recall",
     "citation_precision",
@@ -39,9 +39,16 @@ QUALITY_METRICS = (
     "summary_citation_precision",
     "summary_citation_recall",
     "summary_citation_support",
+    "answer_accuracy",
+    "unanswerable_refused",
+    "gold_source_cited",
+    "support_recall",
 )
+# Rates where lower is better: their thresholds are maxima, and a rise beyond the tolerance is a regression.
+CEILING_METRICS = ("answerable_refused", "quote_only")
 LATENCY_METRICS = ("latency_p50_ms", "latency_p95_ms")
-THRESHOLD_METRICS = QUALITY_METRICS + LATENCY_METRICS
+MAXIMUM_METRICS = CEILING_METRICS + LATENCY_METRICS  # thresholds on these are maxima; all others are minima
+THRESHOLD_METRICS = QUALITY_METRICS + CEILING_METRICS + LATENCY_METRICS
 
 
 class SuiteError(InvalidInput):
