@@ -80,6 +80,8 @@ class Trace(BaseModel):
     """How an answer came to be: cheap to build, and where debugging starts."""
 
     standalone_question: str | None = None
+    profile: str | None = None  # the model profile that ran (tiny, small, large)
+    route: str = "answer"
     retrieved: list[SearchHit] = Field(default_factory=list)
     evidence: list[Evidence] = Field(default_factory=list)
     draft: str | None = None
@@ -94,6 +96,7 @@ class Answer(BaseModel):
     refused: bool
     citations: list[Citation]
     suggestions: list[Suggestion] = Field(default_factory=list)
+    route: Literal["answer", "summary"] = "answer"  # summary: a question about the corpus or one document
     model: str | None = None
     timings_ms: dict[str, float] = Field(default_factory=dict)
     trace: Trace | None = None
