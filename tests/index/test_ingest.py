@@ -114,7 +114,7 @@ def test_changed_file_has_all_old_chunks_replaced(corpus: Corpus, mixed_corpus: 
     assert sum(embed_calls) == len(corpus.chunks_for("notes.txt"))  # only the changed file was embedded
     new_ids = set(corpus.manifest.get("notes.txt").chunk_ids)  # type: ignore[union-attr]
     assert not old_ids & new_ids
-    assert not corpus.store.existing(sorted(old_ids))
+    assert not set(corpus.store.get(sorted(old_ids)))
     assert "rebuilt in 1999" in corpus.text("notes.txt") and "1887" not in corpus.text("notes.txt")
     hits = retrieve(corpus, "When was the lighthouse built?", 5)
     assert all("1887" not in h.text for h in hits)
@@ -147,7 +147,7 @@ def test_rm_removes_document_and_chunks(corpus: Corpus, mixed_corpus: Path) -> N
     ids = corpus.manifest.get("page.html").chunk_ids  # type: ignore[union-attr]
     assert corpus.remove(["page.html"]) == ["page.html"]
     assert "page.html" not in [d.source for d in corpus.list_documents()]
-    assert not corpus.store.existing(ids)
+    assert not set(corpus.store.get(ids))
     assert all(h.source != "page.html" for h in retrieve(corpus, "ferry schedule Port Amsel", 10))
     with pytest.raises(UnknownSource, match="not an ingested document: nope.txt"):
         corpus.remove(["notes.txt", "nope.txt"])
@@ -254,13 +254,13 @@ def test_crash_after_manifest_switch_leaves_new_version_and_sweep_removes_old_ch
     with pytest.raises(Crash):
         corpus.ingest([mixed_corpus])
     assert "renovation" in corpus.text("guide.md")
-    assert corpus.store.existing(sorted(old_ids)) == old_ids  # not yet cleaned up …
+    assert set(corpus.store.get(sorted(old_ids))) == old_ids  # not yet cleaned up …
     hits = retrieve(corpus, "museum opening hours tickets", 20)
     assert not {h.chunk_id for h in hits} & old_ids  # … but invisible
     monkeypatch.undo()
     report = corpus.ingest([mixed_corpus])
     assert report.count("unchanged") == 5
-    assert not corpus.store.existing(sorted(old_ids))
+    assert not set(corpus.store.get(sorted(old_ids)))
     assert store_is_consistent(corpus)
 
 
