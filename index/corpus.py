@@ -18,6 +18,7 @@ import numpy as np
 from index.bm25 import BM25Index
 from index.embeddings import MiniLMEmbedder
 from index.ingest import Ingester, build_bm25
+from index.locations import LineMap, Location
 from index.manifest import Manifest
 from index.records import Chunk, DocumentRecord, IngestReport
 from index.store import ChunkStore
@@ -28,6 +29,7 @@ from service.errors import UnknownSource
 ProgressCallback = Callable[[str, int, int], None]
 
 _CHUNK_CACHE_SIZE = 4096
+_LINE_MAP_CACHE_SIZE = 256
 
 
 FOREIGN_MAX_CHUNKS = 1000  # chunks written by other processes that a reader embeds itself (beyond: BM25 only)
@@ -103,6 +105,7 @@ class Corpus:
         self._view_lock = threading.Lock()
         self._chunk_cache: OrderedDict[str, Chunk] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._line_maps: OrderedDict[str, LineMap | None] = OrderedDict()  # by text sha256: never stale
 
     @classmethod
     def open(cls, settings: Settings) -> "Corpus":
@@ -140,6 +143,33 @@ class Corpus:
             return self.texts.read(row.sha256)
         except OSError as e:
             raise UnknownSource(f"the text of {source} is missing; re-run `citewise ingest` to repair") from e
+
+    def line_map(self, source: str) -> LineMap | None:
+        """Where each line of the document's extracted text is in its file; None for a document ingested
+        before line maps existed (or unknown to the index)."""
+        row = self.manifest.get(source)
+        if row is None:
+            return None
+        with self._cache_lock:
+            if row.sha256 in self._line_maps:
+                self._line_maps.move_to_end(row.sha256)
+                return self._line_maps[row.sha256]
+        try:
+            found = self.texts.read_line_map(row.sha256)
+        except (OSError, ValueError) as e:  # a damaged map: the location is unknown, the text is still right
+            log.warning("line map of %s unreadable (%s): citations carry no file location", source, e)
+            found = None
+        with self._cache_lock:
+            self._line_maps[row.sha256] = found
+            while len(self._line_maps) > _LINE_MAP_CACHE_SIZE:
+                self._line_maps.popitem(last=False)
+        return found
+
+    def locate(self, source: str, start_line: int, end_line: int) -> Location:
+        """Where extracted lines start_line..end_line of `source` are in its original file: PDF page, file
+        lines (txt, md, html), DOCX paragraph or table row. Fields are None when unknown (no line map)."""
+        line_map = self.line_map(source)
+        return line_map.locate(start_line, end_line) if line_map is not None else Location()
 
     def chunks_for(self, source: str) -> list[Chunk]:
         row = self.manifest.get(source)
