@@ -120,6 +120,16 @@ class LineMap(BaseModel):
             return None
         return self.spans[i].at(line)
 
+    def per_line(self, count: int) -> list[Location | None]:
+        """The location of each of lines 1..count (None: a line no span covers), in one pass."""
+        found: list[Location | None] = [None] * count
+        for span in self.spans:
+            for line in range(span.first, min(span.last, count) + 1):
+                w = span.at(line)
+                found[line - 1] = Location(page=w.page, file_start_line=w.file_start, file_end_line=w.file_end,
+                                           docx_paragraph=w.paragraph, docx_table=w.table, docx_row=w.row)  # fmt: skip
+        return found
+
     def locate(self, start_line: int, end_line: int) -> Location:
         """The location of extracted lines start_line..end_line: the file lines they cover (first to last), and
         the page / DOCX position of the first of them that has one."""

@@ -332,6 +332,8 @@ def _finish(engine: "Engine", prepared: _Prepared, draft: str, model: str) -> An
         prepared.refusal_reason = reason
         return _refusal(prepared, model, draft)
     text, citations = format_answer(verified, prepared.evidence)
+    locate = engine.corpus.locate  # where each cited span is in the original file (page, file lines, DOCX row)
+    citations = [c.model_copy(update=locate(c.source, c.start_line, c.end_line).fields()) for c in citations]
     trace = _trace(prepared, draft, verified.decisions)
     return Answer(
         answer=text, refused=False, citations=citations, model=model, timings_ms=trace.timings_ms, trace=trace

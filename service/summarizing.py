@@ -605,7 +605,8 @@ def _finish(
         summary=text,
         bullets=[book.render(p) for p in bullets],
         differences=differences,
-        citations=book.citations,
+        citations=[c.model_copy(update=run.engine.corpus.locate(c.source, c.start_line, c.end_line).fields())
+                   for c in book.citations],
         source=source,
         focus=focus,
         model=run.engine.llm.model_name if run.engine._llm is not None else None,
