@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, Field
 
 # Where a span is in the original file (index.locations.Location): absent from the JSON when unknown.
-LOCATION_FIELDS = ("page", "file_start_line", "file_end_line", "docx_paragraph", "docx_table", "docx_row")
 _PAGE = "1-based PDF page of the span's first line (PDF only)."
 _FILE_START = "1-based first line of the original file holding the span (txt, md, html)."
 _FILE_END = "1-based last line of the original file holding the span (txt, md, html)."
@@ -19,17 +18,11 @@ _DOCX_TABLE = "1-based table of a .docx (`Document.tables[n - 1]`); with `docx_r
 _DOCX_ROW = "1-based row within `docx_table`."
 
 
-class _Located(BaseModel):
-    @model_serializer(mode="wrap")
-    def _without_unknown_location(self, handler: SerializerFunctionWrapHandler) -> dict:
-        data = handler(self)
-        for name in LOCATION_FIELDS:
-            if name in data and data[name] is None:
-                del data[name]
-        return data
+def _unknown(value: object) -> bool:
+    return value is None
 
 
-class SearchHit(_Located):
+class SearchHit(BaseModel):
     source: str
     start_line: int
     end_line: int
@@ -38,12 +31,12 @@ class SearchHit(_Located):
     chunk_id: str | None = None
     dense_score: float | None = None  # cosine similarity, when the dense ranking found this chunk
     bm25_score: float | None = None  # BM25 score, when the lexical ranking found this chunk
-    page: int | None = Field(default=None, description=_PAGE)
-    file_start_line: int | None = Field(default=None, description=_FILE_START)
-    file_end_line: int | None = Field(default=None, description=_FILE_END)
-    docx_paragraph: int | None = Field(default=None, description=_DOCX_PARAGRAPH)
-    docx_table: int | None = Field(default=None, description=_DOCX_TABLE)
-    docx_row: int | None = Field(default=None, description=_DOCX_ROW)
+    page: int | None = Field(default=None, exclude_if=_unknown, description=_PAGE)
+    file_start_line: int | None = Field(default=None, exclude_if=_unknown, description=_FILE_START)
+    file_end_line: int | None = Field(default=None, exclude_if=_unknown, description=_FILE_END)
+    docx_paragraph: int | None = Field(default=None, exclude_if=_unknown, description=_DOCX_PARAGRAPH)
+    docx_table: int | None = Field(default=None, exclude_if=_unknown, description=_DOCX_TABLE)
+    docx_row: int | None = Field(default=None, exclude_if=_unknown, description=_DOCX_ROW)
 
 
 class SearchResponse(BaseModel):
@@ -52,7 +45,7 @@ class SearchResponse(BaseModel):
     id: str | None = None
 
 
-class Citation(_Located):
+class Citation(BaseModel):
     """A pointer to verbatim text: `quote` occurs in `source` within lines start_line..end_line (of the extracted
     text), and where that is in the original file: `page`, `file_start_line`..`file_end_line`, or `docx_paragraph`
     / `docx_table` + `docx_row` (each absent when unknown or not applicable to the format)."""
@@ -62,12 +55,12 @@ class Citation(_Located):
     start_line: int
     end_line: int
     quote: str
-    page: int | None = Field(default=None, description=_PAGE)
-    file_start_line: int | None = Field(default=None, description=_FILE_START)
-    file_end_line: int | None = Field(default=None, description=_FILE_END)
-    docx_paragraph: int | None = Field(default=None, description=_DOCX_PARAGRAPH)
-    docx_table: int | None = Field(default=None, description=_DOCX_TABLE)
-    docx_row: int | None = Field(default=None, description=_DOCX_ROW)
+    page: int | None = Field(default=None, exclude_if=_unknown, description=_PAGE)
+    file_start_line: int | None = Field(default=None, exclude_if=_unknown, description=_FILE_START)
+    file_end_line: int | None = Field(default=None, exclude_if=_unknown, description=_FILE_END)
+    docx_paragraph: int | None = Field(default=None, exclude_if=_unknown, description=_DOCX_PARAGRAPH)
+    docx_table: int | None = Field(default=None, exclude_if=_unknown, description=_DOCX_TABLE)
+    docx_row: int | None = Field(default=None, exclude_if=_unknown, description=_DOCX_ROW)
 
 
 class ChatMessage(BaseModel):
