@@ -15,7 +15,7 @@ from index.locations import Location
 from service.config import Settings
 from service.retrieval import search
 from tests.hardening.processes import Process, running, start_chroma
-from tests.index.test_locations import HTML_PAGE, write_docx_with_table, write_pages_pdf
+from tests.index.test_line_maps import HTML_PAGE, write_docx_with_table, write_pages_pdf
 
 pytestmark = pytest.mark.slow
 

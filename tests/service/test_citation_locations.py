@@ -20,7 +20,7 @@ from service.engine import Engine
 from service.llm import LLMClient
 from service.render import print_answer, print_search
 from service.schemas import Answer, Citation
-from tests.index.test_locations import HTML_PAGE, write_docx_with_table, write_pages_pdf
+from tests.index.test_line_maps import HTML_PAGE, write_docx_with_table, write_pages_pdf
 
 # Page 1 is long enough (with the blank line between pages) that page 2 starts a chunk of its own.
 PDF_PAGES = [
