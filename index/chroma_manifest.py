@@ -8,6 +8,7 @@ still under its own CITEWISE_HOME) is rebuilt whenever the manifest version it r
 Records (all with a 1-dimensional dummy embedding; this collection is never queried by vector):
   `doc:<source>`          one per document: sha256, chunk ids (JSON), ingested_at, path, root
   `text:<sha256>:<part>`  the extracted text, in parts small enough for one request
+  `lines:<sha256>:<part>` its line map (`index.locations`), the same way
   `meta:generation`       the manifest version: a random stamp, re-drawn on every change
   `meta:writer`           the write lease (owner, expiry): one writer at a time across machines
 
@@ -33,6 +34,7 @@ import chromadb
 import numpy as np
 from filelock import FileLock, Timeout
 
+from index.locations import LineMap
 from index.manifest import ManifestRow
 
 _DUMMY = np.ones(1, dtype=np.float32)  # the manifest collection holds records, not vectors
@@ -145,32 +147,49 @@ class ChromaTextStore:
     def __init__(self, client: chromadb.ClientAPI, collection: str) -> None:
         self.collection = client.get_or_create_collection(manifest_collection_name(collection), embedding_function=None)
 
-    def write(self, sha256: str, text: str) -> None:
-        if self.exists(sha256):
-            return
-        parts = [text[i : i + _TEXT_PART_CHARS] for i in range(0, len(text), _TEXT_PART_CHARS)] or [""]
+    def _write_parts(self, kind: str, sha256: str, content: str) -> None:
+        parts = [content[i : i + _TEXT_PART_CHARS] for i in range(0, len(content), _TEXT_PART_CHARS)] or [""]
         # The part count goes on part 0, written last: a text counts as present only once every part is.
         for index in [*range(1, len(parts)), 0]:
-            meta = {"kind": "text", "sha256": sha256, "part": index, "parts": len(parts)}
-            _put(self.collection, [f"text:{sha256}:{index}"], [meta], [parts[index]])
+            meta = {"kind": kind, "sha256": sha256, "part": index, "parts": len(parts)}
+            _put(self.collection, [f"{kind}:{sha256}:{index}"], [meta], [parts[index]])
 
-    def read(self, sha256: str) -> str:
-        head = self.collection.get(ids=[f"text:{sha256}:0"], include=["documents", "metadatas"])
+    def _read_parts(self, kind: str, sha256: str) -> str | None:
+        head = self.collection.get(ids=[f"{kind}:{sha256}:0"], include=["documents", "metadatas"])
         if not head["ids"]:
-            raise FileNotFoundError(f"no text for {sha256} in the Chroma server")
+            return None
         parts = int(_metadatas(head)[0]["parts"])
         texts = [_documents(head)[0]]
         for index in range(1, parts):
-            part = self.collection.get(ids=[f"text:{sha256}:{index}"], include=["documents"])
+            part = self.collection.get(ids=[f"{kind}:{sha256}:{index}"], include=["documents"])
             if not part["ids"]:
-                raise FileNotFoundError(f"part {index} of the text {sha256} is missing in the Chroma server")
+                raise FileNotFoundError(f"part {index} of the {kind} {sha256} is missing in the Chroma server")
             texts.append(_documents(part)[0])
         return "".join(texts)
+
+    def write(self, sha256: str, text: str, line_map: LineMap | None = None) -> None:
+        """The line map (`lines:<sha256>:<part>`) before the text: a text that exists is complete."""
+        if line_map is not None and not self.collection.get(ids=[f"lines:{sha256}:0"], include=[])["ids"]:
+            self._write_parts("lines", sha256, line_map.to_json())
+        if not self.exists(sha256):
+            self._write_parts("text", sha256, text)
+
+    def read(self, sha256: str) -> str:
+        text = self._read_parts("text", sha256)
+        if text is None:
+            raise FileNotFoundError(f"no text for {sha256} in the Chroma server")
+        return text
+
+    def read_line_map(self, sha256: str) -> LineMap | None:
+        """The text's line map; None when it has none (written before line maps existed)."""
+        data = self._read_parts("lines", sha256)
+        return None if data is None else LineMap.from_json(data)
 
     def exists(self, sha256: str) -> bool:
         return bool(self.collection.get(ids=[f"text:{sha256}:0"], include=[])["ids"])
 
     def stored(self) -> set[str]:
+        """Shas with a text or a line map here (a map without its text: a write interrupted in between)."""
         shas: set[str] = set()
         offset = 0
         while True:
@@ -182,7 +201,8 @@ class ChromaTextStore:
 
     def delete(self, shas: set[str]) -> None:
         for sha in shas:
-            self.collection.delete(where={"$and": [{"kind": "text"}, {"sha256": sha}]})
+            where: Any = {"$and": [{"kind": {"$in": ["text", "lines"]}}, {"sha256": sha}]}  # Chroma's Where type is narrower
+            self.collection.delete(where=where)
 
 
 def _metadata(row: ManifestRow) -> dict[str, Any]:

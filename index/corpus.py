@@ -23,6 +23,7 @@ from index.config import IndexConfig
 from index.embeddings import MiniLMEmbedder
 from index.errors import InvalidInput, UnknownSource
 from index.ingest import Ingester, build_bm25, source_name
+from index.locations import LineMap, Location
 from index.manifest import Manifest
 from index.records import Chunk, DocumentRecord, IngestReport
 from index.store import ChunkStore
@@ -31,6 +32,7 @@ from index.texts import TextStore
 ProgressCallback = Callable[[str, int, int], None]
 
 _CHUNK_CACHE_SIZE = 4096
+_LINE_MAP_CACHE_SIZE = 256
 
 
 FOREIGN_MAX_CHUNKS = 1000  # chunks written by other processes that a reader embeds itself (beyond: BM25 only)
@@ -106,6 +108,7 @@ class Corpus:
         self._view_lock = threading.Lock()
         self._chunk_cache: LRUCache[str, Chunk] = LRUCache(maxsize=_CHUNK_CACHE_SIZE)
         self._cache_lock = threading.Lock()
+        self._line_maps: LRUCache[str, LineMap | None] = LRUCache(maxsize=_LINE_MAP_CACHE_SIZE)  # by text sha256
 
     @classmethod
     def open(cls, settings: IndexConfig) -> Corpus:
@@ -157,6 +160,30 @@ class Corpus:
             return self.texts.read(row.sha256)
         except OSError as e:
             raise UnknownSource(f"the text of {source} is missing; re-run `citewise ingest` to repair") from e
+
+    def line_map(self, source: str) -> LineMap | None:
+        """Where each line of the document's extracted text is in its file; None for a document ingested
+        before line maps existed (or unknown to the index)."""
+        row = self.manifest.get(source)
+        if row is None:
+            return None
+        with self._cache_lock:
+            if row.sha256 in self._line_maps:
+                return self._line_maps[row.sha256]
+        try:
+            found = self.texts.read_line_map(row.sha256)
+        except (OSError, ValueError) as e:  # a damaged map: the location is unknown, the text is still right
+            log.warning("line map of %s unreadable (%s): citations carry no file location", source, e)
+            found = None
+        with self._cache_lock:
+            self._line_maps[row.sha256] = found
+        return found
+
+    def locate(self, source: str, start_line: int, end_line: int) -> Location:
+        """Where extracted lines start_line..end_line of `source` are in its original file: PDF page, file
+        lines (txt, md, html), DOCX paragraph or table row. Fields are None when unknown (no line map)."""
+        line_map = self.line_map(source)
+        return line_map.locate(start_line, end_line) if line_map is not None else Location()
 
     def chunks_for(self, source: str) -> list[Chunk]:
         row = self.manifest.get(source)

@@ -28,14 +28,8 @@ from index.chunking import chunk_text
 from index.config import IndexConfig
 from index.embeddings import MiniLMEmbedder
 from index.errors import Busy, InvalidInput, UnknownSource
-from index.loaders import (
-    Candidate,
-    LoadError,
-    discover,
-    extract_text,
-    read_bytes,
-    sha256_bytes,
-)
+from index.loaders import Candidate, LoadError, discover, extract, read_bytes, sha256_bytes
+from index.locations import LineMap
 from index.manifest import Manifest, ManifestRow, utc_now
 from index.records import Chunk, FileResult, IngestReport
 from index.store import ChunkStore
@@ -59,6 +53,7 @@ class _Prepared:
     candidate: Candidate
     sha256: str
     text: str
+    line_map: LineMap
     chunks: list[Chunk]
     outcome: str  # "added" | "updated"
 
@@ -164,19 +159,20 @@ class Ingester:
                     self.manifest.set_location(candidate.source, str(candidate.path), candidate.root)
                 report.files.append(FileResult(source=candidate.source, outcome="unchanged", chunks=len(row.chunk_ids)))
                 return None
-            text = extract_text(Path(candidate.source), data)
+            extracted = extract(Path(candidate.source), data)
         except LoadError as e:
             report.files.append(FileResult(source=candidate.source, outcome="failed", reason=str(e)))
             return None
+        text = extracted.text
         chunks = chunk_text(candidate.source, text, sha, self.settings.chunk_size, self.settings.chunk_overlap)
-        return _Prepared(candidate, sha, text, chunks, "updated" if row is not None else "added")
+        return _Prepared(candidate, sha, text, extracted.line_map, chunks, "updated" if row is not None else "added")
 
     def _commit(self, pending: list[_Prepared], rows: dict[str, ManifestRow], report: IngestReport) -> None:
         """Write a batch of documents: texts and chunks first, then the manifest switch, then cleanup."""
         if not pending:
             return
         for p in pending:
-            self.texts.write(p.sha256, p.text)
+            self.texts.write(p.sha256, p.text, p.line_map)
         checkpoint(self.settings, "after_text_write")
         chunks = [c for p in pending for c in p.chunks]
         embeddings = self.embedder.encode([c.text for c in chunks])

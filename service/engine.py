@@ -18,6 +18,7 @@ from service.pipeline.ports import ProgressCallback
 from service.schemas import (
     Answer,
     ChatMessage,
+    LineMap,
     SearchHit,
     SearchResponse,
     StreamEvent,
@@ -100,6 +101,7 @@ class Engine:
                 llm=self.llm,
                 top_k=self.settings.top_k,
                 evidence_max=self.settings.evidence_max,
+                locate=corpus.locate,
             )
         return self._answers
 
@@ -115,6 +117,7 @@ class Engine:
             llm=None if extractive else self.llm,
             context_tokens=self.settings.llm_context_tokens,
             top_k=self.settings.top_k,
+            locate=corpus.locate,
         )
 
     # --- documents (write path) ----------------------------------------------------------------
@@ -135,6 +138,10 @@ class Engine:
 
     def document_text(self, source: str) -> str:
         return self.corpus.text(source)
+
+    def line_map(self, source: str) -> LineMap | None:
+        """Where each extracted line of a document is in its original file (None when unknown)."""
+        return self.corpus.line_map(source)
 
     # --- questions (read path) -----------------------------------------------------------------
     def search(self, query: str, k: int | None = None) -> SearchResponse:

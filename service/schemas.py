@@ -10,9 +10,22 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 # The index's own records are contract types too (`docs list --json`, ingest reports, upload results).
+from index.locations import LineMap as LineMap
 from index.records import DocumentRecord as DocumentRecord
 from index.records import FileResult as FileResult
 from index.records import IngestReport as IngestReport
+
+# Where a span is in the original file (index.locations.Location): absent from the JSON when unknown.
+_PAGE = "1-based PDF page of the span's first line (PDF only)."
+_FILE_START = "1-based first line of the original file holding the span (txt, md, html)."
+_FILE_END = "1-based last line of the original file holding the span (txt, md, html)."
+_DOCX_PARAGRAPH = "1-based body paragraph of a .docx (python-docx: `Document.paragraphs[n - 1]`)."
+_DOCX_TABLE = "1-based table of a .docx (`Document.tables[n - 1]`); with `docx_row`."
+_DOCX_ROW = "1-based row within `docx_table`."
+
+
+def _unknown(value: object) -> bool:
+    return value is None
 
 
 class SearchHit(BaseModel):
@@ -24,6 +37,12 @@ class SearchHit(BaseModel):
     chunk_id: str | None = None
     dense_score: float | None = None  # cosine similarity, when the dense ranking found this chunk
     bm25_score: float | None = None  # BM25 score, when the lexical ranking found this chunk
+    page: int | None = Field(default=None, exclude_if=_unknown, description=_PAGE)
+    file_start_line: int | None = Field(default=None, exclude_if=_unknown, description=_FILE_START)
+    file_end_line: int | None = Field(default=None, exclude_if=_unknown, description=_FILE_END)
+    docx_paragraph: int | None = Field(default=None, exclude_if=_unknown, description=_DOCX_PARAGRAPH)
+    docx_table: int | None = Field(default=None, exclude_if=_unknown, description=_DOCX_TABLE)
+    docx_row: int | None = Field(default=None, exclude_if=_unknown, description=_DOCX_ROW)
 
 
 class SearchResponse(BaseModel):
@@ -33,13 +52,21 @@ class SearchResponse(BaseModel):
 
 
 class Citation(BaseModel):
-    """A pointer to verbatim text: `quote` occurs in `source` within lines start_line..end_line."""
+    """A pointer to verbatim text: `quote` occurs in `source` within lines start_line..end_line (of the extracted
+    text), and where that is in the original file: `page`, `file_start_line`..`file_end_line`, or `docx_paragraph`
+    / `docx_table` + `docx_row` (each absent when unknown or not applicable to the format)."""
 
     id: int
     source: str
     start_line: int
     end_line: int
     quote: str
+    page: int | None = Field(default=None, exclude_if=_unknown, description=_PAGE)
+    file_start_line: int | None = Field(default=None, exclude_if=_unknown, description=_FILE_START)
+    file_end_line: int | None = Field(default=None, exclude_if=_unknown, description=_FILE_END)
+    docx_paragraph: int | None = Field(default=None, exclude_if=_unknown, description=_DOCX_PARAGRAPH)
+    docx_table: int | None = Field(default=None, exclude_if=_unknown, description=_DOCX_TABLE)
+    docx_row: int | None = Field(default=None, exclude_if=_unknown, description=_DOCX_ROW)
 
 
 class ChatMessage(BaseModel):

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from service.http.deps import EngineDep
 from service.http.errors import ERROR_RESPONSES
+from service.schemas import LineMap
 
 STATIC_DIR = Path(__file__).parent / "static"
 # The page's files, by URL name. A fixed list: nothing else under service/ can be fetched through this router.
@@ -28,6 +29,13 @@ STATIC_FILES: dict[str, str] = {
 class DocumentLine(BaseModel):
     n: int  # 1-based, the numbering citations use
     text: str
+    # Where the line is in the original file (absent when unknown): see service.schemas.Citation.
+    page: int | None = None
+    file_start_line: int | None = None
+    file_end_line: int | None = None
+    docx_paragraph: int | None = None
+    docx_table: int | None = None
+    docx_row: int | None = None
 
 
 class DocumentText(BaseModel):
@@ -37,11 +45,16 @@ class DocumentText(BaseModel):
     lines: list[DocumentLine]
 
 
-def numbered_lines(text: str) -> list[DocumentLine]:
-    """Split extracted text the way the chunker counts lines (on "\\n", 1-based)."""
+def numbered_lines(text: str, line_map: LineMap | None = None) -> list[DocumentLine]:
+    """Split extracted text the way the chunker counts lines (on "\\n", 1-based), each with its file location."""
     if not text:
         return []
-    return [DocumentLine(n=i, text=line) for i, line in enumerate(text.split("\n"), start=1)]
+    lines = text.split("\n")
+    where = line_map.per_line(len(lines)) if line_map is not None else [None] * len(lines)
+    return [
+        DocumentLine(n=i, text=line, **(w.fields() if w is not None else {}))
+        for i, (line, w) in enumerate(zip(lines, where), start=1)
+    ]
 
 
 router = APIRouter()
@@ -61,11 +74,13 @@ def static_file(name: str) -> FileResponse:
 
 
 @router.get(
-    "/v1/documents/{source:path}/text", response_model=DocumentText, tags=["documents"], responses=ERROR_RESPONSES
+    "/v1/documents/{source:path}/text", response_model=DocumentText, tags=["documents"], responses=ERROR_RESPONSES,
+    response_model_exclude_none=True,  # a line's file location is absent when unknown
 )
 def document_text(source: str, engine: EngineDep) -> DocumentText:
     """The document's extracted text with line numbers, so a citation's start_line..end_line can be shown.
 
     Unknown source → 404 `{"error": {"code": "unknown_source", ...}}` (UnknownSource from the engine).
     """
-    return DocumentText(source=source, lines=numbered_lines(engine.document_text(source)))
+    text = engine.document_text(source)
+    return DocumentText(source=source, lines=numbered_lines(text, engine.line_map(source)))

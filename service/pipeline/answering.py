@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from service.errors import InvalidInput, error_data
-from service.pipeline.citations import CitationBook
+from service.pipeline.citations import CitationBook, located
 from service.pipeline.evidence import (
     RankedEvidence,
     answer_type_bonus,
@@ -25,7 +25,7 @@ from service.pipeline.evidence import (
     term_weights,
 )
 from service.pipeline.markers import escape_markers, with_markers
-from service.pipeline.ports import ChatModel, Encoder, Retrieve, TextOf
+from service.pipeline.ports import ChatModel, Encoder, Locate, Retrieve, TextOf
 from service.pipeline.prompts import render_prompt
 from service.pipeline.sentences import Sentence, split_sentences
 from service.pipeline.terms import (
@@ -318,6 +318,7 @@ def _finish(p: AnswerPipeline, prepared: _Prepared, draft: str, model: str) -> A
         prepared.refusal_reason = reason
         return _refusal(prepared, model, draft)
     text, citations = format_answer(verified, prepared.evidence)
+    citations = located(citations, p.locate)  # where each cited span is in the original file
     trace = _trace(prepared, draft, verified.decisions)
     return Answer(
         answer=text, refused=False, citations=citations, model=model, timings_ms=trace.timings_ms, trace=trace
@@ -361,6 +362,7 @@ class AnswerPipeline:
     llm: ChatModel
     top_k: int
     evidence_max: int
+    locate: Locate | None = None
 
     def answer(self, question: str, history: Sequence[ChatMessage] = (), k: int | None = None) -> Answer:
         """One grounded answer (the answer JSON contract)."""

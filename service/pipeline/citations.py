@@ -5,8 +5,9 @@ share one book)."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable, Sequence
 
+from index.locations import Location
 from service.schemas import Citation, Evidence
 
 
@@ -29,3 +30,10 @@ class CitationBook:
         """The id of an evidence sentence (answers)."""
         key = (evidence.source, evidence.start_line, evidence.end_line, evidence.text)
         return self.number(key, evidence.source, evidence.start_line, evidence.end_line, evidence.text)
+
+
+def located(citations: Sequence[Citation], locate: Callable[[str, int, int], Location] | None) -> list[Citation]:
+    """The citations with where each span is in the original file (page, file lines, DOCX position)."""
+    if locate is None:
+        return list(citations)
+    return [c.model_copy(update=locate(c.source, c.start_line, c.end_line).fields()) for c in citations]

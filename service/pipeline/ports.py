@@ -8,12 +8,16 @@ from typing import Protocol
 
 import numpy as np
 
+from index.locations import Location
 from index.records import Chunk, DocumentRecord
 from service.llm import Message
 from service.schemas import SearchHit
 
 ProgressCallback = Callable[[str, int, int], None]  # (label, done, total)
 TextOf = Callable[[str], str]  # a document's extracted text by source (UnknownSource if there is none)
+
+
+Locate = Callable[[str, int, int], Location]  # (source, start_line, end_line) → where that is in the original file
 
 
 class Encoder(Protocol):

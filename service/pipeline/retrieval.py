@@ -121,7 +121,11 @@ def search(corpus: Corpus, query: str, k: int) -> SearchResponse:
     """`citewise search`: the ranked chunks for one query."""
     if not query.strip():
         raise InvalidInput("the search query is empty")
-    return SearchResponse(query=query, results=retrieve(corpus, query, k))
+    hits = retrieve(corpus, query, k)
+    return SearchResponse(
+        query=query,
+        results=[h.model_copy(update=corpus.locate(h.source, h.start_line, h.end_line).fields()) for h in hits],
+    )
 
 
 def read_queries(path: Path) -> Iterator[tuple[str | None, str]]:

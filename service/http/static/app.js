@@ -28,6 +28,26 @@ function lineRange(start, end) {
   return start === end ? `line ${start}` : `lines ${start}–${end}`;
 }
 
+/** Where a span (citation or document line) is in the original file, when the index knows and it says more than
+ * the extracted-text line: "p. 3" (PDF), "file line 28" (txt/md/html), "table 1, row 2" / "paragraph 4" (DOCX). */
+function fileLocation(c, start = c.start_line ?? c.n, end = c.end_line ?? c.n) {
+  if (c.page != null) return `p. ${c.page}`;
+  if (c.file_start_line != null && (c.file_start_line !== start || c.file_end_line !== end)) {
+    return c.file_start_line === c.file_end_line
+      ? `file line ${c.file_start_line}`
+      : `file lines ${c.file_start_line}–${c.file_end_line}`;
+  }
+  if (c.docx_table != null) return `table ${c.docx_table}${c.docx_row != null ? `, row ${c.docx_row}` : ""}`;
+  if (c.docx_paragraph != null) return `paragraph ${c.docx_paragraph}`;
+  return null;
+}
+
+/** "lines 5–6" of the extracted text, plus where that is in the file when it differs: "line 15 (file line 28)". */
+function spanLabel(c) {
+  const where = fileLocation(c);
+  return where ? `${lineRange(c.start_line, c.end_line)} (${where})` : lineRange(c.start_line, c.end_line);
+}
+
 /** A source name as a URL path: each segment encoded, slashes kept (sources may live in folders). */
 function sourcePath(source) {
   return source.split("/").map(encodeURIComponent).join("/");
@@ -167,8 +187,8 @@ function citationLink(citation, label) {
     class: "cite",
     href: `#${sourcePath(citation.source)}:${citation.start_line}`,
     text: label,
-    title: `${citation.source}, ${lineRange(citation.start_line, citation.end_line)}`,
-    "aria-label": `Citation ${citation.id}: ${citation.source}, ${lineRange(citation.start_line, citation.end_line)}`,
+    title: `${citation.source}, ${spanLabel(citation)}`,
+    "aria-label": `Citation ${citation.id}: ${citation.source}, ${spanLabel(citation)}`,
     dataset: {
       cite: String(citation.id),
       source: citation.source,
@@ -196,7 +216,7 @@ function sourcesList(citations, heading = "Sources") {
         h(
           "li",
           {},
-          citationLink(c, `[${c.id}] ${c.source}, ${lineRange(c.start_line, c.end_line)}`),
+          citationLink(c, `[${c.id}] ${c.source}, ${spanLabel(c)}`),
           c.quote ? h("blockquote", { class: "quote", text: c.quote }) : null,
         ),
       ),
@@ -279,7 +299,8 @@ function lineItem(line, markFrom, markTo) {
   } else {
     content.textContent = text;
   }
-  return h("li", { id: `L${line.n}`, class: "line", dataset: { n: String(line.n) } },
+  const where = fileLocation(line);
+  return h("li", { id: `L${line.n}`, class: "line", dataset: { n: String(line.n) }, title: where || undefined },
     h("span", { class: "ln", "aria-hidden": "true", text: String(line.n) }), content);
 }
 
@@ -324,7 +345,7 @@ async function openSource(target, trigger) {
   panel.hidden = false;
   document.body.classList.add("source-open");
   $("source-title").textContent = target.source;
-  $("source-range").textContent = lineRange(target.start_line, target.end_line);
+  $("source-range").textContent = spanLabel(target);
   $("source-status").textContent = "Loading…";
   $("source-status").classList.remove("error");
   $("source-lines").replaceChildren();

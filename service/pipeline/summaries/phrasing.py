@@ -18,6 +18,7 @@ from service.pipeline.ports import (
     ChatModel,
     DocumentSource,
     Encoder,
+    Locate,
     ProgressCallback,
     Retrieve,
 )
@@ -50,6 +51,7 @@ class SummaryRun:
     llm: ChatModel | None  # None: extractive only
     context_tokens: int
     top_k: int
+    locate: Locate | None
     progress: ProgressCallback | None
     total_steps: int = 0
     done_steps: int = 0

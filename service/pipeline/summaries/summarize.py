@@ -28,7 +28,7 @@ from typing import Literal
 import numpy as np
 
 from service.errors import InvalidInput, error_data
-from service.pipeline.citations import CitationBook
+from service.pipeline.citations import CitationBook, located
 from service.pipeline.evidence import embed, rank_evidence
 from service.pipeline.markers import (
     render_markers,
@@ -38,6 +38,7 @@ from service.pipeline.ports import (
     ChatModel,
     DocumentSource,
     Encoder,
+    Locate,
     ProgressCallback,
     Retrieve,
 )
@@ -147,7 +148,7 @@ def _finish(
         summary=text,
         bullets=[render_point(book, p) for p in bullets],
         differences=differences,
-        citations=book.citations,
+        citations=located(book.citations, run.locate),
         source=source,
         focus=focus,
         model=run.llm.model_name if run.llm is not None else None,
@@ -330,6 +331,7 @@ class SummaryPipeline:
     llm: ChatModel | None
     context_tokens: int
     top_k: int
+    locate: Locate | None = None
 
     def summarize(
         self,
@@ -344,7 +346,7 @@ class SummaryPipeline:
         focus = (focus or "").strip() or None
         run = SummaryRun(
             documents=self.documents, retrieve=self.retrieve, encoder=self.encoder, llm=self.llm,
-            context_tokens=self.context_tokens, top_k=self.top_k, progress=progress,
+            context_tokens=self.context_tokens, top_k=self.top_k, locate=self.locate, progress=progress,
         )  # fmt: skip
         if focus is not None:
             return summarize_focus(run, focus, source, length, started)
