@@ -1,0 +1,72 @@
+"""`citewise models` and the `--model NAME` option (ask, chat, serve, eval, llm-server): registered in service/cli/app.py."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from service.config import export_to_workers, get_settings
+from service.model_files import REGISTRY, default_models_dir, list_status
+
+def _known_model(name: str | None) -> str | None:
+    if name is not None and name not in REGISTRY:
+        raise typer.BadParameter(f"{name!r} is not a registered model (known: {', '.join(REGISTRY)})")
+    return name
+
+
+ModelOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--model",
+        callback=_known_model,
+        help="Embedded model to run (as CITEWISE_LLM): tiny (default) or quality (after make install-quality-model).",
+        show_default=False,
+    ),
+]
+
+
+def use_model(name: str | None) -> None:
+    """`--model NAME` = CITEWISE_LLM=NAME for this process and the workers/replicas it starts."""
+    if name:
+        export_to_workers(llm=name)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("models")
+    def models(
+        as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+        check: Annotated[bool, typer.Option("--verify/--no-verify", help="Hash files not yet verified.")] = True,
+    ) -> None:
+        """The local models: installed, sha256 verified, GGUF name and licence, where they come from."""
+        settings = get_settings()
+        statuses = list_status(settings.models_dir or default_models_dir(), check=check)
+        if as_json:
+            print(json.dumps([s.model_dump(mode="json") for s in statuses], ensure_ascii=False))
+            return
+        out = Console()
+        table = Table("name", "installed", "verified", "size", "GGUF name", "licence", "quant", "ctx", box=None,
+                      pad_edge=False)
+        for s in statuses:
+            info = s.info
+            table.add_row(
+                s.name + (" *" if s.name == settings.llm else ""),
+                "yes" if s.installed else f"no ({s.install_hint})",
+                {True: "sha256 ok", False: "MISMATCH", None: "-"}[s.verified],
+                f"{s.size / 1e6:,.0f} MB",
+                (info.name or "-") if info else "-",
+                (info.licence or f"({s.licence} upstream)") if info else s.licence,
+                (info.quantization or "-") if info else "-",
+                str(info.context_length or "-") if info else "-",
+            )
+        out.print(table, soft_wrap=True)
+        for s in statuses:
+            shown = ", ".join(s.packages[:2]) + (f", … ({len(s.packages)} packages)" if len(s.packages) > 2 else "")
+            out.print(f"{s.name}: {s.path}\n  from PyPI: {shown}; upstream: {s.upstream}", markup=False,
+                      highlight=False)
+            if s.error:
+                out.print(f"  error: {s.error}", markup=False, highlight=False)
+        out.print(f"* in use (CITEWISE_LLM={settings.llm})", markup=False, highlight=False)
