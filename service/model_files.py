@@ -422,12 +422,12 @@ def read_gguf_info(path: Path) -> GGUFInfo:
     file_type = header.get("general.file_type")
     ctx = header.get(f"{arch}.context_length")
     return GGUFInfo(
-        name=header.get("general.name"),  # type: ignore[arg-type]
-        licence=header.get("general.license"),  # type: ignore[arg-type]
-        architecture=arch,  # type: ignore[arg-type]
+        name=header.get("general.name"),
+        licence=header.get("general.license"),
+        architecture=arch,
         context_length=int(ctx) if isinstance(ctx, int) else None,
         quantization=GGUF_FILE_TYPES.get(file_type, f"file_type {file_type}") if isinstance(file_type, int) else None,
-        parameters=header.get("general.size_label"),  # type: ignore[arg-type]
+        parameters=header.get("general.size_label"),
         chat_template="tokenizer.chat_template" in header,
     )
 

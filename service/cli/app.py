@@ -12,13 +12,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from service.cli.models import ModelOption, use_model
+from service.cli.models import register as register_models
 from service.cli.progress import ProgressBar
 from service.cli.render import print_answer, print_search, print_summary
 from service.config import get_settings
 from service.engine import Engine
 from service.errors import CitewiseError
-from service.cli.models import ModelOption, use_model
-from service.cli.models import register as register_models
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cited answers and summaries over your documents.")
 docs_app = typer.Typer(no_args_is_help=True, help="List or remove ingested documents.")

@@ -11,6 +11,7 @@ from rich.console import Console
 from service.config import export_to_workers, get_settings
 from service.model_files import REGISTRY, default_models_dir, list_status
 
+
 def _known_model(name: str | None) -> str | None:
     if name is not None and name not in REGISTRY:
         raise typer.BadParameter(f"{name!r} is not a registered model (known: {', '.join(REGISTRY)})")
