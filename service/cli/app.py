@@ -12,6 +12,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from service.cli.models import ModelOption, use_model
+from service.cli.models import register as register_models
 from service.cli.progress import ProgressBar
 from service.cli.render import print_answer, print_search, print_summary
 from service.config import get_settings
@@ -115,18 +117,21 @@ def ask(
     question: Annotated[str, typer.Argument(help="Your question.")],
     k: Annotated[Optional[int], typer.Option("-k", help="How many chunks to retrieve.")] = None,
     as_json: JsonFlag = False,
+    model: ModelOption = None,
 ) -> None:
     """One grounded answer with verified citations."""
+    use_model(model)
     with _engine() as engine:
         answer = engine.ask(question, k=k)
     _dump(answer) if as_json else print_answer(out, answer)
 
 
 @app.command()
-def chat() -> None:
+def chat(model: ModelOption = None) -> None:
     """Interactive multi-turn chat (streams tokens). Without a terminal: one question per stdin line."""
     from service.cli.chat import run_chat
 
+    use_model(model)
     with _engine() as engine:
         run_chat(engine, out, interactive=sys.stdin.isatty())
 
@@ -149,10 +154,12 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    model: ModelOption = None,
 ) -> None:
     """Run the HTTP API."""
     from service.http.server import run_server
 
+    use_model(model)
     run_server(get_settings(), host=host, port=port, workers=workers)
 
 
@@ -160,10 +167,12 @@ def serve(
 def llm_server(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8081,
+    model: ModelOption = None,
 ) -> None:
     """Serve the embedded model as a standalone OpenAI-compatible server (for replicas sharing one model)."""
     from service.llm import serve_forever
 
+    use_model(model)
     serve_forever(get_settings(), host=host, port=port)
 
 
@@ -172,6 +181,9 @@ def _register_plugin_commands() -> None:
     `citewise.commands` entry-point group, so that service/ never imports evals/ (evals sits above it)."""
     for entry_point in entry_points(group="citewise.commands"):
         entry_point.load()(app, _engine)
+
+
+register_models(app)
 
 
 _register_plugin_commands()

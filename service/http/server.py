@@ -71,11 +71,11 @@ def run_server(settings: Settings, host: str = "127.0.0.1", port: int = 8000, wo
         engine.open_index()
     shared_model = None
     if settings.uses_embedded_llm:
-        from service.llm import EMBEDDED_MODEL_NAME, start_embedded_server
+        from service.llm import embedded_alias, start_embedded_server
 
         shared_model = start_embedded_server(settings)
         url = f"{shared_model.listening_address}/v1"
-        export_to_workers(llm_base_url=url, llm_model=EMBEDDED_MODEL_NAME)
+        export_to_workers(llm_base_url=url, llm_model=embedded_alias(settings))
         log.info("embedded model shared by %d workers at %s", workers, url)
     try:
         uvicorn.run("service.http.server:app_from_environment", factory=True, workers=workers, **common)  # type: ignore[arg-type]
