@@ -122,7 +122,10 @@ class Summary(BaseModel):
 
 
 class StreamEvent(BaseModel):
-    """One event of a streamed answer or summary: token deltas first, the verified result last."""
+    """One event of a streamed answer or summary (README "Streaming"). Answers: `draft` (str: the model's draft
+    not yet verified — provisional, replaces the previous `draft`), `sentence` ({"text", "citations"}: one
+    verified sentence as the final answer has it) and `token` (str: the same text as a delta of the verified
+    answer; all `token`s joined are the final answer text), then `answer` (the verified answer JSON), `done`."""
 
-    event: Literal["token", "progress", "answer", "summary", "error", "done"]
+    event: Literal["draft", "sentence", "token", "progress", "answer", "summary", "error", "done"]
     data: str | Answer | Summary | dict | None = None
