@@ -87,6 +87,19 @@ class Trace(BaseModel):
     timings_ms: dict[str, float] = Field(default_factory=dict)
 
 
+class TokenUsage(BaseModel):
+    """Tokens the model server counted for one answer (all its model calls); zeros when it reports none."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+    def add(self, prompt: int, completion: int) -> None:
+        self.prompt_tokens += prompt
+        self.completion_tokens += completion
+        self.total_tokens = self.prompt_tokens + self.completion_tokens
+
+
 class Answer(BaseModel):
     """The answer JSON of `ask --json` and `POST /v1/ask`."""
 
@@ -96,6 +109,7 @@ class Answer(BaseModel):
     suggestions: list[Suggestion] = Field(default_factory=list)
     model: str | None = None
     timings_ms: dict[str, float] = Field(default_factory=dict)
+    usage: TokenUsage | None = None  # the model server's token counts (None: no model call, e.g. a refusal)
     trace: Trace | None = None
 
 

@@ -48,6 +48,7 @@ from service.schemas import (
     SearchHit,
     StreamEvent,
     Suggestion,
+    TokenUsage,
     Trace,
     VerifierDecision,
 )
@@ -79,6 +80,7 @@ class _Prepared:
     part_best: list[RankedEvidence] = field(default_factory=list)  # each part's answer, for compound questions
     timings: dict[str, float] = field(default_factory=dict)
     started: float = 0.0
+    usage: TokenUsage = field(default_factory=TokenUsage)  # every model call of this answer
 
 
 def _ms(since: float) -> float:
@@ -115,7 +117,9 @@ def _clean_condensed(raw: str) -> str:
     return text.strip().strip("\"'“”")
 
 
-def condense_question(llm: ChatModel, question: str, history: Sequence[ChatMessage]) -> str:
+def condense_question(
+    llm: ChatModel, question: str, history: Sequence[ChatMessage], usage: TokenUsage | None = None
+) -> str:
     """A standalone version of a follow-up question; the question itself when there is no history.
 
     The model's rewrite is kept only if it is a question, keeps every content word of the question and adds
@@ -126,7 +130,7 @@ def condense_question(llm: ChatModel, question: str, history: Sequence[ChatMessa
     if not _FOLLOW_UP.search(question) and len(content_terms(question)) >= 4:
         return question  # already standalone: nothing refers back
     prompt = render_prompt("condense", history=_history_text(history), question=question)
-    candidate = _clean_condensed(llm.complete([ChatMessage(role="user", content=prompt)], CONDENSE_MAX_TOKENS))
+    candidate = _clean_condensed(llm.complete([ChatMessage(role="user", content=prompt)], CONDENSE_MAX_TOKENS, usage))
     asked, got = content_terms(question), content_terms(candidate)
     from_history = content_terms(" ".join(m.content for m in history))
     is_question = candidate.endswith("?")
@@ -146,7 +150,8 @@ def _prepare(p: AnswerPipeline, question: str, history: Sequence[ChatMessage], k
     timings: dict[str, float] = {}
 
     t = time.perf_counter()
-    standalone = condense_question(p.llm, question, history) if history else question
+    usage = TokenUsage()
+    standalone = condense_question(p.llm, question, history, usage) if history else question
     if history:
         timings["condense_ms"] = _ms(t)
 
@@ -168,6 +173,7 @@ def _prepare(p: AnswerPipeline, question: str, history: Sequence[ChatMessage], k
         part_best=part_best,
         timings=timings,
         started=started,
+        usage=usage,
     )
 
 
@@ -285,8 +291,9 @@ def _refusal(prepared: _Prepared, model: str | None, draft: str | None = None) -
     decision = VerifierDecision(sentence=text, action="dropped", reason=f"refused: {prepared.refusal_reason}")
     trace = _trace(prepared, draft, [decision])
     return Answer(
-        answer=text, refused=True, citations=[], suggestions=suggestions, model=model, timings_ms=trace.timings_ms, trace=trace
-    )
+        answer=text, refused=True, citations=[], suggestions=suggestions, model=model, timings_ms=trace.timings_ms,
+        usage=prepared.usage if prepared.usage.total_tokens else None, trace=trace,
+    )  # fmt: skip
 
 
 def _refused_events(answer: Answer) -> Iterator[StreamEvent | Answer]:
@@ -371,8 +378,9 @@ def _generate_then_finish(
     text, citations = " ".join(shown), book.citations
     trace = _trace(prepared, draft, verified.decisions)
     yield Answer(
-        answer=text, refused=False, citations=citations, model=llm.model_name, timings_ms=trace.timings_ms, trace=trace
-    )
+        answer=text, refused=False, citations=citations, model=llm.model_name, timings_ms=trace.timings_ms,
+        usage=prepared.usage, trace=trace,
+    )  # fmt: skip
 
 
 # --- the pipeline ---------------------------------------------------------------------------------
@@ -397,7 +405,7 @@ class AnswerPipeline:
         prepared = _prepare(self, question, history, k)
 
         def whole(messages: list[ChatMessage]) -> Iterator[str]:
-            yield self.llm.complete(messages, max_tokens=GENERATION_MAX_TOKENS)
+            yield self.llm.complete(messages, max_tokens=GENERATION_MAX_TOKENS, usage=prepared.usage)
 
         result = [item for item in _generate_then_finish(self, prepared, whole) if isinstance(item, Answer)]
         return result[-1]
@@ -410,7 +418,7 @@ class AnswerPipeline:
             prepared = _prepare(self, question, history, k)
 
             def streamed(messages: list[ChatMessage]) -> Iterator[str]:
-                return self.llm.stream(messages, max_tokens=GENERATION_MAX_TOKENS)
+                return self.llm.stream(messages, max_tokens=GENERATION_MAX_TOKENS, usage=prepared.usage)
 
             for item in _generate_then_finish(self, prepared, streamed):
                 yield StreamEvent(event="answer", data=item) if isinstance(item, Answer) else item
