@@ -222,6 +222,9 @@ class DraftVerifier:
         return VerifiedAnswer(sentences=kept, decisions=decisions, extractive=extractive)
 
 
+_PARTIAL_MARKER = re.compile(r"\s*\[[\d,; ]*$")
+
+
 class DraftSplitter:
     """A streamed draft cut into sentences as they complete. A sentence is complete once the next one has begun
     (a whole word of it has arrived), so a marker after its full stop ("… 2023. [1]") still joins it and
@@ -249,7 +252,8 @@ class DraftSplitter:
 
     @property
     def pending(self) -> str:
-        return " ".join(strip_markers(p) for p in _draft_sentences(self.text)[self.given :])
+        text = " ".join(strip_markers(p) for p in _draft_sentences(self.text)[self.given :])
+        return _PARTIAL_MARKER.sub("", text).rstrip()  # "… in 2023 [1" while the marker is still arriving
 
 
 def verify(
