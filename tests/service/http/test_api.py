@@ -394,7 +394,7 @@ def test_summarize_maps_errors_and_answers(client: httpx.Client) -> None:
 # --- OpenAI-compatible endpoint through the official client -------------------------------------------------------
 
 
-STREAMED_QUESTION = "Has the United States signed the Ottawa Treaty?"  # the model drafts two sentences, the first kept
+STREAMED_QUESTION = "Why did Biden approve mines for Ukraine?"  # a kept draft sentence + an evidence sentence
 
 
 @pytest.fixture
@@ -447,14 +447,15 @@ def test_openai_chat_streamed(oai: openai.OpenAI) -> None:
         arrived.append(time.monotonic())
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     content_times = [t for c, t in zip(chunks, arrived) if c.choices and c.choices[0].delta.content]
-    assert len(content_times) >= 2 and content_times[-1] - content_times[0] > 0.05, content_times
+    # each verified sentence is its own chunk, sent when verified (not one burst of word pieces at the end)
+    assert len(content_times) >= 3 and len(set(content_times)) == len(content_times), content_times
     usage = chunks[-1].usage
     assert usage is not None and usage.prompt_tokens > 0 and usage.completion_tokens > 0
     assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
     assert chunks[0].model == "citewise-rag"
     assert chunks[0].choices[0].delta.role == "assistant"
     assert chunks[-1].choices[0].finish_reason == "stop"
-    assert "Sources:" in text and TREATY_SOURCE in text
+    assert "Sources:" in text
     citations = (chunks[-1].model_extra or {})["citations"]
     assert citations and all(f"[{c['id']}]" in text for c in citations)
     plain = oai.chat.completions.create(model="citewise", messages=[{"role": "user", "content": STREAMED_QUESTION}])
