@@ -168,6 +168,6 @@ class Engine:
         return self.summaries(extractive).summarize(source=source, focus=focus, length=length, progress=progress)
 
     def summarize_stream(
-        self, source: str | None = None, focus: str | None = None, length: str = "medium"
+        self, source: str | None = None, focus: str | None = None, length: str = "medium", extractive: bool = False
     ) -> Iterator[StreamEvent]:
-        return self.summaries().stream(source=source, focus=focus, length=length)
+        return self.summaries(extractive).stream(source=source, focus=focus, length=length)

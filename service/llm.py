@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import openai
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
 from service.config import Settings
 from service.errors import LLMUnavailable
 from service.model_files import ModelFileError, ModelSpec, choose_threads, default_models_dir, model_spec, verify
-from service.schemas import ChatMessage
+from service.schemas import ChatMessage, TokenUsage
 
 EMBEDDED_MODEL_NAME = "SmolLM2-135M-Instruct"
 EMBEDDED_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -127,6 +127,12 @@ def _unavailable(exc: Exception, base_url: str, model: str) -> LLMUnavailable:
     return LLMUnavailable(f"the LLM server at {base_url} failed: {type(exc).__name__}: {exc}")
 
 
+def _count(message: AIMessage | AIMessageChunk, usage: TokenUsage | None) -> None:
+    """Add the server's token counts (langchain's `usage_metadata`: on the reply, or a stream's last chunk)."""
+    if usage is not None and message.usage_metadata:
+        usage.add(message.usage_metadata["input_tokens"], message.usage_metadata["output_tokens"])
+
+
 class LLMClient:
     """A chat model behind an OpenAI-compatible URL, plus the embedded server when citewise started one."""
 
@@ -144,6 +150,7 @@ class LLMClient:
             timeout=settings.llm_timeout_s,
             max_retries=settings.llm_max_retries,
             temperature=0,
+            stream_usage=True,  # stream_options.include_usage: the server's token counts in the last chunk
         )
 
     @classmethod
@@ -173,18 +180,24 @@ class LLMClient:
     def _bound(self, max_tokens: int | None) -> Any:
         return self.chat_model.bind(max_tokens=max_tokens or DEFAULT_MAX_TOKENS)
 
-    def complete(self, messages: Sequence[Message], max_tokens: int | None = None) -> str:
-        """The model's whole reply."""
+    def complete(
+        self, messages: Sequence[Message], max_tokens: int | None = None, usage: TokenUsage | None = None
+    ) -> str:
+        """The model's whole reply (its token counts added to `usage`)."""
         try:
             reply = self._bound(max_tokens).invoke([_to_langchain(m) for m in messages])
         except openai.OpenAIError as exc:
             raise _unavailable(exc, self.base_url, self.model_name) from exc
+        _count(reply, usage)
         return str(reply.content)
 
-    def stream(self, messages: Sequence[Message], max_tokens: int | None = None) -> Generator[str, None, None]:
-        """The model's reply as text deltas, as they are generated."""
+    def stream(
+        self, messages: Sequence[Message], max_tokens: int | None = None, usage: TokenUsage | None = None
+    ) -> Generator[str, None, None]:
+        """The model's reply as text deltas, as they are generated (token counts, sent last, added to `usage`)."""
         try:
             for chunk in self._bound(max_tokens).stream([_to_langchain(m) for m in messages]):
+                _count(chunk, usage)
                 if chunk.content:
                     yield str(chunk.content)
         except openai.OpenAIError as exc:

@@ -116,6 +116,19 @@ class Trace(BaseModel):
     timings_ms: dict[str, float] = Field(default_factory=dict)
 
 
+class TokenUsage(BaseModel):
+    """Tokens the model server counted for one answer (all its model calls); zeros when it reports none."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+    def add(self, prompt: int, completion: int) -> None:
+        self.prompt_tokens += prompt
+        self.completion_tokens += completion
+        self.total_tokens = self.prompt_tokens + self.completion_tokens
+
+
 class Answer(BaseModel):
     """The answer JSON of `ask --json` and `POST /v1/ask`."""
 
@@ -126,6 +139,7 @@ class Answer(BaseModel):
     route: Literal["answer", "summary"] = "answer"  # summary: a question about the corpus or one document
     model: str | None = None
     timings_ms: dict[str, float] = Field(default_factory=dict)
+    usage: TokenUsage | None = None  # the model server's token counts (None: no model call, e.g. a refusal)
     trace: Trace | None = None
 
 
@@ -152,7 +166,10 @@ class Summary(BaseModel):
 
 
 class StreamEvent(BaseModel):
-    """One event of a streamed answer or summary: token deltas first, the verified result last."""
+    """One event of a streamed answer or summary (README "Streaming"). Answers: `draft` (str: the model's draft
+    not yet verified — provisional, replaces the previous `draft`), `sentence` ({"text", "citations"}: one
+    verified sentence as the final answer has it) and `token` (str: the same text as a delta of the verified
+    answer; all `token`s joined are the final answer text), then `answer` (the verified answer JSON), `done`."""
 
-    event: Literal["token", "progress", "answer", "summary", "error", "done"]
+    event: Literal["draft", "sentence", "token", "progress", "answer", "summary", "error", "done"]
     data: str | Answer | Summary | dict | None = None

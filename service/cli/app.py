@@ -141,11 +141,14 @@ def summarize(
     source: Annotated[Optional[str], typer.Argument(help="A document source; omit for the whole corpus.")] = None,
     focus: Annotated[Optional[str], typer.Option("--focus", help="Only what the documents say about this topic.")] = None,
     length: Annotated[str, typer.Option("--length", help="short | medium | long")] = "medium",
+    extractive: Annotated[
+        bool, typer.Option("--extractive", help="Quote the documents' own sentences; no model (so none can fail).")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Summarize one document or the whole corpus, with citations."""
+    """Summarize one document or the whole corpus, with citations (a failing model is an error, unless --extractive)."""
     with _engine() as engine, ProgressBar(err.is_terminal and not as_json) as bar:
-        summary = engine.summarize(source=source, focus=focus, length=length, progress=bar)
+        summary = engine.summarize(source=source, focus=focus, length=length, progress=bar, extractive=extractive)
     _dump(summary) if as_json else print_summary(out, summary)
 
 

@@ -1,4 +1,4 @@
-"""`citewise chat`: multi-turn questions with streamed drafts and verified answers.
+"""`citewise chat`: multi-turn questions; what stays on screen is the verified answer (drafts are provisional).
 
 On a terminal it is a REPL with /sources, /reset, /help; otherwise it reads one question per stdin line.
 """
@@ -6,8 +6,11 @@ On a terminal it is a REPL with /sources, /reset, /help; otherwise it reads one 
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 
 from rich.console import Console
+from rich.live import Live
+from rich.text import Text
 
 from service.cli.render import print_answer
 from service.engine import Engine
@@ -30,19 +33,34 @@ def _show_sources(console: Console, answer: Answer | None) -> None:
         console.print(f"    {ev.text}", markup=False, highlight=False)
 
 
+def _live_view(verified: str, draft: str) -> Text:
+    """What the terminal shows while an answer streams: the verified text, then the unverified draft dimmed and
+    labelled (replaced in place: a sentence the verifier drops disappears)."""
+    view = Text(verified)
+    if draft:
+        view.append(" " if verified else "")
+        view.append("draft: ", style="dim italic")
+        view.append(draft, style="dim")
+    return view
+
+
 def _ask(engine: Engine, console: Console, question: str, history: list[ChatMessage], stream: bool) -> Answer:
+    """On a terminal, a live view of verified text + provisional draft, cleared when the verified answer is
+    printed; otherwise (piped) only the verified answer."""
     answer: Answer | None = None
-    streamed = False
-    for event in engine.ask_stream(question, history):
-        if event.event == "token" and stream and isinstance(event.data, str):
-            console.print(event.data, end="", style="dim", markup=False, highlight=False)
-            streamed = True
-        elif event.event == "answer" and isinstance(event.data, Answer):
-            answer = event.data
-        elif event.event == "error":
-            raise CitewiseError(error_from_event(event.data)["message"])
-    if streamed:
-        console.print("\n[dim]── verified answer ──[/dim]")
+    verified, draft = "", ""
+    with Live(console=console, transient=True, auto_refresh=False) if stream else nullcontext() as live:
+        for event in engine.ask_stream(question, history):
+            if event.event == "token" and isinstance(event.data, str):
+                verified += event.data
+            elif event.event == "draft" and isinstance(event.data, str):
+                draft = event.data
+            elif event.event == "answer" and isinstance(event.data, Answer):
+                answer = event.data
+            elif event.event == "error":
+                raise CitewiseError(error_from_event(event.data)["message"])
+            if live is not None:
+                live.update(_live_view(verified, draft), refresh=True)
     assert answer is not None, "the answer stream ended without an answer"
     print_answer(console, answer)
     return answer

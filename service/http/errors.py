@@ -105,6 +105,7 @@ def install_error_handlers(app: FastAPI) -> None:
             headers["Retry-After"] = str(request.app.state.settings.api_retry_after_s)
         if isinstance(exc, Unauthorized):
             headers["WWW-Authenticate"] = "Bearer"
+        extra.update(getattr(exc, "error_fields", {}))  # e.g. OpenAI's `type` and `param` for an unknown model
         if isinstance(exc, UploadRejected):
             extra["files"] = [f.model_dump(mode="json") for f in exc.files]
         return error_response(exc.http_status, exc.code, str(exc), headers, **extra)

@@ -41,6 +41,9 @@ class SummarizeRequest(BaseModel):
     source: str | None = None
     focus: str | None = Field(default=None, max_length=1000)
     length: Literal["short", "medium", "long"] = "medium"
+    extractive: bool = Field(
+        default=False, description="Quote the documents' own sentences, no model (else a failing model is a 503)."
+    )
     stream: bool = Field(default=False, description="Server-Sent Events: progress…, summary, done (or error).")
 
 

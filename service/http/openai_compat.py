@@ -2,14 +2,17 @@
 
 Mapping: the last user message is the question, earlier user/assistant turns are the history (system messages
 are ignored: the grounding prompt is ours). The reply is the verified answer followed by a sources list; the
-citation objects also travel in a `citations` field. Streaming sends the *verified* answer as content chunks: the
-model's draft may differ from it, and an OpenAI client concatenates every delta, so drafts are never sent.
+citation objects also travel in a `citations` field. Streaming sends the *verified* answer as content chunks, each
+sentence as soon as the verifier keeps it (the answer's `token` events): an OpenAI client concatenates every delta,
+so drafts are never sent; the sources list follows the last sentence. `usage` holds the model server's token
+counts for the answer's model calls (the draft it wrote, not the verified reply); zeros when the server reports
+none or no model call was made (a refusal). Models: `citewise` and the aliases in MODEL_ALIASES; any other name is
+answered with OpenAI's 404 `model_not_found` error.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -18,10 +21,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette import ServerSentEvent
 
-from service.errors import InvalidInput, error_from_event
-from service.schemas import Answer, ChatMessage, Citation, StreamEvent
+from service.errors import CitewiseError, InvalidInput, error_from_event
+from service.schemas import Answer, ChatMessage, Citation, StreamEvent, TokenUsage
 
 MODEL_ID = "citewise"
+MODEL_ALIASES = ("citewise-rag",)  # other names a client may be configured with; all mean citewise
 SOURCES_HEADING = "Sources:"
 SUGGESTIONS_HEADING = "Closest sources (not citations):"
 
@@ -104,6 +108,7 @@ class ChatCompletionChunk(BaseModel):
     created: int
     model: str
     choices: list[ChunkChoice]
+    usage: Usage | None = None
     citations: list[Citation] | None = None
     refused: bool | None = None
 
@@ -120,8 +125,33 @@ class ModelList(BaseModel):
     data: list[Model]
 
 
+class UnknownModel(CitewiseError):
+    """A `model` that is not citewise: OpenAI's own error shape, so OpenAI clients raise NotFoundError."""
+
+    code = "model_not_found"
+    http_status = 404
+
+    def __init__(self, model: str) -> None:
+        names = ", ".join((MODEL_ID, *MODEL_ALIASES))
+        super().__init__(f"The model `{model}` does not exist; this server answers as: {names}")
+
+    # with our `code` and `message` this is exactly OpenAI's {"error": {"message", "type", "param", "code"}}
+    error_fields = {"type": "invalid_request_error", "param": "model"}
+
+
 def model_list() -> ModelList:
-    return ModelList(data=[Model(id=MODEL_ID)])
+    return ModelList(data=[Model(id=name) for name in (MODEL_ID, *MODEL_ALIASES)])
+
+
+def check_model(request: ChatCompletionRequest) -> str:
+    """The model name to echo back; UnknownModel unless it is citewise or an alias."""
+    if request.model not in (MODEL_ID, *MODEL_ALIASES):
+        raise UnknownModel(request.model)
+    return request.model
+
+
+def usage(counted: TokenUsage | None) -> Usage:
+    return Usage(**counted.model_dump()) if counted is not None else Usage()
 
 
 def strip_sources(content: str) -> str:
@@ -168,14 +198,10 @@ def completion(answer: Answer, model: str) -> ChatCompletion:
         created=int(time.time()),
         model=model or MODEL_ID,
         choices=[Choice(message=AssistantMessage(content=reply_text(answer)))],
+        usage=usage(answer.usage),
         citations=answer.citations,
         refused=answer.refused,
     )
-
-
-def _pieces(text: str) -> list[str]:
-    """Word-sized deltas (each keeps its trailing whitespace), so clients render progressively."""
-    return re.findall(r"\S+\s*|\s+", text)
 
 
 async def completion_chunks(
@@ -197,9 +223,13 @@ async def completion_chunks(
     yield chunk(Delta(role="assistant", content=""))
     answer: Answer | None = None
     error: dict[str, str] | None = None
+    sent = ""
     try:
         async for event in events:
-            if event.event == "answer" and isinstance(event.data, Answer):
+            if event.event == "token" and isinstance(event.data, str) and event.data:
+                sent += event.data
+                yield chunk(Delta(content=event.data))  # a verified sentence, as soon as it is verified
+            elif event.event == "answer" and isinstance(event.data, Answer):
                 answer = event.data
             elif event.event == "error":
                 error = error_from_event(event.data)
@@ -212,7 +242,11 @@ async def completion_chunks(
         yield ServerSentEvent(data=json.dumps({"error": {**error, "type": error["code"]}}))
     else:
         assert answer is not None
-        for piece in _pieces(reply_text(answer)):
-            yield chunk(Delta(content=piece))
-        yield chunk(Delta(), finish=True, citations=answer.citations, refused=answer.refused)
+        reply = reply_text(answer)
+        rest = reply[len(sent) :] if reply.startswith(sent) else reply  # the sources list (tokens are the answer by construction)
+        if rest:
+            yield chunk(Delta(content=rest))
+        yield chunk(
+            Delta(), finish=True, citations=answer.citations, refused=answer.refused, usage=usage(answer.usage)
+        )
     yield ServerSentEvent(data="[DONE]")

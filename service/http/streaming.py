@@ -36,7 +36,8 @@ def error_payload(exc: BaseException) -> dict[str, str]:
 
 
 async def answer_sse(events: AsyncIterator[StreamEvent], started: float) -> AsyncIterator[ServerSentEvent]:
-    """Engine stream events → SSE: token…, answer (verified JSON), done; failures as an `error` event, then done."""
+    """Engine stream events → SSE: draft / sentence / token…, answer (verified JSON), done; failures as an `error`
+    event, then done. `draft` data is plain text (provisional), `sentence` JSON, `token` plain text (verified)."""
     answered = False
     first_token = True
     stages = stage_timings()
@@ -47,6 +48,10 @@ async def answer_sse(events: AsyncIterator[StreamEvent], started: float) -> Asyn
                     stages["first_token_ms"] = round((time.perf_counter() - started) * 1000, 1)
                     first_token = False
                 yield ServerSentEvent(data=str(event.data or ""), event="token")
+            elif event.event == "draft":
+                yield ServerSentEvent(data=str(event.data or ""), event="draft")
+            elif event.event == "sentence":
+                yield ServerSentEvent(data=json.dumps(event.data), event="sentence")
             elif event.event in ("answer", "summary") and isinstance(event.data, (Answer, Summary)):
                 answered = True
                 stages["engine_ms"] = round((time.perf_counter() - started) * 1000, 1)

@@ -36,18 +36,19 @@ from service.pipeline.terms import (
     words,
 )
 from service.pipeline.verifier import (
-    VerifiedAnswer,
+    DraftSplitter,
+    DraftVerifier,
+    VerifiedSentence,
     addresses_question,
     unanswered_after_fallback,
-    verify,
 )
 from service.schemas import (
     Answer,
     ChatMessage,
-    Citation,
     SearchHit,
     StreamEvent,
     Suggestion,
+    TokenUsage,
     Trace,
     VerifierDecision,
 )
@@ -79,6 +80,7 @@ class _Prepared:
     part_best: list[RankedEvidence] = field(default_factory=list)  # each part's answer, for compound questions
     timings: dict[str, float] = field(default_factory=dict)
     started: float = 0.0
+    usage: TokenUsage = field(default_factory=TokenUsage)  # every model call of this answer
 
 
 def _ms(since: float) -> float:
@@ -115,7 +117,9 @@ def _clean_condensed(raw: str) -> str:
     return text.strip().strip("\"'“”")
 
 
-def condense_question(llm: ChatModel, question: str, history: Sequence[ChatMessage]) -> str:
+def condense_question(
+    llm: ChatModel, question: str, history: Sequence[ChatMessage], usage: TokenUsage | None = None
+) -> str:
     """A standalone version of a follow-up question; the question itself when there is no history.
 
     The model's rewrite is kept only if it is a question, keeps every content word of the question and adds
@@ -126,7 +130,7 @@ def condense_question(llm: ChatModel, question: str, history: Sequence[ChatMessa
     if not _FOLLOW_UP.search(question) and len(content_terms(question)) >= 4:
         return question  # already standalone: nothing refers back
     prompt = render_prompt("condense", history=_history_text(history), question=question)
-    candidate = _clean_condensed(llm.complete([ChatMessage(role="user", content=prompt)], CONDENSE_MAX_TOKENS))
+    candidate = _clean_condensed(llm.complete([ChatMessage(role="user", content=prompt)], CONDENSE_MAX_TOKENS, usage))
     asked, got = content_terms(question), content_terms(candidate)
     from_history = content_terms(" ".join(m.content for m in history))
     is_question = candidate.endswith("?")
@@ -146,7 +150,8 @@ def _prepare(p: AnswerPipeline, question: str, history: Sequence[ChatMessage], k
     timings: dict[str, float] = {}
 
     t = time.perf_counter()
-    standalone = condense_question(p.llm, question, history) if history else question
+    usage = TokenUsage()
+    standalone = condense_question(p.llm, question, history, usage) if history else question
     if history:
         timings["condense_ms"] = _ms(t)
 
@@ -168,6 +173,7 @@ def _prepare(p: AnswerPipeline, question: str, history: Sequence[ChatMessage], k
         part_best=part_best,
         timings=timings,
         started=started,
+        usage=usage,
     )
 
 
@@ -263,17 +269,6 @@ def with_continuations(
 # --- the back half --------------------------------------------------------------------------------
 
 
-def format_answer(verified: VerifiedAnswer, evidence: Sequence[RankedEvidence]) -> tuple[str, list[Citation]]:
-    """The answer text with citations renumbered 1..n in order of appearance, and the citation objects."""
-    by_number = {e.number: e for e in evidence}
-    book = CitationBook()
-    parts = [
-        with_markers(s.text, [book.cite(by_number[n]) for n in s.cited], quoted=verified.extractive)
-        for s in verified.sentences
-    ]
-    return " ".join(parts), book.citations
-
-
 def _trace(prepared: _Prepared, draft: str | None, decisions: list[VerifierDecision]) -> Trace:
     """What the answer was made from, for `--json`, the eval reports and debugging (timings as of now)."""
     timings = {**prepared.timings, "total_ms": _ms(prepared.started)}
@@ -296,55 +291,96 @@ def _refusal(prepared: _Prepared, model: str | None, draft: str | None = None) -
     decision = VerifierDecision(sentence=text, action="dropped", reason=f"refused: {prepared.refusal_reason}")
     trace = _trace(prepared, draft, [decision])
     return Answer(
-        answer=text, refused=True, citations=[], suggestions=suggestions, model=model, timings_ms=trace.timings_ms, trace=trace
-    )
+        answer=text, refused=True, citations=[], suggestions=suggestions, model=model, timings_ms=trace.timings_ms,
+        usage=prepared.usage if prepared.usage.total_tokens else None, trace=trace,
+    )  # fmt: skip
 
 
-def _finish(p: AnswerPipeline, prepared: _Prepared, draft: str, model: str) -> Answer:
-    t = time.perf_counter()
+def _refused_events(answer: Answer) -> Iterator[StreamEvent | Answer]:
+    yield StreamEvent(event="token", data=answer.answer)
+    yield answer
+
+
+def _must_include(p: AnswerPipeline, prepared: _Prepared) -> list[RankedEvidence]:
+    # judged on the user's own words, not the context a follow-up's rewrite added
     evidence = prepared.evidence
-    verified = verify(
-        draft,
-        evidence,
-        p.encoder,
-        # judged on the user's own words, not the context a follow-up's rewrite added
-        must_include=with_continuations(
-            [*also_include(prepared.question, evidence), *prepared.part_best], evidence, p.text_of
-        ),
-        min_score=OFF_TOPIC_RATIO * evidence[0].score,
-    )
-    prepared.timings["verify_ms"] = _ms(t)
-    if (reason := unanswered_after_fallback(prepared.question, draft, verified)) is not None:
-        prepared.refusal_reason = reason
-        return _refusal(prepared, model, draft)
-    text, citations = format_answer(verified, prepared.evidence)
-    citations = located(citations, p.locate)  # where each cited span is in the original file
-    trace = _trace(prepared, draft, verified.decisions)
-    return Answer(
-        answer=text, refused=False, citations=citations, model=model, timings_ms=trace.timings_ms, trace=trace
-    )
+    return with_continuations([*also_include(prepared.question, evidence), *prepared.part_best], evidence, p.text_of)
 
 
 def _generate_then_finish(
     p: AnswerPipeline, prepared: _Prepared, generate: Callable[[list[ChatMessage]], Iterator[str]]
-) -> Iterator[str | Answer]:
-    """Yield draft deltas, then the verified answer: the one back half both entry points use."""
+) -> Iterator[StreamEvent | Answer]:
+    """The one back half both entry points use: generate, verify each draft sentence as soon as it is complete,
+    and yield the stream events, then the verified answer.
+
+    Events: `draft` (the part of the draft not yet verified, replacing the previous one: provisional),
+    `sentence` (a verified sentence with its citations, numbered as in the final answer) and `token` (the same
+    text as a delta of the verified answer). Kept sentences are final and citation ids are given in order of
+    appearance, so the `token` deltas concatenated are exactly the final answer's text."""
     llm = p.llm
     if prepared.refusal_reason is not None:
-        yield _refusal(prepared, llm.model_name)
+        yield from _refused_events(_refusal(prepared, llm.model_name))
         return
+    evidence = prepared.evidence
+    by_number = {e.number: e for e in evidence}
+    verifier = DraftVerifier(evidence, p.encoder, min_score=OFF_TOPIC_RATIO * evidence[0].score)
+    splitter = DraftSplitter()
+    book = CitationBook()
+    shown: list[str] = []
+    verify_s = 0.0
+
+    def judged(pieces: list[str], closing: bool = False) -> Iterator[StreamEvent]:
+        nonlocal verify_s
+        for i, piece in enumerate(pieces):
+            t0 = time.perf_counter()
+            verdict = verifier.judge(piece, last=closing and i == len(pieces) - 1)
+            verify_s += time.perf_counter() - t0
+            if verdict is not None:
+                yield from _shown(verdict)
+
+    def _shown(verdict: VerifiedSentence, quoted: bool = False) -> Iterator[StreamEvent]:
+        """A verified sentence as the final answer will have it (format_answer's rendering, same citation ids)."""
+        ids = [book.cite(by_number[n]) for n in verdict.cited]
+        text = with_markers(verdict.text, ids, quoted=quoted)
+        citations = [c.model_dump(exclude_none=True) for c in located([c for c in book.citations if c.id in ids], p.locate)]
+        yield StreamEvent(event="sentence", data={"text": text, "citations": citations})
+        yield StreamEvent(event="token", data=f" {text}" if shown else text)
+        shown.append(text)
+
     t = time.perf_counter()
-    parts = []
+    parts: list[str] = []
     first = None
-    for delta in generate(answer_messages(prepared.standalone, prepared.evidence[:PROMPT_EVIDENCE])):
+    pending = ""
+    for delta in generate(answer_messages(prepared.standalone, evidence[:PROMPT_EVIDENCE])):
         if first is None:
             first = _ms(prepared.started)
         parts.append(delta)
-        yield delta
-    prepared.timings["generation_ms"] = _ms(t)
+        yield from judged(splitter.feed(delta))
+        if splitter.pending != pending:
+            pending = splitter.pending
+            yield StreamEvent(event="draft", data=pending)
+    yield from judged(splitter.close(), closing=True)
+    if pending:
+        yield StreamEvent(event="draft", data="")
+    prepared.timings["generation_ms"] = round(_ms(t) - verify_s * 1000, 1)
     if first is not None:
         prepared.timings["first_token_ms"] = first
-    yield _finish(p, prepared, "".join(parts), llm.model_name)
+    draft = "".join(parts)
+    t = time.perf_counter()
+    verified = verifier.finish(must_include=_must_include(p, prepared))
+    prepared.timings["verify_ms"] = round(verify_s * 1000 + _ms(t), 1)
+    if (reason := unanswered_after_fallback(prepared.question, draft, verified)) is not None:
+        prepared.refusal_reason = reason  # only when nothing of the draft was kept: nothing was shown yet
+        yield from _refused_events(_refusal(prepared, llm.model_name, draft))
+        return
+    for extra in verified.sentences[len(shown) :]:  # must-include evidence, or the quoted fallback
+        yield from _shown(extra, quoted=verified.extractive)
+    text, citations = " ".join(shown), located(book.citations, p.locate)  # where each span is in the original file
+    trace = _trace(prepared, draft, verified.decisions)
+    yield Answer(
+        answer=text, refused=False, citations=citations, model=llm.model_name, timings_ms=trace.timings_ms,
+        usage=prepared.usage, trace=trace,
+    )  # fmt: skip
 
 
 # --- the pipeline ---------------------------------------------------------------------------------
@@ -354,7 +390,8 @@ def _generate_then_finish(
 class AnswerPipeline:
     """Grounded answers: `retrieve` chunks, pick evidence sentences (`encoder`, `text_of`), let `llm` draft, verify.
 
-    `answer` and `stream` share every step but generation (whole reply vs. streamed deltas)."""
+    `answer` and `stream` share every step but generation (whole reply vs. streamed deltas): both verify the
+    draft sentence by sentence; `answer` only keeps the last item."""
 
     retrieve: Retrieve
     text_of: TextOf
@@ -369,24 +406,23 @@ class AnswerPipeline:
         prepared = _prepare(self, question, history, k)
 
         def whole(messages: list[ChatMessage]) -> Iterator[str]:
-            yield self.llm.complete(messages, max_tokens=GENERATION_MAX_TOKENS)
+            yield self.llm.complete(messages, max_tokens=GENERATION_MAX_TOKENS, usage=prepared.usage)
 
         result = [item for item in _generate_then_finish(self, prepared, whole) if isinstance(item, Answer)]
         return result[-1]
 
     def stream(self, question: str, history: Sequence[ChatMessage] = (), k: int | None = None) -> Iterator[StreamEvent]:
-        """Token events (draft deltas), then one "answer" event with the verified answer, then "done"."""
+        """The answer as events (README "Streaming"): `draft` (provisional: the draft not yet verified, replacing
+        the previous one), `sentence` + `token` per verified sentence (`token` deltas concatenate to the final
+        answer text), then one `answer` with the verified answer JSON, then `done` — or `error`."""
         try:
             prepared = _prepare(self, question, history, k)
 
             def streamed(messages: list[ChatMessage]) -> Iterator[str]:
-                return self.llm.stream(messages, max_tokens=GENERATION_MAX_TOKENS)
+                return self.llm.stream(messages, max_tokens=GENERATION_MAX_TOKENS, usage=prepared.usage)
 
             for item in _generate_then_finish(self, prepared, streamed):
-                if isinstance(item, Answer):
-                    yield StreamEvent(event="answer", data=item)
-                else:
-                    yield StreamEvent(event="token", data=item)
+                yield StreamEvent(event="answer", data=item) if isinstance(item, Answer) else item
         except Exception as exc:  # the stream's consumer (SSE, chat REPL) reports it; nothing is raised mid-stream
             yield StreamEvent(event="error", data=error_data(exc))
             return

@@ -11,7 +11,7 @@ import numpy as np
 from index.locations import Location
 from index.records import Chunk, DocumentRecord
 from service.llm import Message
-from service.schemas import SearchHit
+from service.schemas import SearchHit, TokenUsage
 
 ProgressCallback = Callable[[str, int, int], None]  # (label, done, total)
 TextOf = Callable[[str], str]  # a document's extracted text by source (UnknownSource if there is none)
@@ -33,14 +33,18 @@ class Retrieve(Protocol):
 
 
 class ChatModel(Protocol):
-    """An OpenAI-compatible chat model (service.llm.LLMClient)."""
+    """An OpenAI-compatible chat model (service.llm.LLMClient); `usage`, when given, is added the server's counts."""
 
     @property
     def model_name(self) -> str: ...
 
-    def complete(self, messages: Sequence[Message], max_tokens: int | None = None) -> str: ...
+    def complete(
+        self, messages: Sequence[Message], max_tokens: int | None = None, usage: TokenUsage | None = None
+    ) -> str: ...
 
-    def stream(self, messages: Sequence[Message], max_tokens: int | None = None) -> Generator[str, None, None]: ...
+    def stream(
+        self, messages: Sequence[Message], max_tokens: int | None = None, usage: TokenUsage | None = None
+    ) -> Generator[str, None, None]: ...
 
 
 class DocumentSource(Protocol):

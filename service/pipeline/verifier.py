@@ -163,6 +163,99 @@ def _judge(
     return VerifiedSentence(text=claim, cited=numbers), decision
 
 
+class DraftVerifier:
+    """The verifier, one draft sentence at a time: what a streamed answer shows as soon as a sentence is judged.
+
+    `judge` decides one sentence (kept, re-attributed or dropped — a kept sentence is final: nothing later
+    removes it); `finish` adds the must-include evidence and the extractive fallback. `verify` is this fed the
+    whole draft, so streamed and whole answers are judged by the same steps."""
+
+    def __init__(self, evidence: Sequence[Evidence], embedder: Encoder, min_score: float = 0.0) -> None:
+        self.evidence = evidence
+        self.embedder = embedder
+        self.min_score = min_score
+        self.by_number = {e.number: e for e in evidence}
+        self.decisions: list[VerifierDecision] = []
+        self.kept: list[VerifiedSentence] = []
+
+    def judge(self, sentence: str, last: bool = False) -> VerifiedSentence | None:
+        """One draft sentence (with its markers); `last`: the draft's final sentence (maybe cut off)."""
+        cited = markers_in(sentence)
+        invalid = [n for n in cited if n not in self.by_number]
+        valid = [n for n in cited if n in self.by_number]
+        claim = strip_markers(sentence)
+        if invalid:
+            self.decisions.append(
+                VerifierDecision(
+                    sentence=sentence, action="marker_removed", cited=invalid, reason="no evidence with that number"
+                )
+            )
+        if len(words(claim)) < MIN_ANSWER_WORDS:
+            return None
+        if last and not _FINISHED.search(claim):
+            reason = "unfinished: the draft was cut off here"
+            self.decisions.append(VerifierDecision(sentence=claim, action="dropped", cited=valid, reason=reason))
+            return None
+        if any(_same_claim(claim, k.text) for k in self.kept):
+            self.decisions.append(
+                VerifierDecision(sentence=claim, action="dropped", cited=valid, reason="repeats an earlier sentence")
+            )
+            return None
+        verdict, decision = _judge(claim, valid, self.evidence, self.embedder, self.min_score)
+        self.decisions.append(decision)
+        if verdict is not None:
+            self.kept.append(verdict)
+        return verdict
+
+    def finish(self, must_include: Sequence[Evidence] = (), extractive_count: int = 1) -> VerifiedAnswer:
+        """The kept sentences, then the must-include evidence (or, when nothing was kept, the best quoted)."""
+        kept = list(self.kept)
+        decisions = list(self.decisions)
+        extractive = not kept
+        additions = list(must_include) or (list(self.evidence[:extractive_count]) if extractive else [])
+        for e in additions:
+            if e.number not in self.by_number or any(e.number in k.cited and _restates(k.text, e.text) for k in kept):
+                continue
+            kept.append(VerifiedSentence(text=e.text.strip(), cited=[e.number], extractive=True))
+            reason = "nothing in the draft was supported: quoting the best evidence" if extractive else "best evidence, always included"
+            decisions.append(VerifierDecision(sentence=e.text, action="extractive", cited=[e.number], reason=reason))
+        return VerifiedAnswer(sentences=kept, decisions=decisions, extractive=extractive)
+
+
+_PARTIAL_MARKER = re.compile(r"\s*\[[\d,; ]*$")
+
+
+class DraftSplitter:
+    """A streamed draft cut into sentences as they complete. A sentence is complete once the next one has begun
+    (a whole word of it has arrived), so a marker after its full stop ("… 2023. [1]") still joins it and
+    "3." is not taken for an end before "3.5" arrives. `pending` is the draft not yet handed out (no markers)."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.given = 0  # sentences handed out so far
+
+    def feed(self, delta: str) -> list[str]:
+        """Add a delta of the draft; the sentences it completed."""
+        self.text += delta
+        pieces = _draft_sentences(self.text)
+        if len(pieces) - 1 <= self.given or not re.search(r"\S\s", strip_markers(pieces[-1]) + self.text[-1:]):
+            return []
+        done = pieces[self.given : len(pieces) - 1]
+        self.given = len(pieces) - 1
+        return done
+
+    def close(self) -> list[str]:
+        """The sentences not handed out yet (the last of them is the draft's last)."""
+        done = _draft_sentences(self.text)[self.given :]
+        self.given += len(done)
+        return done
+
+    @property
+    def pending(self) -> str:
+        text = " ".join(strip_markers(p) for p in _draft_sentences(self.text)[self.given :])
+        return _PARTIAL_MARKER.sub("", text).rstrip()  # "… in 2023 [1" while the marker is still arriving
+
+
 def verify(
     draft: str,
     evidence: Sequence[Evidence],
@@ -180,44 +273,11 @@ def verify(
     `must_include` is empty.
     `min_score`: a sentence supported only by evidence scoring below this is true but off the question: dropped.
     """
-    by_number = {e.number: e for e in evidence}
-    decisions: list[VerifierDecision] = []
-    kept: list[VerifiedSentence] = []
+    verifier = DraftVerifier(evidence, embedder, min_score=min_score)
     pieces = _draft_sentences(draft)
     for index, sentence in enumerate(pieces):
-        cited = markers_in(sentence)
-        invalid = [n for n in cited if n not in by_number]
-        valid = [n for n in cited if n in by_number]
-        claim = strip_markers(sentence)
-        if invalid:
-            decisions.append(
-                VerifierDecision(
-                    sentence=sentence, action="marker_removed", cited=invalid, reason="no evidence with that number"
-                )
-            )
-        if len(words(claim)) < MIN_ANSWER_WORDS:
-            continue
-        if index == len(pieces) - 1 and not _FINISHED.search(claim):
-            reason = "unfinished: the draft was cut off here"
-            decisions.append(VerifierDecision(sentence=claim, action="dropped", cited=valid, reason=reason))
-            continue
-        if any(_same_claim(claim, k.text) for k in kept):
-            decisions.append(VerifierDecision(sentence=claim, action="dropped", cited=valid, reason="repeats an earlier sentence"))
-            continue
-        verdict, decision = _judge(claim, valid, evidence, embedder, min_score)
-        decisions.append(decision)
-        if verdict is not None:
-            kept.append(verdict)
-
-    extractive = not kept
-    additions = list(must_include) or (list(evidence[:extractive_count]) if extractive else [])
-    for e in additions:
-        if e.number not in by_number or any(e.number in k.cited and _restates(k.text, e.text) for k in kept):
-            continue
-        kept.append(VerifiedSentence(text=e.text.strip(), cited=[e.number], extractive=True))
-        reason = "nothing in the draft was supported: quoting the best evidence" if extractive else "best evidence, always included"
-        decisions.append(VerifierDecision(sentence=e.text, action="extractive", cited=[e.number], reason=reason))
-    return VerifiedAnswer(sentences=kept, decisions=decisions, extractive=extractive)
+        verifier.judge(sentence, last=index == len(pieces) - 1)
+    return verifier.finish(must_include, extractive_count)
 
 
 _DRAFT_REFUSAL = re.compile(

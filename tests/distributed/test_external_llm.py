@@ -96,10 +96,10 @@ def test_model_server_death_mid_request_is_a_503_and_the_api_recovers(
             events = []
             for event, data in _sse_events(response):
                 events.append((event, data))
-                if event == "token" and model.alive():
+                if event == "draft" and model.alive():  # the model's first token
                     model.kill9()
         names = [e for e, _ in events]
-        assert "token" in names and names[-1] == "done", names
+        assert "draft" in names and names[-1] == "done", names
         if "answer" not in names:  # the draft could have been complete already; otherwise the failure is reported
             error = json.loads(next(d for e, d in events if e == "error"))
             assert error["code"] != "internal" and "LLM server" in error["message"], error

@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 
 @router.get("/models", response_model=openai_compat.ModelList, tags=["openai"])
 async def models() -> openai_compat.ModelList:
-    """OpenAI-compatible model list: citewise itself is the "model"."""
+    """OpenAI-compatible model list: citewise itself is the "model" (and its aliases)."""
     return openai_compat.model_list()
 
 @router.post(
@@ -31,14 +31,15 @@ async def chat_completions(
     body: openai_compat.ChatCompletionRequest, engine: EngineDep, queue: QueueDep, settings: SettingsDep
 ) -> Any:
     """OpenAI-compatible chat: the last user message is the question, earlier turns the history."""
+    model = openai_compat.check_model(body)
     question, history = openai_compat.to_question(body)
     check_question_limits(settings, question, history)
     stages = stage_timings()
     if body.stream:
         events = await queue.stream(lambda: engine.ask_stream(question, history), stages)
-        return EventSourceResponse(openai_compat.completion_chunks(events, body.model, error_payload), ping=10)
+        return EventSourceResponse(openai_compat.completion_chunks(events, model, error_payload), ping=10)
     started = time.perf_counter()
     answer = await queue.run(lambda: engine.ask(question, history), stages)
     stages["engine_ms"] = round((time.perf_counter() - started) * 1000 - stages.get("queue_wait_ms", 0), 1)
     record_answer_timings(answer.timings_ms)
-    return openai_compat.completion(answer, body.model)
+    return openai_compat.completion(answer, model)

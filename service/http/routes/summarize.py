@@ -31,12 +31,15 @@ async def summarize(body: SummarizeRequest, engine: EngineDep, queue: QueueDep) 
         if body.source is not None:
             engine.document_text(body.source)  # an unknown source is a 404 before the stream starts
         events = await queue.stream(
-            lambda: engine.summarize_stream(source=body.source, focus=body.focus, length=body.length), stage_timings()
+            lambda: engine.summarize_stream(
+                source=body.source, focus=body.focus, length=body.length, extractive=body.extractive
+            ),
+            stage_timings(),
         )
         return EventSourceResponse(answer_sse(events, time.perf_counter()), ping=10)
 
     def job() -> Summary:
-        return engine.summarize(source=body.source, focus=body.focus, length=body.length)
+        return engine.summarize(source=body.source, focus=body.focus, length=body.length, extractive=body.extractive)
 
     summary = await queue.run(job, stage_timings())
     record_answer_timings(summary.timings_ms)

@@ -417,17 +417,24 @@ function renderAnswer(turn, answer) {
 function showTurnError(turn, message) {
   turn.dataset.state = "error";
   const body = turn.querySelector(".turn-body");
-  body.querySelector(".draft")?.classList.add("cut");
+  body.querySelector(".draft")?.remove(); // unverified: never left on the page
   body.append(h("p", { class: "error", role: "alert", text: message }));
 }
 
 async function ask(question) {
   const previous = history.slice(-MAX_HISTORY);
   addTurn("user", h("h3", { class: "visually-hidden", text: "You asked" }), h("p", { class: "question-text", text: question }));
-  const draft = h("p", { class: "draft" });
+  // While streaming: the verified sentences, then the model's draft not yet verified (dimmed, labelled "draft";
+  // each `draft` event replaces it, so a sentence the verifier drops disappears). The verified answer then
+  // replaces both in place (renderAnswer).
+  const verified = h("span", { class: "verified-text" });
+  const draftText = h("span", { class: "draft-text" });
+  const draft = h("span", { class: "draft", hidden: "" },
+    h("span", { class: "draft-label", text: "draft" }), " ", draftText);
+  const live = h("p", { class: "streaming-text" }, verified, " ", draft);
   const status = h("p", { class: "status", role: "status", text: "Searching the documents…" });
   const turn = addTurn("assistant", h("h3", { class: "visually-hidden", text: "citewise answered" }),
-    h("div", { class: "turn-body" }, status, draft));
+    h("div", { class: "turn-body" }, status, live));
   turn.dataset.state = "streaming";
   const controller = new AbortController();
   streaming = controller;
@@ -435,6 +442,7 @@ async function ask(question) {
   let final = null;
   let failed = false;
   let tokens = 0;
+  let drafts = 0;
   try {
     const res = await apiFetch("/v1/ask", {
       method: "POST",
@@ -451,9 +459,13 @@ async function ask(question) {
     } else {
       for await (const ev of sseEvents(res.body)) {
         if (ev.event === "token") {
-          status.textContent = "Writing the answer…";
-          draft.append(ev.data); // a plain text delta (contract)
+          verified.append(ev.data); // a delta of the verified answer (contract)
           turn.dataset.tokens = String(++tokens);
+        } else if (ev.event === "draft") {
+          status.textContent = "Writing and checking the answer…";
+          draftText.textContent = ev.data; // the unverified rest of the draft: replaces the previous one
+          draft.hidden = !ev.data;
+          turn.dataset.drafts = String(++drafts);
         } else if (ev.event === "answer") {
           final = parseJSON(ev.data);
         } else if (ev.event === "error") {

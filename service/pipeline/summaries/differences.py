@@ -155,5 +155,8 @@ def phrase_difference(run: SummaryRun, d: Difference) -> str | None:
         VerifierDecision(sentence=line, action="kept" if ok_a and ok_b else "dropped", cited=[1, 2],
                          reason="" if ok_a and ok_b else "a side of the contrast is not supported by its citation")
     )
-    return line if ok_a and ok_b else None
+    if ok_a and ok_b:
+        run.model_wrote = True
+        return line
+    return None
 

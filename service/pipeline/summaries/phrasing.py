@@ -8,7 +8,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from service.errors import LLMUnavailable
 from service.pipeline.evidence import evidence_block
 from service.pipeline.markers import (
     markers_in,
@@ -58,8 +57,8 @@ class SummaryRun:
     decisions: list[VerifierDecision] = field(default_factory=list)
     drafts: list[str] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
-    llm_failed: bool = False
     model_seconds: float = 0.0
+    model_wrote: bool = False  # a difference the model phrased was kept (phrased points say so themselves)
 
     def step(self, label: str) -> None:
         self.done_steps += 1
@@ -72,14 +71,15 @@ class SummaryRun:
 
     def complete(self, stage: str, messages: list[dict[str, str]], max_tokens: int) -> str:
         """The model's reply, streamed and cut at this call's share of the time budget (whole lines are still
-        used), or "" once the budget is spent or the model failed: the summary then degrades to extractive."""
-        if self.llm_failed or self.llm is None or self.model_seconds >= MODEL_RUN_BUDGET_S:
+        used), or "" once the budget is spent: the summary then goes on extractive. A model that fails raises
+        LLMUnavailable (reported like `ask` reports it): only a summary asked for extractive has no model."""
+        if self.llm is None or self.model_seconds >= MODEL_RUN_BUDGET_S:
             return ""
         deadline = time.perf_counter() + min(MODEL_CALL_BUDGET_S, MODEL_RUN_BUDGET_S - self.model_seconds)
         started = time.perf_counter()
         parts: list[str] = []
         stream = self.llm.stream(messages, max_tokens=max_tokens)
-        try:
+        try:  # LLMUnavailable propagates: a failed model is reported, never silently replaced
             for delta in stream:
                 parts.append(delta)
                 if time.perf_counter() > deadline:
@@ -87,9 +87,6 @@ class SummaryRun:
                         sentence="", action="dropped", reason=f"{stage}: model reply cut at the time budget"))
                     parts = ["".join(parts).rpartition("\n")[0]]  # an unfinished line is not a rewrite
                     break
-        except LLMUnavailable as exc:
-            self.llm_failed = True
-            self.decisions.append(VerifierDecision(sentence="", action="extractive", reason=f"model failed: {exc}"))
         finally:
             stream.close()
             self.model_seconds += time.perf_counter() - started

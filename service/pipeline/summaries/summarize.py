@@ -141,6 +141,7 @@ def _finish(
     *, source: str | None, focus: str | None, started: float, groups: dict[str, int],
 ) -> Summary:
     run.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 1)
+    wrote = run.model_wrote or any(p.phrased for p in [*overview, *bullets])
     text = " ".join(render_point(book, p) for p in overview)
     if not overview and not bullets:
         text = f"There is nothing to summarize: {f'{source} has' if source else 'the documents have'} no sentences."
@@ -151,7 +152,7 @@ def _finish(
         citations=located(book.citations, run.locate),
         source=source,
         focus=focus,
-        model=run.llm.model_name if run.llm is not None else None,
+        model=run.llm.model_name if run.llm is not None and wrote else None,  # who wrote it; None: all quoted
         timings_ms=run.timings_ms,
         trace=SummaryTrace(groups=groups, decisions=run.decisions, drafts=run.drafts),
     )

@@ -86,14 +86,76 @@ def test_terminal_chat_streams_and_handles_commands(news_settings: Settings) -> 
         os.write(fd, b"/help\r")
         assert "/reset" in _read_until(fd, r"Ctrl-D\s+quit[\s\S]*> $")
         os.write(fd, b"Which treaty bans antipersonnel mines?\r")
-        answered = _read_until(fd, r"verified answer[\s\S]*Sources[\s\S]*\n> $")
-        assert "Ottawa" in answered.split("verified answer")[1]
+        answered = _read_until(fd, r"Sources[\s\S]*\n> $")
+        assert "Ottawa" in answered.split("antipersonnel mines?")[1]
         os.write(fd, b"/reset\r")
         _read_until(fd, r"Conversation cleared[\s\S]*> $")
         os.write(fd, b"/sources\r")
         _read_until(fd, r"No evidence yet[\s\S]*> $")
         os.write(fd, b"\x04")  # Ctrl-D
         assert _exit_code(fd, pid) == 0
+    finally:
+        try:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        os.close(fd)
+
+
+@pytest.fixture(scope="module")
+def examples_settings(tmp_path_factory: pytest.TempPathFactory, examples_dir: Path) -> Settings:
+    """An index of the three text examples (the Calder Falls utility's documents)."""
+    from index.corpus import Corpus
+
+    settings = Settings(home=tmp_path_factory.mktemp("examples-index") / "citewise-home")
+    corpus = Corpus.open(settings)
+    try:
+        corpus.ingest([examples_dir / n for n in ("project-overview.md", "board-minutes-2025-01-14.txt", "customer-faq.html")])
+    finally:
+        corpus.close()
+    return settings
+
+
+def test_terminal_chat_replaces_the_draft_with_the_verified_answer(examples_settings: Settings) -> None:
+    """The embedded model drafts "The population of Calder Falls is …" (in no document): it may show
+    while streaming, dimmed and labelled "draft", but the screen a person reads afterwards holds only the
+    verified answer. A terminal emulator (pyte) replays every byte the chat wrote, cursor moves included."""
+    import pyte
+
+    screen = pyte.Screen(100, 40)
+    terminal = pyte.ByteStream(screen)
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(str(CITEWISE), [str(CITEWISE), "chat"], {**_env(examples_settings), "COLUMNS": "100", "LINES": "40"})
+    raw = b""
+    try:
+        def shown(pattern: str, timeout: float = 300) -> str:
+            nonlocal raw
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                if select.select([fd], [], [], 0.2)[0]:
+                    try:
+                        data = os.read(fd, 65536)
+                    except OSError:
+                        data = b""
+                    raw += data
+                    terminal.feed(data)
+                text = "\n".join(line.rstrip() for line in screen.display).rstrip()  # the screen, unpadded
+                if re.search(pattern, text):
+                    return text
+            raise AssertionError(f"no {pattern!r} on screen:\n" + "\n".join(screen.display))
+
+        shown(r"/help for commands[\s\S]*\n>$")
+        os.write(fd, b"What is the population of Calder Falls?\r")
+        final = shown(r"Sources[\s\S]*\n>$")
+        streamed = ANSI.sub("", raw.decode("utf-8", "replace"))
+        assert "draft: " in streamed, "the draft streams, labelled"
+        last_draft = re.split(r"[\r\n]", streamed.rsplit("draft: ", 1)[1])[0].strip()
+        assert "population of Calder Falls is" in last_draft, last_draft  # the model's unsupported claim
+        answer = final.split("population of Calder Falls?")[1]
+        assert "population of Calder Falls is" not in answer and "draft:" not in answer, final
+        assert "Calder Falls" in answer, "the verified answer is shown"
     finally:
         try:
             os.kill(pid, 9)

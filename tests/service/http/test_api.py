@@ -338,11 +338,19 @@ def test_ask_streamed(client: httpx.Client) -> None:
     events = stream_ask(client, {"question": "Has the United States signed the Ottawa Treaty?"})
     names = [e.event for e in events]
     assert names[-2:] == ["answer", "done"], names
-    assert "token" in names and set(names[: names.index("answer")]) <= {"token", "progress"}
+    assert "token" in names and set(names[: names.index("answer")]) <= {"draft", "sentence", "token", "progress"}
     answer = Answer.model_validate_json(events[-2].data)
     assert not answer.refused and answer.citations
     assert TREATY_SOURCE in {c.source for c in answer.citations}
     assert_grounded(answer)
+    # what streams as text is verified: every token is part of the final answer, and together they are it
+    tokens = [e.data for e in events if e.event == "token"]
+    assert all(t.strip() and t.strip() in answer.answer for t in tokens), (tokens, answer.answer)
+    assert "".join(tokens) == answer.answer
+    sentences = [json.loads(e.data) for e in events if e.event == "sentence"]
+    assert [s["text"] for s in sentences] == [t.strip() for t in tokens]
+    assert all(c in [x.model_dump() for x in answer.citations] for s in sentences for c in s["citations"])
+    assert "draft" in names, "the provisional draft is streamed too (as `draft`, never as `token`)"
 
 
 def test_upload_ask_delete(client: httpx.Client) -> None:
@@ -386,13 +394,16 @@ def test_summarize_maps_errors_and_answers(client: httpx.Client) -> None:
 # --- OpenAI-compatible endpoint through the official client -------------------------------------------------------
 
 
+STREAMED_QUESTION = "Why did Biden approve mines for Ukraine?"  # a kept draft sentence + an evidence sentence
+
+
 @pytest.fixture
 def oai(base_url: str) -> openai.OpenAI:
     return openai.OpenAI(base_url=f"{base_url}/v1", api_key=API_KEY, max_retries=0, timeout=600)
 
 
 def test_openai_models_and_auth(oai: openai.OpenAI, base_url: str) -> None:
-    assert "citewise" in [m.id for m in oai.models.list().data]
+    assert [m.id for m in oai.models.list().data] == ["citewise", "citewise-rag"]
     with pytest.raises(openai.AuthenticationError):
         openai.OpenAI(base_url=f"{base_url}/v1", api_key="wrong", max_retries=0).models.list()
 
@@ -415,19 +426,40 @@ def test_openai_chat_plain(oai: openai.OpenAI) -> None:
         assert f"[{c['id']}]" in content
 
 
+def test_openai_unknown_model_is_openais_not_found(oai: openai.OpenAI) -> None:
+    with pytest.raises(openai.NotFoundError) as caught:
+        oai.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Which treaty bans mines?"}])
+    error = caught.value.body
+    assert isinstance(error, dict) and error["code"] == "model_not_found", error  # the client unwraps "error"
+    assert error["type"] == "invalid_request_error" and error["param"] == "model" and "gpt-4o" in error["message"]
+
+
 def test_openai_chat_streamed(oai: openai.OpenAI) -> None:
+    """Content arrives as it is verified (a multi-sentence answer: chunks at distinct times), usage is filled."""
     stream = oai.chat.completions.create(
-        model="citewise",
-        messages=[{"role": "user", "content": "Has the United States signed the Ottawa Treaty?"}],
+        model="citewise-rag",
+        messages=[{"role": "user", "content": STREAMED_QUESTION}],
         stream=True,
     )
-    chunks = list(stream)
+    chunks, arrived = [], []
+    for chunk in stream:
+        chunks.append(chunk)
+        arrived.append(time.monotonic())
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    content_times = [t for c, t in zip(chunks, arrived) if c.choices and c.choices[0].delta.content]
+    # each verified sentence is its own chunk, sent when verified (not one burst of word pieces at the end)
+    assert len(content_times) >= 3 and len(set(content_times)) == len(content_times), content_times
+    usage = chunks[-1].usage
+    assert usage is not None and usage.prompt_tokens > 0 and usage.completion_tokens > 0
+    assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
+    assert chunks[0].model == "citewise-rag"
     assert chunks[0].choices[0].delta.role == "assistant"
     assert chunks[-1].choices[0].finish_reason == "stop"
-    assert "Sources:" in text and TREATY_SOURCE in text
+    assert "Sources:" in text
     citations = (chunks[-1].model_extra or {})["citations"]
     assert citations and all(f"[{c['id']}]" in text for c in citations)
+    plain = oai.chat.completions.create(model="citewise", messages=[{"role": "user", "content": STREAMED_QUESTION}])
+    assert plain.usage is not None and plain.usage.prompt_tokens > 0
 
 
 def test_openai_stream_is_chunk_events_ending_in_done(client: httpx.Client) -> None:
@@ -522,6 +554,15 @@ def test_llm_failure_mid_stream_is_an_error_event(engine: Engine, api_home: Path
                 assert r.status_code == 503 and r.json()["error"]["code"] == "not_ready"
                 assert_error(c.post("/v1/ask", json={"question": "Which treaty bans mines?"}), 503, "llm_unavailable")
                 events = stream_ask(c, {"question": "Which treaty bans mines?"})
+                # summaries report the failure the same way, unless an extractive summary was asked for
+                summary = {"source": TREATY_SOURCE, "length": "short"}
+                assert_error(c.post("/v1/summarize", json=summary), 503, "llm_unavailable")
+                quoted = c.post("/v1/summarize", json={**summary, "extractive": True})
+                assert quoted.status_code == 200, quoted.text
+                assert quoted.json()["model"] is None and quoted.json()["bullets"]
+                with c.stream("POST", "/v1/summarize", json={**summary, "stream": True}) as r:
+                    summary_events = [e.event for e in parse_sse(r.iter_lines())]
+                assert summary_events[-2:] == ["error", "done"], summary_events
     assert [e.event for e in events][-2:] == ["error", "done"], events
     error = json.loads(events[-2].data)
     assert error["code"] == "llm_unavailable" and "cannot reach" in error["message"]

@@ -70,10 +70,10 @@ class _SilentModel:
     model_name = "none"
     embedded = False
 
-    def complete(self, messages: object, max_tokens: int | None = None) -> str:
+    def complete(self, messages: object, max_tokens: int | None = None, usage: object = None) -> str:
         return ""
 
-    def stream(self, messages: object, max_tokens: int | None = None):
+    def stream(self, messages: object, max_tokens: int | None = None, usage: object = None):
         yield ""
 
     def close(self) -> None:

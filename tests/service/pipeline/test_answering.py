@@ -109,14 +109,16 @@ def test_deterministic_rewrite_carries_the_previous_question_and_answer_names() 
     assert "160" not in rewritten
 
 
-def test_stream_yields_tokens_then_the_verified_answer_then_done(news_engine: Engine) -> None:
+def test_stream_yields_verified_text_then_the_verified_answer_then_done(news_engine: Engine) -> None:
     events = list(news_engine.ask_stream("Where did Ukraine rank among the countries most affected by antipersonnel mines?"))
     kinds = [e.event for e in events]
-    assert kinds[-2:] == ["answer", "done"] and set(kinds[:-2]) == {"token"} and len(kinds) > 3
+    assert kinds[-2:] == ["answer", "done"] and set(kinds[:-2]) == {"draft", "sentence", "token"}, kinds
     answer = events[-2].data
     assert isinstance(answer, Answer)
     assert_contract(news_engine, answer)
-    assert answer.trace.draft == "".join(e.data for e in events[:-2])
+    assert "".join(e.data for e in events if e.event == "token") == answer.answer  # only verified text as tokens
+    drafts = [e.data for e in events if e.event == "draft"]
+    assert drafts[-1] == "" and any(d and d in answer.trace.draft for d in drafts)
     assert "third" in answer.answer and cited(answer) == {NEWS_A}
     assert "first_token_ms" in answer.timings_ms
 

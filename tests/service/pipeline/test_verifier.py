@@ -162,3 +162,37 @@ def test_refused_draft_whose_fallback_quote_lacks_the_asked_number_becomes_a_ref
     kept = verify("Ukraine ranked third among the countries most affected by antipersonnel mines [1].", evidence, embedder)
     assert not kept.extractive
     assert unanswered_after_fallback("Where did Ukraine rank in 2019?", "The documents don't say.", kept) is None
+
+
+def test_streamed_draft_is_judged_like_the_whole_and_only_once_each_sentence_is_complete(
+    embedder: MiniLMEmbedder, evidence
+) -> None:
+    """The streamed answer's verifier: sentences handed out as the next one begins (never a "3." before "3.5"),
+    the same verdicts as verifying the whole draft, and the unverified rest kept apart as `pending`."""
+    from service.pipeline.verifier import DraftSplitter, DraftVerifier
+
+    draft = (
+        f"{evidence[0].text.rstrip('.')} [1]. The mines cost 3.5 million dollars each [2]. "
+        f"{evidence[2].text.rstrip('.')} [3]. And then it"
+    )
+    splitter, streamed = DraftSplitter(), DraftVerifier(evidence, embedder)
+    handed: list[str] = []
+    pendings: list[str] = []
+    for piece in [draft[i : i + 3] for i in range(0, len(draft), 3)]:  # 3-character deltas
+        for sentence in splitter.feed(piece):
+            handed.append(sentence)
+            streamed.judge(sentence)
+        pendings.append(splitter.pending)
+    closing = splitter.close()
+    for i, sentence in enumerate(closing):
+        streamed.judge(sentence, last=i == len(closing) - 1)
+    handed += closing
+    assert [strip_markers(s) for s in handed] == [
+        strip_markers(f"{evidence[0].text.rstrip('.')} [1]."), "The mines cost 3.5 million dollars each.",
+        strip_markers(f"{evidence[2].text.rstrip('.')} [3]."), "And then it",
+    ]  # fmt: skip
+    assert "The mines cost 3." not in handed and not any("[" in p for p in pendings)
+    whole = verify(draft, evidence, embedder, must_include=[evidence[0]])
+    assert streamed.finish(must_include=[evidence[0]]) == whole
+    kept = [s.text for s in whole.sentences]
+    assert "The mines cost 3.5 million dollars each." not in kept and "And then it" not in kept

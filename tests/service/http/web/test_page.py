@@ -97,7 +97,11 @@ def test_answer_streams_and_citation_opens_the_cited_lines(
     turn = ask(page, QUESTION)
     shot("2-answer")
     assert turn.get_attribute("data-state") == "done", turn.inner_text()
-    assert int(turn.get_attribute("data-tokens") or 0) > 0, "no token events were shown while streaming"
+    assert int(turn.get_attribute("data-tokens") or 0) > 0, "no verified text was shown while streaming"
+    assert int(turn.get_attribute("data-drafts") or 0) > 0, "the provisional draft was not shown while streaming"
+    # the verified answer replaced the draft in place: no draft element, label or text remains
+    assert turn.locator(".draft, .draft-text, .streaming-text").count() == 0, turn.inner_html()
+    assert "draft" not in turn.inner_text().lower()
     assert requests[0] == {"question": QUESTION, "history": [], "stream": True}
     links = turn.locator(".answer-text a.cite")
     assert links.count() >= 1, "the answer has no [n] citation links"
