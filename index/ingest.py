@@ -5,13 +5,14 @@ Crash-safe update protocol (one writer at a time, under a file lock):
   2. for each batch of new/changed documents: write texts, write new chunks to Chroma
      ("after_chroma_write"), switch the manifest rows in one transaction ("after_manifest_switch"),
      then delete the replaced chunks;
-  3. rebuild the BM25 index when the manifest generation moved.
+  3. apply the change to the lexical index (index.lexical: only the added and removed chunks).
 Readers only see chunks the manifest references, so a crash at any point leaves the old or the new version
 visible, never a mix, and the next run's sweep repairs the rest.
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -19,13 +20,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from filelock import FileLock, Timeout
 
-from index.bm25 import BM25Index
+from index.lexical import LexicalIndex
 from index.chunking import chunk_text
 from index.embeddings import MiniLMEmbedder
 from index.loaders import Candidate, LoadError, discover, extract_text, read_bytes, sha256_bytes
 from index.manifest import Manifest, ManifestRow, utc_now
+from index.quality import low_information, refuse_reason
 from index.records import Chunk, FileResult, IngestReport
 from index.store import ChunkStore
 from index.texts import TextStore
@@ -52,10 +55,11 @@ class _Prepared:
     text: str
     chunks: list[Chunk]
     outcome: str  # "added" | "updated"
+    note: str | None = None  # what was left out (low-information or repeated chunks)
 
 
 class Ingester:
-    """The single writer of the index (store + manifest + texts + BM25)."""
+    """The single writer of the index (store + manifest + texts + lexical index)."""
 
     def __init__(
         self,
@@ -64,8 +68,11 @@ class Ingester:
         manifest: Manifest,
         texts: TextStore,
         embedder: MiniLMEmbedder,
+        lexical: LexicalIndex,
     ) -> None:
         self.settings = settings
+        self.lexical = lexical
+        self._written: dict[str, str] = {}  # texts of chunks written since the last lexical sync
         self.store = store
         self.manifest = manifest
         self.texts = texts
@@ -165,8 +172,16 @@ class Ingester:
         except LoadError as e:
             report.files.append(FileResult(source=candidate.source, outcome="failed", reason=str(e)))
             return None
+        refused = refuse_reason(text)
+        if refused is not None:
+            report.files.append(FileResult(source=candidate.source, outcome="failed", reason=refused))
+            return None
         chunks = chunk_text(candidate.source, text, sha, self.settings.chunk_size, self.settings.chunk_overlap)
-        return _Prepared(candidate, sha, text, chunks, "updated" if row is not None else "added")
+        chunks, note = informative_chunks(chunks)
+        if not chunks:
+            report.files.append(FileResult(source=candidate.source, outcome="failed", reason=f"{note}: nothing left to index"))
+            return None
+        return _Prepared(candidate, sha, text, chunks, "updated" if row is not None else "added", note)
 
     def _commit(self, pending: list[_Prepared], rows: dict[str, ManifestRow], report: IngestReport) -> None:
         """Write a batch of documents: texts and chunks first, then the manifest switch, then cleanup."""
@@ -176,8 +191,9 @@ class Ingester:
             self.texts.write(p.sha256, p.text)
         checkpoint(self.settings, "after_text_write")
         chunks = [c for p in pending for c in p.chunks]
-        embeddings = self.embedder.encode([c.text for c in chunks])
+        embeddings = encode_distinct(self.embedder, [c.text for c in chunks])
         self.store.upsert(chunks, embeddings)
+        self._written.update((c.id, c.text) for c in chunks)
         checkpoint(self.settings, "after_chroma_write")
         now = utc_now()
         new_rows = [
@@ -203,7 +219,7 @@ class Ingester:
             in_use = {r.sha256 for r in rows.values()}
             self.texts.delete({old.sha256 for old in old_rows} - in_use)
         for p in pending:
-            report.files.append(FileResult(source=p.candidate.source, outcome=p.outcome, chunks=len(p.chunks)))  # type: ignore[arg-type]
+            report.files.append(FileResult(source=p.candidate.source, outcome=p.outcome, chunks=len(p.chunks), reason=p.note))  # type: ignore[arg-type]
 
     def _sweep(self, candidates: list[Candidate]) -> list[Candidate]:
         """Delete unreferenced chunks; rows whose chunks or text are missing are re-ingested (or dropped)."""
@@ -248,11 +264,18 @@ class Ingester:
         self.texts.delete(self.texts.stored() - referenced)
 
     def _refresh_bm25(self) -> None:
-        """Rebuild the saved BM25 index when it does not reflect the manifest's current generation."""
-        generation = self.manifest.generation()
-        if BM25Index.saved_generation(self.settings.bm25_path) == generation:
-            return
-        build_bm25(self.store, self.manifest.referenced_ids(), generation).save(self.settings.bm25_path)
+        """Apply the manifest's change to the lexical index (the chunks written here are in hand)."""
+        written, self._written = self._written, {}
+
+        def fetch(ids: Sequence[str]) -> dict[str, str]:
+            missing = [cid for cid in ids if cid not in written]
+            found = {cid: written[cid] for cid in ids if cid in written}
+            found.update((cid, c.text) for cid, c in self.store.get(missing).items())
+            return found
+
+        self.lexical.sync(self.manifest.snapshot, self.manifest.generation, fetch)
+        if self.settings.bm25_path.exists():  # the bm25s index of earlier versions
+            shutil.rmtree(self.settings.bm25_path, ignore_errors=True)
 
     @staticmethod
     def _mark_failed_paths(paths: Sequence[Path], candidates: list[Candidate], report: IngestReport) -> None:
@@ -270,12 +293,39 @@ class Ingester:
                     report.files.append(FileResult(source=str(given), outcome="failed", reason="no supported documents"))
 
 
-def build_bm25(store: ChunkStore, ids: set[str], generation: int) -> BM25Index:
-    """A BM25 index over exactly these chunk ids (the manifest's), their texts read from Chroma."""
-    ordered = sorted(ids)
-    chunks = store.get(ordered)
-    present = [cid for cid in ordered if cid in chunks]
-    return BM25Index.build(present, [chunks[cid].text for cid in present], generation)
+def text_key(text: str) -> str:
+    """Chunks whose texts differ only in case and whitespace count as the same text."""
+    return " ".join(text.lower().split())
+
+
+def informative_chunks(chunks: list[Chunk]) -> tuple[list[Chunk], str | None]:
+    """A document's chunks without low-information ones and without repeats of an earlier chunk's text
+    (the first occurrence is kept and cited); the note says what was left out."""
+    kept: list[Chunk] = []
+    seen: set[str] = set()
+    low, repeated = 0, 0
+    for chunk in chunks:
+        key = text_key(chunk.text)
+        if key in seen:
+            repeated += 1
+        elif low_information(chunk.text):
+            low += 1
+        else:
+            seen.add(key)
+            kept.append(chunk)
+    parts = [f"{low} low-information" if low else "", f"{repeated} repeated" if repeated else ""]
+    note = " and ".join(p for p in parts if p)
+    return kept, (f"{note} chunks left out" if note else None)
+
+
+def encode_distinct(embedder: MiniLMEmbedder, texts: list[str]) -> "np.ndarray":
+    """Embeddings of `texts`, each distinct text embedded once (the same text in two documents shares it)."""
+    distinct = list(dict.fromkeys(texts))
+    if len(distinct) == len(texts):
+        return embedder.encode(texts)
+    vectors = embedder.encode(distinct)
+    position = {text: i for i, text in enumerate(distinct)}
+    return vectors[[position[t] for t in texts]]
 
 
 def _dedupe(candidates: list[Candidate], report: IngestReport) -> list[Candidate]:

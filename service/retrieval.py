@@ -9,7 +9,7 @@ sees a half-updated document. Three modes share one code path: "hybrid" (default
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -18,6 +18,8 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from index.ranking import cap_per_document, distinct_texts
+from index.records import Chunk
 from service.errors import InvalidInput
 from service.schemas import SearchHit, SearchResponse
 
@@ -86,16 +88,22 @@ def retrieve(corpus: "Corpus", query: str, k: int, mode: Mode = "hybrid") -> lis
     if not view.valid_ids:
         return []
     depth = max(k, CANDIDATES)
-    dense = dense_ranking(corpus, query, depth, view) if mode in ("hybrid", "dense") else []
-    lexical = view.bm25.search(query, depth) if mode in ("hybrid", "bm25") else []
+    # Each ranking holds at most PER_DOCUMENT_CAP chunks of one document, and the list never the same text twice.
+    dense = cap_per_document(dense_ranking(corpus, query, depth, view)) if mode in ("hybrid", "dense") else []
+    lexical = cap_per_document(view.bm25.search(query, depth)) if mode in ("hybrid", "bm25") else []
     if mode == "dense":
         ranked = dense
     elif mode == "bm25":
         ranked = lexical
     else:
         ranked = fuse_scores(dense, lexical)
-    ranked = ranked[:k]
-    chunks = corpus.get_chunks([cid for cid, _ in ranked])
+    chunks: dict[str, Chunk] = {}
+
+    def texts_of(ids: Sequence[str]) -> dict[str, str]:
+        chunks.update(corpus.get_chunks(ids))
+        return {cid: chunks[cid].text for cid in ids if cid in chunks}
+
+    ranked = distinct_texts(ranked, k, texts_of)
     dense_scores, bm25_scores = dict(dense), dict(lexical)
     hits: list[SearchHit] = []
     for cid, score in ranked:
