@@ -32,7 +32,7 @@ def dump(home: Path, out: Path) -> None:
         dense = dense_ranking(corpus, text, DEPTH, view)
         lexical = view.bm25.search(text, DEPTH)
         rankings[qid] = {"dense": dense, "bm25": lexical}
-        missing = [cid for cid, _ in dense + lexical if cid not in sources]
+        missing = list(dict.fromkeys(cid for cid, _ in dense + lexical if cid not in sources))
         for cid, chunk in corpus.store.get(missing).items():
             sources[cid] = doc_id_of(chunk.source)
     corpus.close()
@@ -71,6 +71,13 @@ def variants() -> dict:
                 seen = {cid for cid, _ in top}
                 return top + [x for x in fuse([d, b], 60) if x[0] not in seen]
             out[f"convex w={w} depth={head} + rrf tail"] = hybrid
+    # the convex ranking over the full depth for the first `head` places, then RRF's order for the rest
+    for head in (10, 20, 30, 50):
+        def head_tail(d, b, head=head):
+            top = fuse_scores(d, b, 0.5)[:head]
+            seen = {cid for cid, _ in top}
+            return top + [x for x in fuse([d, b], 60) if x[0] not in seen]
+        out[f"convex w=0.5 depth=300, top {head} + rrf k=60 after"] = head_tail
     return out
 
 

@@ -122,6 +122,31 @@ class LexicalIndex:
             return current, valid
         return current, valid  # the manifest kept moving: the next read syncs again
 
+    def apply(self, base: int, added: dict[str, str], removed: set[str], generation: int) -> bool:
+        """The writer's own delta: from generation `base` (which the index must reflect) to `generation`, adding
+        and removing these chunks. False (nothing written) when the index is not at `base`: then `sync`."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+                if row is None or int(row[0]) != base:
+                    self._db.execute("ROLLBACK")
+                    return False
+                self._delete(removed - added.keys())
+                marks_ok = [cid for cid in added if cid not in removed]
+                held = set()
+                for start in range(0, len(marks_ok), _BATCH):
+                    part = marks_ok[start : start + _BATCH]
+                    marks = ",".join("?" * len(part))
+                    held.update(c for (c,) in self._db.execute(f"SELECT chunk_id FROM chunks WHERE chunk_id IN ({marks})", part))
+                self._insert((cid, added[cid]) for cid in marks_ok if cid not in held)
+                self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('generation', ?)", (str(generation),))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return True
+
     def _delete(self, ids: set[str]) -> None:
         ordered = sorted(ids)
         for start in range(0, len(ordered), _BATCH):

@@ -31,6 +31,7 @@ Mode = Literal["hybrid", "dense", "bm25"]
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: rank 1 → 1/61
 DENSE_WEIGHT = 0.5  # convex fusion: best of 0.3 / 0.5 / 0.7 on SciFact
 CANDIDATES = 50  # depth of each ranking fed into the fusion
+CONVEX_HEAD = 20  # places ordered by convex fusion before the reciprocal-rank tail
 
 
 def dense_ranking(corpus: "Corpus", query: str, depth: int, view: "SearchView") -> list[tuple[str, float]]:
@@ -80,6 +81,17 @@ def fuse_scores(
     return sorted(fused.items(), key=lambda item: (-item[1], order[item[0]]))
 
 
+def fuse_hybrid(dense: list[tuple[str, float]], lexical: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Convex fusion for the first CONVEX_HEAD places (its scores order the top best), then the remaining
+    candidates in reciprocal-rank order (its union finds more of them). SciFact, tuned on even query ids,
+    held-out odd ids: nDCG@10 0.734 either way, recall@100 0.943 → 0.956 (evals/fusion_offline.py)."""
+    head = fuse_scores(dense, lexical)[:CONVEX_HEAD]
+    seen = {cid for cid, _ in head}
+    floor = head[-1][1] if head else 0.0  # tail scores stay below the head's, keeping `score` descending
+    tail = [(cid, min(score, floor)) for cid, score in fuse([dense, lexical]) if cid not in seen]
+    return head + tail
+
+
 def retrieve(corpus: "Corpus", query: str, k: int, mode: Mode = "hybrid") -> list[SearchHit]:
     """The top-k chunks for `query`, best first, with source, line span, text and per-ranker scores."""
     if k <= 0 or not query.strip():
@@ -96,7 +108,7 @@ def retrieve(corpus: "Corpus", query: str, k: int, mode: Mode = "hybrid") -> lis
     elif mode == "bm25":
         ranked = lexical
     else:
-        ranked = fuse_scores(dense, lexical)
+        ranked = fuse_hybrid(dense, lexical)
     chunks: dict[str, Chunk] = {}
 
     def texts_of(ids: Sequence[str]) -> dict[str, str]:
