@@ -11,6 +11,7 @@ Records (all with a 1-dimensional dummy embedding; this collection is never quer
   `lines:<sha256>:<part>` its line map (`index.locations`), the same way
   `meta:generation`       the manifest version: a random stamp, re-drawn on every change
   `meta:writer`           the write lease (owner, expiry): one writer at a time across machines
+  `meta:writing`          set while a write runs; left set by a killed writer, so the next one sweeps
 
 The version is a random stamp, not a counter, so two writers on different machines never produce the same
 value for different contents (readers only compare versions for equality). A writer changes rows first and
@@ -40,6 +41,7 @@ from index.manifest import ManifestRow
 _DUMMY = np.ones(1, dtype=np.float32)  # the manifest collection holds records, not vectors
 _GENERATION_ID = "meta:generation"
 _WRITER_ID = "meta:writer"
+_WRITING_ID = "meta:writing"  # a write in progress (left set by a killed writer: the next one sweeps)
 _TEXT_PART_CHARS = 4 * 1024 * 1024  # a Chroma server rejects request bodies over ~32 MB
 _PAGE = 1000
 
@@ -97,6 +99,20 @@ class ChromaManifest:
 
     def referenced_ids(self) -> set[str]:
         return {cid for row in self.rows() for cid in row.chunk_ids}
+
+    def chunk_count(self) -> int:
+        return sum(len(row.chunk_ids) for row in self.rows())
+
+    def shas(self) -> set[str]:
+        return {row.sha256 for row in self.rows()}
+
+    def writing(self) -> bool:
+        found = self.collection.get(ids=[_WRITING_ID], include=["metadatas"])
+        return bool(found["ids"]) and bool(found["metadatas"][0]["writing"])  # type: ignore[index]
+
+    def set_writing(self, on: bool) -> None:
+        meta = {"kind": "meta", "writing": 1 if on else 0}
+        self.collection.upsert(ids=[_WRITING_ID], embeddings=[_DUMMY], metadatas=[meta])  # type: ignore[arg-type]
 
     def snapshot(self) -> tuple[int, set[str]]:
         """Version first, then rows: the rows are at least as new as the version (see the module docstring)."""

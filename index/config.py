@@ -43,5 +43,9 @@ class IndexConfig(BaseModel):
         return self.home / "bm25"
 
     @property
+    def lexical_path(self) -> Path:
+        return self.home / "lexical.sqlite3"
+
+    @property
     def texts_path(self) -> Path:
         return self.home / "texts"

@@ -1,6 +1,6 @@
 """The index as one object: ingest and remove documents, read their texts and chunks, and the search view.
 
-`Corpus` owns the Chroma store, the manifest, the extracted texts and the BM25 index. Writes go through
+`Corpus` owns the Chroma store, the manifest, the extracted texts and the lexical index (index.lexical). Writes go through
 `index.ingest.Ingester` (one writer, file-locked); reads see only chunks the manifest currently references.
 """
 
@@ -18,11 +18,11 @@ from typing import BinaryIO
 import numpy as np
 from cachetools import LRUCache
 
-from index.bm25 import BM25Index
 from index.config import IndexConfig
 from index.embeddings import MiniLMEmbedder
 from index.errors import InvalidInput, UnknownSource
-from index.ingest import Ingester, build_bm25, source_name
+from index.ingest import Ingester, source_name
+from index.lexical import LexicalIndex, LexicalView
 from index.locations import LineMap, Location
 from index.manifest import Manifest
 from index.records import Chunk, DocumentRecord, IngestReport
@@ -41,12 +41,12 @@ log = logging.getLogger("citewise.index")
 
 @dataclass(frozen=True)
 class SearchView:
-    """What readers may see at one manifest generation: the referenced chunk ids and a BM25 index over them,
+    """What readers may see at one manifest generation: the referenced chunk ids and the lexical index over them,
     plus the vectors of chunks this process's Chroma cannot see (`ForeignVectors`)."""
 
     generation: int
     valid_ids: frozenset[str]
-    bm25: BM25Index
+    bm25: LexicalView
     foreign_ids: tuple[str, ...] = ()
     foreign_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
 
@@ -98,7 +98,8 @@ class Corpus:
         else:
             self.manifest = Manifest(settings.manifest_path)
             self.texts = TextStore(settings.texts_path)
-        self._ingester = Ingester(settings, self.store, self.manifest, self.texts, self.embedder)
+        self.lexical = LexicalIndex(settings.lexical_path)
+        self._ingester = Ingester(settings, self.store, self.manifest, self.texts, self.embedder, self.lexical)
         if settings.chroma_url:  # writers on other machines take turns with this one through a lease in the server
             from index.chroma_manifest import SharedWriteLock
 
@@ -116,6 +117,7 @@ class Corpus:
 
     def close(self) -> None:
         self.manifest.close()
+        self.lexical.close()
 
     # --- writes ------------------------------------------------------------------------------------
     def ingest(self, paths: list[Path], prune: bool = False, progress: ProgressCallback | None = None) -> IngestReport:
@@ -219,10 +221,11 @@ class Corpus:
         with self._view_lock:
             if self._view is not None and self._view.generation == self.manifest.generation():
                 return self._view
-            generation, valid = self.manifest.snapshot()
-            bm25 = BM25Index.load(self.settings.bm25_path)
-            if bm25 is None or bm25.generation != generation or set(bm25.ids) != valid:
-                bm25 = build_bm25(self.store, valid, generation)
+            # Usually a writer has applied the change already; if not (a crash, or another replica wrote),
+            # only the chunks added since are read.
+            fetch = lambda ids: {cid: c.text for cid, c in self.store.get(ids).items()}  # noqa: E731
+            generation, valid = self.lexical.sync(self.manifest.snapshot, self.manifest.generation, fetch)
             foreign_ids, foreign_vectors = self._foreign.for_view(set(valid))
-            self._view = SearchView(generation, frozenset(valid), bm25, foreign_ids, foreign_vectors)
+            view_ids = frozenset(valid)
+            self._view = SearchView(generation, view_ids, LexicalView(self.lexical, view_ids), foreign_ids, foreign_vectors)
             return self._view

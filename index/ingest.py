@@ -1,11 +1,12 @@
 """Ingestion orchestration: files → text → chunks → embeddings → Chroma, then the manifest switch.
 
 Crash-safe update protocol (one writer at a time, under a file lock):
-  1. sweep: delete chunks no manifest row references; repair rows whose chunks or text are missing;
+  1. sweep, when the previous write did not finish (a write-in-progress mark in the manifest): delete chunks no
+     manifest row references; repair rows whose chunks or text are missing;
   2. for each batch of new/changed documents: write texts, write new chunks to Chroma
      ("after_chroma_write"), switch the manifest rows in one transaction ("after_manifest_switch"),
      then delete the replaced chunks;
-  3. rebuild the BM25 index when the manifest generation moved.
+  3. apply the change to the lexical index (index.lexical: only the added and removed chunks).
 Readers only see chunks the manifest references, so a crash at any point leaves the old or the new version
 visible, never a mix, and the next run's sweep repairs the rest.
 """
@@ -13,6 +14,7 @@ visible, never a mix, and the next run's sweep repairs the rest.
 from __future__ import annotations
 
 import re
+import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -20,17 +22,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+import numpy as np
 from filelock import FileLock, Timeout
 
-from index.bm25 import BM25Index
 from index.chroma_manifest import ChromaManifest, ChromaTextStore
 from index.chunking import chunk_text
 from index.config import IndexConfig
 from index.embeddings import MiniLMEmbedder
 from index.errors import Busy, InvalidInput, UnknownSource
+from index.lexical import LexicalIndex
 from index.loaders import Candidate, LoadError, discover, extract, read_bytes, sha256_bytes
 from index.locations import LineMap
 from index.manifest import Manifest, ManifestRow, utc_now
+from index.quality import low_information, refuse_reason
 from index.records import Chunk, FileResult, IngestReport
 from index.store import ChunkStore
 from index.texts import TextStore
@@ -56,10 +60,11 @@ class _Prepared:
     line_map: LineMap
     chunks: list[Chunk]
     outcome: str  # "added" | "updated"
+    note: str | None = None  # what was left out (low-information or repeated chunks)
 
 
 class Ingester:
-    """The single writer of the index (store + manifest + texts + BM25)."""
+    """The single writer of the index (store + manifest + texts + lexical index)."""
 
     def __init__(
         self,
@@ -68,8 +73,12 @@ class Ingester:
         manifest: Manifest | ChromaManifest,
         texts: TextStore | ChromaTextStore,
         embedder: MiniLMEmbedder,
+        lexical: LexicalIndex,
     ) -> None:
         self.settings = settings
+        self.lexical = lexical
+        self._written: dict[str, str] = {}  # texts of chunks written since the last lexical sync
+        self._interrupted = True  # set per write from the manifest's write-in-progress mark
         self.store = store
         self.manifest = manifest
         self.texts = texts
@@ -97,7 +106,7 @@ class Ingester:
             report.failed_paths.append(missing)
         for source, reason in found.skipped:
             report.files.append(FileResult(source=source, outcome="skipped", reason=reason))
-        with self._locked():
+        with self._locked(), self._writing():
             self._run(found.candidates, report, progress)
             if prune:
                 self._prune(found.folders, {c.path for c in found.candidates}, report)
@@ -108,29 +117,59 @@ class Ingester:
     def ingest_named(self, items: Sequence[tuple[str, Path]], progress: ProgressCallback | None) -> IngestReport:
         report = IngestReport()
         candidates = [Candidate(source=source_name(None, s), path=Path(p), root="") for s, p in items]
-        with self._locked():
+        with self._locked(), self._writing():
             self._run(candidates, report, progress)
             self._refresh_bm25()
         return report
 
     def remove(self, sources: Sequence[str]) -> list[str]:
         with self._locked():
-            rows = {r.source: r for r in self.manifest.rows()}
+            rows = {s: row for s in dict.fromkeys(sources) if (row := self.manifest.get(s)) is not None}
             unknown = [s for s in sources if s not in rows]
             if unknown:
                 raise UnknownSource(f"not an ingested document: {', '.join(unknown)} (see `citewise docs list`)")
-            doomed = [rows[s] for s in dict.fromkeys(sources)]
-            self.manifest.delete(r.source for r in doomed)
-            checkpoint(self.settings, "after_remove_manifest")
-            self.store.delete([cid for r in doomed for cid in r.chunk_ids])
-            self._delete_unreferenced_texts()
-            self._refresh_bm25()
+            with self._writing():
+                if self._interrupted:  # repair what a killed write left first (it may re-ingest these rows)
+                    self._run([], IngestReport(), None)
+                    rows = {s: row for s in rows if (row := self.manifest.get(s)) is not None}
+                doomed = list(rows.values())
+                self.manifest.delete(r.source for r in doomed)
+                self._removed.update(cid for r in doomed for cid in r.chunk_ids)
+                checkpoint(self.settings, "after_remove_manifest")
+                self.store.delete([cid for r in doomed for cid in r.chunk_ids])
+                self.texts.delete({r.sha256 for r in doomed} - self.manifest.shas())
+                self._refresh_bm25()
         return [r.source for r in doomed]
+
+    def repair(self) -> None:
+        """Sweep orphans and rebuild derived data; what every ingest run does first."""
+        with self._locked(), self._writing():
+            self._interrupted = True  # an explicit repair always sweeps the whole index
+            self._run([], IngestReport(), None)
+            self._refresh_bm25()
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Mark a write in progress in the manifest for its duration. A mark left by a killed write tells the
+        next one to sweep the whole index (orphan chunks, broken rows); after clean writes nothing scans it."""
+        # A killed write, or chunks gone / added behind the manifest's back (a store restored from a backup):
+        # comparing counts is cheap, listing every id is not.
+        self._interrupted = self.manifest.writing() or self.store.count() != self.manifest.chunk_count()
+        generation = self.manifest.generation()
+        # The lexical index follows this write by its own delta when it reflects the manifest now.
+        self._lexical_base = generation if not self._interrupted and self.lexical.generation() == generation else None
+        self._removed: set[str] = set()
+        self.manifest.set_writing(True)
+        yield
+        self.manifest.set_writing(False)
+        self._interrupted = False
 
     # --- the protocol ------------------------------------------------------------------------------
     def _run(self, candidates: list[Candidate], report: IngestReport, progress: ProgressCallback | None) -> None:
-        candidates = self._sweep(_dedupe(candidates, report))
-        rows = {r.source: r for r in self.manifest.rows()}
+        candidates = _dedupe(candidates, report)
+        if self._interrupted:  # the last write did not finish: find its orphans and broken rows
+            candidates = self._sweep(candidates)
+        rows = _Rows(self.manifest, prefetch=len(candidates) > _PREFETCH_ROWS)
         pending: list[_Prepared] = []
         pending_chunks = 0
         total = len(candidates)
@@ -164,10 +203,18 @@ class Ingester:
             report.files.append(FileResult(source=candidate.source, outcome="failed", reason=str(e)))
             return None
         text = extracted.text
+        refused = refuse_reason(text)
+        if refused is not None:
+            report.files.append(FileResult(source=candidate.source, outcome="failed", reason=refused))
+            return None
         chunks = chunk_text(candidate.source, text, sha, self.settings.chunk_size, self.settings.chunk_overlap)
-        return _Prepared(candidate, sha, text, extracted.line_map, chunks, "updated" if row is not None else "added")
+        chunks, note = informative_chunks(chunks)
+        if not chunks:
+            report.files.append(FileResult(source=candidate.source, outcome="failed", reason=f"{note}: nothing left to index"))
+            return None
+        return _Prepared(candidate, sha, text, extracted.line_map, chunks, "updated" if row is not None else "added", note)
 
-    def _commit(self, pending: list[_Prepared], rows: dict[str, ManifestRow], report: IngestReport) -> None:
+    def _commit(self, pending: list[_Prepared], rows: _Rows, report: IngestReport) -> None:
         """Write a batch of documents: texts and chunks first, then the manifest switch, then cleanup."""
         if not pending:
             return
@@ -175,8 +222,9 @@ class Ingester:
             self.texts.write(p.sha256, p.text, p.line_map)
         checkpoint(self.settings, "after_text_write")
         chunks = [c for p in pending for c in p.chunks]
-        embeddings = self.embedder.encode([c.text for c in chunks])
+        embeddings = encode_distinct(self.embedder, [c.text for c in chunks])
         self.store.upsert(chunks, embeddings)
+        self._written.update((c.id, c.text) for c in chunks)
         checkpoint(self.settings, "after_chroma_write")
         now = utc_now()
         new_rows = [
@@ -194,18 +242,20 @@ class Ingester:
         checkpoint(self.settings, "after_manifest_switch")
         new_ids = {c.id for c in chunks}
         old_rows = [old for p in pending if (old := rows.get(p.candidate.source)) is not None]
-        self.store.delete([cid for old in old_rows for cid in old.chunk_ids if cid not in new_ids])
+        replaced = [cid for old in old_rows for cid in old.chunk_ids if cid not in new_ids]
+        self._removed.update(replaced)
+        self.store.delete(replaced)
         checkpoint(self.settings, "after_old_chunks_delete")
         for row in new_rows:
             rows[row.source] = row
         if old_rows:  # texts are shared by content: drop only those no document references any more
-            in_use = {r.sha256 for r in rows.values()}
-            self.texts.delete({old.sha256 for old in old_rows} - in_use)
+            self.texts.delete({old.sha256 for old in old_rows} - self.manifest.shas())
         for p in pending:
-            report.files.append(FileResult(source=p.candidate.source, outcome=p.outcome, chunks=len(p.chunks)))
+            report.files.append(FileResult(source=p.candidate.source, outcome=p.outcome, chunks=len(p.chunks), reason=p.note))
 
     def _sweep(self, candidates: list[Candidate]) -> list[Candidate]:
         """Delete unreferenced chunks; rows whose chunks or text are missing are re-ingested (or dropped)."""
+        self._lexical_base = None  # rows may be dropped here: the lexical index then syncs by comparing ids
         rows = self.manifest.rows()
         referenced = {cid for r in rows for cid in r.chunk_ids}
         present = self.store.all_ids()
@@ -237,8 +287,9 @@ class Ingester:
         if not gone:
             return
         self.manifest.delete(r.source for r in gone)
+        self._removed.update(cid for r in gone for cid in r.chunk_ids)
         self.store.delete([cid for r in gone for cid in r.chunk_ids])
-        self._delete_unreferenced_texts()
+        self.texts.delete({r.sha256 for r in gone} - self.manifest.shas())
         for r in gone:
             report.files.append(FileResult(source=r.source, outcome="removed", reason="file is gone", chunks=len(r.chunk_ids)))
 
@@ -247,11 +298,23 @@ class Ingester:
         self.texts.delete(self.texts.stored() - referenced)
 
     def _refresh_bm25(self) -> None:
-        """Rebuild the saved BM25 index when it does not reflect the manifest's current generation."""
-        generation = self.manifest.generation()
-        if BM25Index.saved_generation(self.settings.bm25_path) == generation:
-            return
-        build_bm25(self.store, self.manifest.referenced_ids(), generation).save(self.settings.bm25_path)
+        """Apply the manifest's change to the lexical index (the chunks written here are in hand)."""
+        if self.settings.bm25_path.exists():  # the bm25s index of earlier versions
+            shutil.rmtree(self.settings.bm25_path, ignore_errors=True)
+        written, self._written = self._written, {}
+        base, self._lexical_base = getattr(self, "_lexical_base", None), None
+        if base is not None:  # only this write changed the manifest since the index reflected it
+            generation = self.manifest.generation()
+            if generation == base or self.lexical.apply(base, written, self._removed, generation):
+                return
+
+        def fetch(ids: Sequence[str]) -> dict[str, str]:
+            missing = [cid for cid in ids if cid not in written]
+            found = {cid: written[cid] for cid in ids if cid in written}
+            found.update((cid, c.text) for cid, c in self.store.get(missing).items())
+            return found
+
+        self.lexical.sync(self.manifest.snapshot, self.manifest.generation, fetch)
 
     @staticmethod
     def _mark_failed_paths(paths: Sequence[Path], candidates: list[Candidate], report: IngestReport) -> None:
@@ -269,12 +332,59 @@ class Ingester:
                     report.files.append(FileResult(source=str(given), outcome="failed", reason="no supported documents"))
 
 
-def build_bm25(store: ChunkStore, ids: set[str], generation: int) -> BM25Index:
-    """A BM25 index over exactly these chunk ids (the manifest's), their texts read from Chroma."""
-    ordered = sorted(ids)
-    chunks = store.get(ordered)
-    present = [cid for cid in ordered if cid in chunks]
-    return BM25Index.build(present, [chunks[cid].text for cid in present], generation)
+_PREFETCH_ROWS = 50  # beyond this many files, read all manifest rows at once instead of one by one
+
+
+class _Rows:
+    """Manifest rows by source, read one by one for a few files or all at once for many (a folder ingest)."""
+
+    def __init__(self, manifest: Manifest | ChromaManifest, prefetch: bool) -> None:
+        self.manifest = manifest
+        self.rows: dict[str, ManifestRow | None] = {r.source: r for r in manifest.rows()} if prefetch else {}
+        self.complete = prefetch
+
+    def get(self, source: str) -> ManifestRow | None:
+        if source not in self.rows and not self.complete:
+            self.rows[source] = self.manifest.get(source)
+        return self.rows.get(source)
+
+    def __setitem__(self, source: str, row: ManifestRow) -> None:
+        self.rows[source] = row
+
+
+def text_key(text: str) -> str:
+    """Chunks whose texts differ only in case and whitespace count as the same text."""
+    return " ".join(text.lower().split())
+
+
+def informative_chunks(chunks: list[Chunk]) -> tuple[list[Chunk], str | None]:
+    """A document's chunks without low-information ones and without repeats of an earlier chunk's text
+    (the first occurrence is kept and cited); the note says what was left out."""
+    kept: list[Chunk] = []
+    seen: set[str] = set()
+    low, repeated = 0, 0
+    for chunk in chunks:
+        key = text_key(chunk.text)
+        if key in seen:
+            repeated += 1
+        elif low_information(chunk.text):
+            low += 1
+        else:
+            seen.add(key)
+            kept.append(chunk)
+    parts = [f"{low} low-information" if low else "", f"{repeated} repeated" if repeated else ""]
+    note = " and ".join(p for p in parts if p)
+    return kept, (f"{note} chunks left out" if note else None)
+
+
+def encode_distinct(embedder: MiniLMEmbedder, texts: list[str]) -> np.ndarray:
+    """Embeddings of `texts`, each distinct text embedded once (the same text in two documents shares it)."""
+    distinct = list(dict.fromkeys(texts))
+    if len(distinct) == len(texts):
+        return embedder.encode(texts)
+    vectors = embedder.encode(distinct)
+    position = {text: i for i, text in enumerate(distinct)}
+    return vectors[[position[t] for t in texts]]
 
 
 def _dedupe(candidates: list[Candidate], report: IngestReport) -> list[Candidate]:

@@ -85,6 +85,23 @@ class Manifest:
             ids.update(json.loads(chunk_ids))
         return ids
 
+    def chunk_count(self) -> int:
+        """Chunks referenced by all documents (a document's chunk ids are distinct; ids are per document)."""
+        return int(self._db.execute("SELECT COALESCE(SUM(chunks), 0) FROM documents").fetchone()[0])
+
+    def shas(self) -> set[str]:
+        """The sha256 of every document (the texts in use)."""
+        return {sha for (sha,) in self._db.execute("SELECT sha256 FROM documents")}
+
+    def writing(self) -> bool:
+        """Whether a write is marked in progress (left set by a write that was killed)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key='writing'").fetchone()
+        return bool(row and row[0] == "1")
+
+    def set_writing(self, on: bool) -> None:
+        """Mark or clear a write in progress (no generation bump: readers see no change)."""
+        self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('writing', ?)", ("1" if on else "0",))
+
     def snapshot(self) -> tuple[int, set[str]]:
         """Generation and referenced chunk ids, read consistently in one transaction."""
         self._db.execute("BEGIN")

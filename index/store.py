@@ -104,6 +104,9 @@ class ChunkStore:
             self.collection.delete(ids=list(part))
 
     # --- reads ---------------------------------------------------------------------------------
+    def count(self) -> int:
+        return self.collection.count()
+
     def all_ids(self) -> set[str]:
         ids: set[str] = set()
         total = self.collection.count()

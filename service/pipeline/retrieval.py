@@ -9,7 +9,7 @@ sees a half-updated document. Three modes share one code path: "hybrid" (default
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -18,6 +18,8 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from index.ranking import cap_per_document, distinct_texts
+from index.records import Chunk
 from service.errors import InvalidInput
 from service.schemas import SearchHit, SearchResponse
 
@@ -29,6 +31,7 @@ Mode = Literal["hybrid", "dense", "bm25"]
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: rank 1 → 1/61
 DENSE_WEIGHT = 0.5  # convex fusion: best of 0.3 / 0.5 / 0.7 on SciFact
 CANDIDATES = 50  # depth of each ranking fed into the fusion
+CONVEX_HEAD = 20  # places ordered by convex fusion before the reciprocal-rank tail
 
 
 def dense_ranking(corpus: Corpus, query: str, depth: int, view: SearchView) -> list[tuple[str, float]]:
@@ -78,6 +81,17 @@ def fuse_scores(
     return sorted(fused.items(), key=lambda item: (-item[1], order[item[0]]))
 
 
+def fuse_hybrid(dense: list[tuple[str, float]], lexical: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Convex fusion for the first CONVEX_HEAD places (its scores order the top best), then the remaining
+    candidates in reciprocal-rank order (its union finds more of them). SciFact, tuned on even query ids,
+    held-out odd ids: nDCG@10 0.734 either way, recall@100 0.943 → 0.956 (evals/fusion_offline.py)."""
+    head = fuse_scores(dense, lexical)[:CONVEX_HEAD]
+    seen = {cid for cid, _ in head}
+    floor = head[-1][1] if head else 0.0  # tail scores stay below the head's, keeping `score` descending
+    tail = [(cid, min(score, floor)) for cid, score in fuse([dense, lexical]) if cid not in seen]
+    return head + tail
+
+
 def retrieve(corpus: Corpus, query: str, k: int, mode: Mode = "hybrid") -> list[SearchHit]:
     """The top-k chunks for `query`, best first, with source, line span, text and per-ranker scores."""
     if k <= 0 or not query.strip():
@@ -86,16 +100,22 @@ def retrieve(corpus: Corpus, query: str, k: int, mode: Mode = "hybrid") -> list[
     if not view.valid_ids:
         return []
     depth = max(k, CANDIDATES)
-    dense = dense_ranking(corpus, query, depth, view) if mode in ("hybrid", "dense") else []
-    lexical = view.bm25.search(query, depth) if mode in ("hybrid", "bm25") else []
+    # Each ranking holds at most PER_DOCUMENT_CAP chunks of one document, and the list never the same text twice.
+    dense = cap_per_document(dense_ranking(corpus, query, depth, view)) if mode in ("hybrid", "dense") else []
+    lexical = cap_per_document(view.bm25.search(query, depth)) if mode in ("hybrid", "bm25") else []
     if mode == "dense":
         ranked = dense
     elif mode == "bm25":
         ranked = lexical
     else:
-        ranked = fuse_scores(dense, lexical)
-    ranked = ranked[:k]
-    chunks = corpus.get_chunks([cid for cid, _ in ranked])
+        ranked = fuse_hybrid(dense, lexical)
+    chunks: dict[str, Chunk] = {}
+
+    def texts_of(ids: Sequence[str]) -> dict[str, str]:
+        chunks.update(corpus.get_chunks(ids))
+        return {cid: chunks[cid].text for cid in ids if cid in chunks}
+
+    ranked = distinct_texts(ranked, k, texts_of)
     dense_scores, bm25_scores = dict(dense), dict(lexical)
     hits: list[SearchHit] = []
     for cid, score in ranked:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from index.bm25 import BM25Index
 from index.corpus import Corpus
 from service.config import Settings
 
@@ -14,7 +13,7 @@ def open_corpus(home: Path) -> Corpus:
 
 
 def assert_consistent(home: Path, files: Path) -> None:
-    """No orphan chunks, no manifest row without its chunks or text, BM25 in sync, documents == files."""
+    """No orphan chunks, no manifest row without its chunks or text, lexical index in sync, documents == files."""
     corpus = open_corpus(home)
     try:
         rows = corpus.manifest.rows()
@@ -25,9 +24,8 @@ def assert_consistent(home: Path, files: Path) -> None:
             assert row.chunk_ids, row.source
             assert corpus.texts.exists(row.sha256), f"text of {row.source} missing"
         assert corpus.texts.stored() == {r.sha256 for r in rows}, "unreferenced texts left behind"
-        saved = BM25Index.load(corpus.settings.bm25_path)
-        assert saved is not None and saved.generation == corpus.manifest.generation(), "BM25 not rebuilt"
-        assert set(saved.ids) == referenced, "BM25 covers other chunks than the manifest"
+        assert corpus.lexical.generation() == corpus.manifest.generation(), "lexical index not updated"
+        assert corpus.lexical.ids() == referenced, "the lexical index covers other chunks than the manifest"
         expected = sorted(str(p.relative_to(files)) for p in files.rglob("*") if p.is_file())
         assert [r.source for r in rows] == expected
     finally:
