@@ -3,7 +3,7 @@
 Mapping: the last user message is the question, earlier user/assistant turns are the history (system messages
 are ignored: the grounding prompt is ours). The reply is the verified answer followed by a sources list; the
 citation objects also travel in a `citations` field, and — the standard place OpenAI clients read — as `annotations` on
-the message (see `annotations`). Streaming sends the *verified* answer as content chunks: the
+the message (see `citation_annotations`). Streaming sends the *verified* answer as content chunks: the
 model's draft may differ from it, and an OpenAI client concatenates every delta, so drafts are never sent.
 """
 
@@ -183,7 +183,7 @@ def reply_text(answer: Answer) -> str:
     return "\n".join(lines)
 
 
-def annotations(content: str, citations: list[Citation]) -> list[Annotation]:
+def citation_annotations(content: str, citations: list[Citation]) -> list[Annotation]:
     """One annotation per cited number per marker in the answer part of `content` (the "Sources:" list is not
     scanned): a marker `[1, 3]` gives two annotations with the same character range."""
     by_id = {c.id: c for c in citations}
@@ -222,7 +222,7 @@ def completion(answer: Answer, model: str) -> ChatCompletion:
         id=_completion_id(),
         created=int(time.time()),
         model=model or MODEL_ID,
-        choices=[Choice(message=AssistantMessage(content=text, annotations=annotations(text, answer.citations)))],
+        choices=[Choice(message=AssistantMessage(content=text, annotations=citation_annotations(text, answer.citations)))],
         citations=answer.citations,
         refused=answer.refused,
     )
@@ -270,6 +270,6 @@ async def completion_chunks(
         text = reply_text(answer)
         for piece in _pieces(text):
             yield chunk(Delta(content=piece))
-        done = Delta(annotations=annotations(text, answer.citations))
+        done = Delta(annotations=citation_annotations(text, answer.citations))
         yield chunk(done, finish=True, citations=answer.citations, refused=answer.refused)
     yield ServerSentEvent(data="[DONE]")
