@@ -166,6 +166,14 @@ def serve(
     run_server(get_settings(), host=host, port=port, workers=workers)
 
 
+@app.command()
+def mcp() -> None:
+    """Serve the MCP tools (ask, search, summarize, list_documents) and documents over stdio, for agents."""
+    from service.http.mcp import run_stdio
+
+    run_stdio(get_settings())
+
+
 @app.command("llm-server")
 def llm_server(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",

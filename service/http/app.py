@@ -18,13 +18,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
+from starlette.routing import Route
 
 from service.config import Settings
 from service.engine import Engine
 from service.errors import (
     CitewiseError,
 )
-from service.http import web
+from service.http import mcp, web
 from service.http.deps import (
     require_api_key,
 )
@@ -98,7 +99,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             app.state.engine = Engine(settings)
         await asyncio.to_thread(_start_engine, app.state.engine)
         try:
-            yield
+            async with mcp_server.session_manager.run():  # the /mcp endpoint's sessions
+                yield
         finally:
             app.state.generation_queue.shutdown()
             if owned:
@@ -128,6 +130,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     )
     app.add_middleware(RequestContextMiddleware)  # outermost: ids and logs cover every response
     install_error_handlers(app)
+    mcp_server = mcp.build_server(engine=lambda: app.state.engine, queue=app.state.generation_queue, settings=settings)
 
     @app.get("/healthz", response_model=Health, tags=["health"])
     async def healthz() -> Health:
@@ -146,5 +149,6 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     for router in (ask.router, search.router, summarize.router, documents.router, openai.router):
         app.include_router(router)
     app.include_router(web.router)
+    app.router.routes.append(Route("/mcp", endpoint=mcp.http_endpoint(mcp_server, settings)))
     return app
 

@@ -2,12 +2,13 @@
 
 Mapping: the last user message is the question, earlier user/assistant turns are the history (system messages
 are ignored: the grounding prompt is ours). The reply is the verified answer followed by a sources list; the
-citation objects also travel in a `citations` field. Streaming sends the *verified* answer as content chunks, each
+citation objects also travel in a `citations` field, and — the standard place OpenAI clients read — as `annotations` on
+the message (see `citation_annotations`). Streaming sends the *verified* answer as content chunks, each
 sentence as soon as the verifier keeps it (the answer's `token` events): an OpenAI client concatenates every delta,
-so drafts are never sent; the sources list follows the last sentence. `usage` holds the model server's token
-counts for the answer's model calls (the draft it wrote, not the verified reply); zeros when the server reports
-none or no model call was made (a refusal). Models: `citewise` and the aliases in MODEL_ALIASES; any other name is
-answered with OpenAI's 404 `model_not_found` error.
+so drafts are never sent; the sources list follows the last sentence, and the final chunk carries the annotations.
+`usage` holds the model server's token counts for the answer's model calls (the draft it wrote, not the verified
+reply); zeros when the server reports none or no model call was made (a refusal). Models: `citewise` and the
+aliases in MODEL_ALIASES; any other name is answered with OpenAI's 404 `model_not_found` error.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette import ServerSentEvent
 
 from service.errors import CitewiseError, InvalidInput, error_from_event
+from service.pipeline.markers import MARKER, markers_in
 from service.schemas import Answer, ChatMessage, Citation, StreamEvent, TokenUsage
 
 MODEL_ID = "citewise"
@@ -61,9 +63,31 @@ class ChatCompletionRequest(BaseModel):
     stream: bool = False
 
 
+class FileCitation(BaseModel):
+    """OpenAI's `file_citation` object (Responses API shape), plus every field of our `Citation` but its id."""
+
+    model_config = ConfigDict(extra="allow")
+
+    file_id: str
+    filename: str
+    quote: str
+    start_line: int
+    end_line: int
+
+
+class Annotation(BaseModel):
+    """Where one `[n]` marker sits in the content: `content[start_index:end_index]` is the marker text."""
+
+    type: Literal["file_citation"] = "file_citation"
+    file_citation: FileCitation
+    start_index: int
+    end_index: int
+
+
 class AssistantMessage(BaseModel):
     role: Literal["assistant"] = "assistant"
     content: str
+    annotations: list[Annotation] = Field(default_factory=list)
 
 
 class Choice(BaseModel):
@@ -93,6 +117,7 @@ class ChatCompletion(BaseModel):
 class Delta(BaseModel):
     role: Literal["assistant"] | None = None
     content: str | None = None
+    annotations: list[Annotation] | None = None
 
 
 class ChunkChoice(BaseModel):
@@ -188,16 +213,46 @@ def reply_text(answer: Answer) -> str:
     return "\n".join(lines)
 
 
+def citation_annotations(content: str, citations: list[Citation]) -> list[Annotation]:
+    """One annotation per cited number per marker in the answer part of `content` (the "Sources:" list is not
+    scanned): a marker `[1, 3]` gives two annotations with the same character range."""
+    by_id = {c.id: c for c in citations}
+    body = content.split(f"\n\n{SOURCES_HEADING}\n", 1)[0]
+    found: list[Annotation] = []
+    for match in MARKER.finditer(body):
+        for number in markers_in(match.group(0)):
+            citation = by_id.get(number)
+            if citation is None:
+                continue
+            extra = citation.model_dump(exclude={"id", "source", "quote", "start_line", "end_line"}, exclude_none=True)
+            found.append(
+                Annotation(
+                    file_citation=FileCitation(
+                        file_id=citation.source,
+                        filename=citation.source,
+                        quote=citation.quote,
+                        start_line=citation.start_line,
+                        end_line=citation.end_line,
+                        **extra,
+                    ),
+                    start_index=match.start(),
+                    end_index=match.end(),
+                )
+            )
+    return found
+
+
 def _completion_id() -> str:
     return f"chatcmpl-{uuid.uuid4().hex}"
 
 
 def completion(answer: Answer, model: str) -> ChatCompletion:
+    text = reply_text(answer)
     return ChatCompletion(
         id=_completion_id(),
         created=int(time.time()),
         model=model or MODEL_ID,
-        choices=[Choice(message=AssistantMessage(content=reply_text(answer)))],
+        choices=[Choice(message=AssistantMessage(content=text, annotations=citation_annotations(text, answer.citations)))],
         usage=usage(answer.usage),
         citations=answer.citations,
         refused=answer.refused,
@@ -246,7 +301,6 @@ async def completion_chunks(
         rest = reply[len(sent) :] if reply.startswith(sent) else reply  # the sources list (tokens are the answer by construction)
         if rest:
             yield chunk(Delta(content=rest))
-        yield chunk(
-            Delta(), finish=True, citations=answer.citations, refused=answer.refused, usage=usage(answer.usage)
-        )
+        done = Delta(annotations=citation_annotations(reply, answer.citations))
+        yield chunk(done, finish=True, citations=answer.citations, refused=answer.refused, usage=usage(answer.usage))
     yield ServerSentEvent(data="[DONE]")

@@ -408,6 +408,32 @@ def test_openai_models_and_auth(oai: openai.OpenAI, base_url: str) -> None:
         openai.OpenAI(base_url=f"{base_url}/v1", api_key="wrong", max_retries=0).models.list()
 
 
+def assert_annotations_point_at_markers(content: str, annotations: list[dict], citations: list[dict]) -> None:
+    """Every marker of the answer part has one annotation per number it cites, whose range is exactly the marker,
+    and whose file_citation carries that citation's file, quote and lines (plus any other Citation field)."""
+    answer_part = content.split("\n\nSources:\n", 1)[0]
+    expected = [
+        (m.start(), m.end(), int(n))
+        for m in re.finditer(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]", answer_part)
+        for n in dict.fromkeys(re.split(r"\s*[,;]\s*", m.group(1)))
+    ]
+    assert expected, content
+    by_id = {c["id"]: c for c in citations}
+    got = []
+    for a in annotations:
+        assert a["type"] == "file_citation"
+        start, end, fc = a["start_index"], a["end_index"], a["file_citation"]
+        marker = content[start:end]
+        assert re.fullmatch(r"\[\d+(?:\s*[,;]\s*\d+)*\]", marker), (marker, content)
+        number = next(c["id"] for c in citations if c["source"] == fc["file_id"] and c["quote"] == fc["quote"]
+                      and c["start_line"] == fc["start_line"] and str(c["id"]) in re.findall(r"\d+", marker))
+        citation = by_id[number]
+        assert fc["filename"] == citation["source"] and fc["end_line"] == citation["end_line"]
+        assert {k: v for k, v in citation.items() if k not in ("id", "source") and v is not None}.items() <= fc.items()
+        got.append((start, end, number))
+    assert sorted(got) == sorted(expected)
+
+
 def test_openai_chat_plain(oai: openai.OpenAI) -> None:
     reply = oai.chat.completions.create(
         model="citewise",
@@ -424,6 +450,9 @@ def test_openai_chat_plain(oai: openai.OpenAI) -> None:
     assert citations and TREATY_SOURCE in {c["source"] for c in citations}
     for c in citations:
         assert f"[{c['id']}]" in content
+    # the standard place: message.annotations, parsed by the official client (file_citation fields as extras)
+    annotations = [a.model_dump() for a in reply.choices[0].message.annotations or []]
+    assert_annotations_point_at_markers(content, annotations, citations)
 
 
 def test_openai_unknown_model_is_openais_not_found(oai: openai.OpenAI) -> None:
@@ -458,6 +487,8 @@ def test_openai_chat_streamed(oai: openai.OpenAI) -> None:
     assert "Sources:" in text
     citations = (chunks[-1].model_extra or {})["citations"]
     assert citations and all(f"[{c['id']}]" in text for c in citations)
+    annotations = [a for c in chunks if c.choices for a in (c.choices[0].delta.model_extra or {}).get("annotations") or []]
+    assert_annotations_point_at_markers(text, annotations, citations)
     plain = oai.chat.completions.create(model="citewise", messages=[{"role": "user", "content": STREAMED_QUESTION}])
     assert plain.usage is not None and plain.usage.prompt_tokens > 0
 
