@@ -42,7 +42,8 @@ REFUSAL = answer("The documents don't say — nothing in them answers “x”.",
         ("10,000", "10000"),
         ("$5", "5"),
         ("60%", "60"),
-        ("Ｆｕｌｌ-width", "fullwidth"),  # NFKC, and the hyphen is punctuation
+        ("Ｆｕｌｌ-width", "full width"),  # NFKC; a dash separates words
+        ("the United Kingdom’s crisis", "united kingdom crisis"),  # a possessive keeps its word
     ],
 )
 def test_squad_normalize(raw: str, normalised: str) -> None:
@@ -53,6 +54,8 @@ def test_gold_answer_found_as_whole_tokens_any_alternative() -> None:
     assert squad_answer_found(["“Squid Game”"], "Netflix renewed Squid Game for a second season [1].")
     assert squad_answer_found(["Europe", "the EU"], "The EU will require it [1].")
     assert squad_answer_found(["10,000"], "About 10000 people came [1].")
+    assert squad_answer_found(["United Kingdom"], "It tackles the United Kingdom’s crisis [1].")
+    assert squad_answer_found(["military-style"], "a ban on military style rifles [1].")
     assert not squad_answer_found(["6"], "It happened on June 16 [1].")  # "6" is not in "16"
     assert not squad_answer_found(["1"], "It was the first time [1].")  # a citation marker is not an answer
     assert not squad_answer_found(["Ban on military-style assault weapons"], "A ban on rifles [1].")
