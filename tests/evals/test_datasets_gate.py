@@ -4,7 +4,7 @@ GATE_FLOORS (below for the `_refused` ceilings).
 
 Measured 2026-12-02 with the embedded SmolLM2 (tiny), before any pipeline change, load average 6-10 on 2 cores
 (`python -m evals.bench_quality --split dev --limit 30`, the 20-sample is nested in it):
-  realtimeqa  acc 0.450  answerable_refused 0.200  gold_cited 0.750  cite_P 0.875
+  realtimeqa  acc 0.500  answerable_refused 0.200  gold_cited 0.750  cite_P 0.875
   squad2      acc 0.857 (7 answerable)  unanswerable_refused 0.077  answerable_refused 0.143  gold_cited 0.857  cite_P 0.917
   hotpotqa    acc 0.250  answerable_refused 0.200  gold_cited 0.750  cite_P 0.740  support_R 0.500
 Floors sit about one swing (≈0.1; one question is 0.05, or 0.14 for SQuAD's 7 answerable) below. Raise them when
@@ -29,7 +29,7 @@ GATE_QUESTIONS = 20
 # ---- CI GATE FLOORS (the one place to change them) ------------------------------------------------
 # Minima, except answerable_refused (a maximum: evals/suite.py CEILING_METRICS).
 GATE_FLOORS: dict[str, dict[str, float]] = {
-    "realtimeqa": {"answer_accuracy": 0.35, "gold_source_cited": 0.65, "citation_precision": 0.77, "answerable_refused": 0.30},
+    "realtimeqa": {"answer_accuracy": 0.40, "gold_source_cited": 0.65, "citation_precision": 0.77, "answerable_refused": 0.30},
     # unanswerable_refused has no floor yet: measured 0.077, so a floor a swing below would be 0.
     "squad2": {"answer_accuracy": 0.70, "gold_source_cited": 0.70, "citation_precision": 0.80, "answerable_refused": 0.30},
     "hotpotqa": {
