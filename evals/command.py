@@ -74,6 +74,14 @@ def register(app: typer.Typer, engine_factory: Callable[[], Engine]) -> None:
         """Score answers against a suite's expected facts and sources; exit 1 below thresholds or on regression."""
         use_model(model)
         if dataset is not None:
+            from evals.datasets import DATASETS, SPLITS
+
+            if dataset not in DATASETS:
+                raise InvalidInput(f"--dataset {dataset}: use one of {', '.join(DATASETS)}")
+            if split not in SPLITS:
+                raise InvalidInput(f"--split {split}: use one of {', '.join(SPLITS)}")
+            if limit is not None and limit < 1:
+                raise InvalidInput("--limit must be at least 1")
             if suite is None:
                 raise InvalidInput("--dataset NAME needs the dataset PATH as its argument")
             if beir is not None or rescore_file is not None or judge or docs is not None:

@@ -26,8 +26,8 @@ alternative must start at a word boundary, and a numeric one must also end at on
 so "sign" still matches "signed" but "war" does not match "toward".
 
 Dataset cases (evals/datasets.py) carry gold `answers` instead of hand-written facts; they are matched the
-SQuAD way (`squad_normalize`: lowercase, punctuation and symbols removed, articles removed, whitespace
-collapsed), as whole tokens: the gold's tokens must occur as a contiguous run of the answer's tokens, so "6" does
+SQuAD way (`squad_normalize`: lowercase, punctuation and symbols removed — but possessive 's and dashes/slashes
+become word breaks — articles removed, whitespace collapsed), as whole tokens: the gold's tokens must occur as a contiguous run of the answer's tokens, so "6" does
 not match "16" (the "has answer" test of open-domain QA, e.g. DPR). Citation markers are removed first, so "[1]"
 never matches a gold "1". For those cases fact_recall equals answer_accuracy.
 """
@@ -117,8 +117,13 @@ def _strip_punctuation(text: str) -> str:
 def squad_normalize(text: str) -> str:
     """The official SQuAD `normalize_answer` (lowercase, remove punctuation, remove articles, collapse
     whitespace), with NFKC first and Unicode punctuation/symbols. Thousands separators go with the punctuation:
-    "10,000" and "10000" match."""
+    "10,000" and "10000" match. See the comment below for the two departures."""
     text = unicodedata.normalize("NFKC", text).casefold()
+    # Two departures from SQuAD, both for containment in a longer answer: a possessive keeps its word ("the United
+    # Kingdom's crisis" contains "United Kingdom", SQuAD would make it "kingdoms"), and dashes and slashes separate
+    # words ("military-style" = "military style").
+    text = re.sub(r"['\u2019]s\b", " ", text)
+    text = re.sub(r"[-\u2010-\u2015\u2212/]", " ", text)
     text = _strip_punctuation(text)
     text = _ARTICLES.sub(" ", text)
     return " ".join(text.split())

@@ -92,6 +92,12 @@ def test_a_perfect_answer_scores_one_everywhere(support) -> None:
         "hit_at_k": 1.0,
         "mrr": 1.0,
         "passed": 1.0,
+        "answer_accuracy": 1.0,
+        "unanswerable_refused": None,
+        "answerable_refused": 0.0,
+        "gold_source_cited": 1.0,
+        "support_recall": None,
+        "quote_only": 0.0,
     }
     assert scores.missing_facts == []
 
