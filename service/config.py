@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,6 +39,8 @@ class Settings(BaseSettings, IndexConfig):
     llm_max_retries: int = 3
     llm_context_tokens: int = 4096  # the engine's budget; the embedded model's n_ctx is its registry value unless set
     llm_threads: int | None = None  # None: chosen at start from the cores free (service.model_files.choose_threads)
+    # The model profile (tiny | small | large); chosen from the model when unset (service/profiles.py).
+    llm_profile: Literal["tiny", "small", "large"] | None = None
 
     # HTTP API key; when set, every /v1/* route requires `Authorization: Bearer <key>`.
     api_key: SecretStr | None = None

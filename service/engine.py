@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from index.records import DocumentRecord, IngestReport
 from service.config import Settings
 from service.pipeline.ports import ProgressCallback
+from service.profiles import ModelProfile, choose_profile
 from service.schemas import (
     Answer,
     ChatMessage,
@@ -41,6 +42,7 @@ class Engine:
         self._llm: LLMClient | None = llm
         self._owns_corpus, self._owns_llm = corpus is None, llm is None
         self._answers: AnswerPipeline | None = None
+        self._profile: ModelProfile | None = None
 
     # --- external systems, opened on first use -------------------------------------------------
     @property
@@ -68,7 +70,7 @@ class Engine:
         return self._llm is not None
 
     def close(self) -> None:
-        self._answers = None
+        self._answers = self._profile = None
         if self._llm is not None and self._owns_llm:
             self._llm.close()
         if self._corpus is not None and self._owns_corpus:
@@ -101,9 +103,24 @@ class Engine:
                 llm=self.llm,
                 top_k=self.settings.top_k,
                 evidence_max=self.settings.evidence_max,
+                profile=self.profile(),
                 locate=corpus.locate,
+                summarize=lambda source, focus: self.summarize(source=source, focus=focus),
+                sources=lambda: [d.source for d in corpus.list_documents()],
             )
         return self._answers
+
+    def profile(self) -> ModelProfile:
+        """The model profile answers run with: CITEWISE_LLM_PROFILE, else chosen from the model (service.profiles)."""
+        if self._profile is None:
+            llm = self.llm
+            self._profile = choose_profile(
+                self.settings.llm_profile,
+                embedded_model=self.settings.llm if llm.embedded else None,
+                model_id=llm.model_name,
+                context_tokens=llm.served_context_tokens(),
+            )
+        return self._profile
 
     def summaries(self, extractive: bool = False) -> SummaryPipeline:
         """The summary pipeline; `extractive` leaves the model out (no model is started)."""

@@ -177,6 +177,29 @@ class LLMClient:
     def embedded(self) -> bool:
         return self._server is not None
 
+    def served_context_tokens(self) -> int | None:
+        """The context window an external server states for this model in `/v1/models` (vLLM `max_model_len`,
+        OpenRouter-style `context_length`, llama.cpp `meta.n_ctx_train`), or None when it states none or cannot
+        be asked (a failing server is reported by the first real request, not here)."""
+        if self.embedded:
+            return None
+        try:
+            import httpx
+
+            key = self.settings.llm_api_key.get_secret_value() if self.settings.llm_api_key else ""
+            reply = httpx.get(f"{self.base_url}/models", headers={"Authorization": f"Bearer {key}"} if key else {}, timeout=5)
+            models = reply.json().get("data", [])
+        except Exception:
+            return None
+        for entry in models:
+            if isinstance(entry, dict) and entry.get("id") == self.model_name:
+                meta = entry.get("meta")
+                meta = meta if isinstance(meta, dict) else {}
+                for value in (entry.get("max_model_len"), entry.get("context_length"), meta.get("n_ctx_train")):
+                    if isinstance(value, int) and value > 0:
+                        return value
+        return None
+
     def _bound(self, max_tokens: int | None) -> Any:
         return self.chat_model.bind(max_tokens=max_tokens or DEFAULT_MAX_TOKENS)
 

@@ -27,6 +27,7 @@ from service.pipeline.evidence import (
 from service.pipeline.markers import escape_markers, with_markers
 from service.pipeline.ports import ChatModel, Encoder, Locate, Retrieve, TextOf
 from service.pipeline.prompts import render_prompt
+from service.pipeline.routing import Route, route_question
 from service.pipeline.sentences import Sentence, split_sentences
 from service.pipeline.terms import (
     STOPWORDS,
@@ -42,19 +43,19 @@ from service.pipeline.verifier import (
     addresses_question,
     unanswered_after_fallback,
 )
+from service.profiles import PROFILES, ModelProfile
 from service.schemas import (
     Answer,
     ChatMessage,
     SearchHit,
     StreamEvent,
     Suggestion,
+    Summary,
     TokenUsage,
     Trace,
     VerifierDecision,
 )
 
-PROMPT_EVIDENCE = 3  # sentences shown to the model: prompt processing is most of the time to first token
-GENERATION_MAX_TOKENS = 64  # one or two sentences; a longer draft only costs time (the verifier trims it)
 CONDENSE_MAX_TOKENS = 48
 HISTORY_MESSAGES = 4  # the last turns the condenser sees
 HISTORY_CHARS = 300  # per message
@@ -80,6 +81,7 @@ class _Prepared:
     part_best: list[RankedEvidence] = field(default_factory=list)  # each part's answer, for compound questions
     timings: dict[str, float] = field(default_factory=dict)
     started: float = 0.0
+    profile: str | None = None
     usage: TokenUsage = field(default_factory=TokenUsage)  # every model call of this answer
 
 
@@ -174,12 +176,13 @@ def _prepare(p: AnswerPipeline, question: str, history: Sequence[ChatMessage], k
         timings=timings,
         started=started,
         usage=usage,
+        profile=p.profile.name,
     )
 
 
-def answer_messages(question: str, evidence: Sequence[RankedEvidence]) -> list[ChatMessage]:
+def answer_messages(question: str, evidence: Sequence[RankedEvidence], prompt: str = "answer") -> list[ChatMessage]:
     """The generation prompt: numbered evidence sentences (best first) and the question."""
-    return [ChatMessage(role="user", content=render_prompt("answer", evidence=evidence_block(evidence), question=question))]
+    return [ChatMessage(role="user", content=render_prompt(prompt, evidence=evidence_block(evidence), question=question))]
 
 
 def also_include(question: str, evidence: Sequence[RankedEvidence]) -> list[RankedEvidence]:
@@ -274,6 +277,7 @@ def _trace(prepared: _Prepared, draft: str | None, decisions: list[VerifierDecis
     timings = {**prepared.timings, "total_ms": _ms(prepared.started)}
     return Trace(
         standalone_question=prepared.standalone,
+        profile=prepared.profile,
         retrieved=prepared.hits,
         evidence=list(prepared.evidence),
         draft=draft,
@@ -287,7 +291,8 @@ def _refusal(prepared: _Prepared, model: str | None, draft: str | None = None) -
         Suggestion(source=e.source, start_line=e.start_line, end_line=e.end_line, text=e.text)
         for e in prepared.evidence[:SUGGESTIONS]
     ]
-    text = f"The documents don't say — nothing in them answers “{escape_markers(prepared.question)}”."
+    # the question that was searched for (a follow-up's standalone rewrite), so the user sees what was understood
+    text = f"The documents don't say — nothing in them answers “{escape_markers(prepared.standalone)}”."
     decision = VerifierDecision(sentence=text, action="dropped", reason=f"refused: {prepared.refusal_reason}")
     trace = _trace(prepared, draft, [decision])
     return Answer(
@@ -302,6 +307,10 @@ def _refused_events(answer: Answer) -> Iterator[StreamEvent | Answer]:
 
 
 def _must_include(p: AnswerPipeline, prepared: _Prepared) -> list[RankedEvidence]:
+    """Evidence the answer carries whatever the draft says — for the tiny model only: a capable model's prose is
+    kept where supported, and its best evidence is quoted only when nothing of its draft holds."""
+    if p.profile.synthesis:
+        return []
     # judged on the user's own words, not the context a follow-up's rewrite added
     evidence = prepared.evidence
     return with_continuations([*also_include(prepared.question, evidence), *prepared.part_best], evidence, p.text_of)
@@ -323,7 +332,9 @@ def _generate_then_finish(
         return
     evidence = prepared.evidence
     by_number = {e.number: e for e in evidence}
-    verifier = DraftVerifier(evidence, p.encoder, min_score=OFF_TOPIC_RATIO * evidence[0].score)
+    verifier = DraftVerifier(
+        evidence, p.encoder, min_score=OFF_TOPIC_RATIO * evidence[0].score, paraphrase=p.profile.paraphrase
+    )
     splitter = DraftSplitter()
     book = CitationBook()
     shown: list[str] = []
@@ -351,7 +362,8 @@ def _generate_then_finish(
     parts: list[str] = []
     first = None
     pending = ""
-    for delta in generate(answer_messages(prepared.standalone, evidence[:PROMPT_EVIDENCE])):
+    prompt = "answer_passages" if p.profile.synthesis else "answer"
+    for delta in generate(answer_messages(prepared.standalone, evidence[: p.profile.passages], prompt)):
         if first is None:
             first = _ms(prepared.started)
         parts.append(delta)
@@ -383,6 +395,20 @@ def _generate_then_finish(
     )  # fmt: skip
 
 
+def summary_answer(summary: Summary, route: Route, started: float) -> Answer:
+    """A routed question's answer: the summary's overview and bullets, with the summary's verified citations."""
+    lines = [summary.summary, *(f"- {b}" for b in summary.bullets)]
+    if summary.differences:
+        lines += ["Where the sources differ:", *(f"- {d}" for d in summary.differences)]
+    timings = {**summary.timings_ms, "total_ms": _ms(started)}
+    trace = Trace(
+        route="summary", decisions=summary.trace.decisions if summary.trace else [], timings_ms=timings,
+        standalone_question=f"summary of {route.source or 'the corpus'}" + (f" on {route.focus}" if route.focus else ""),
+    )  # fmt: skip
+    return Answer(answer="\n".join(lines), refused=False, citations=summary.citations, route="summary",
+                  model=summary.model, timings_ms=timings, trace=trace)  # fmt: skip
+
+
 # --- the pipeline ---------------------------------------------------------------------------------
 
 
@@ -399,14 +425,29 @@ class AnswerPipeline:
     llm: ChatModel
     top_k: int
     evidence_max: int
+    profile: ModelProfile = PROFILES["tiny"]
     locate: Locate | None = None
+    summarize: Callable[[str | None, str | None], Summary] | None = None  # (source, focus) → summary, for routing
+    sources: Callable[[], list[str]] | None = None
+
+    def _routed(self, question: str, history: Sequence[ChatMessage]) -> Answer | None:
+        """A question about the whole corpus or one document, answered by the summary pipeline (route "summary")."""
+        if self.summarize is None or self.sources is None or not question.strip():
+            return None
+        route = route_question(question, self.sources(), follow_up=any(m.role == "user" for m in history))
+        if route.kind != "summary":
+            return None
+        started = time.perf_counter()
+        return summary_answer(self.summarize(route.source, route.focus), route, started)
 
     def answer(self, question: str, history: Sequence[ChatMessage] = (), k: int | None = None) -> Answer:
         """One grounded answer (the answer JSON contract)."""
+        if (routed := self._routed(question, history)) is not None:
+            return routed
         prepared = _prepare(self, question, history, k)
 
         def whole(messages: list[ChatMessage]) -> Iterator[str]:
-            yield self.llm.complete(messages, max_tokens=GENERATION_MAX_TOKENS, usage=prepared.usage)
+            yield self.llm.complete(messages, max_tokens=self.profile.draft_tokens, usage=prepared.usage)
 
         result = [item for item in _generate_then_finish(self, prepared, whole) if isinstance(item, Answer)]
         return result[-1]
@@ -416,10 +457,14 @@ class AnswerPipeline:
         the previous one), `sentence` + `token` per verified sentence (`token` deltas concatenate to the final
         answer text), then one `answer` with the verified answer JSON, then `done` — or `error`."""
         try:
+            if (routed := self._routed(question, history)) is not None:
+                yield from (StreamEvent(event="answer", data=e) if isinstance(e, Answer) else e for e in _refused_events(routed))
+                yield StreamEvent(event="done")
+                return
             prepared = _prepare(self, question, history, k)
 
             def streamed(messages: list[ChatMessage]) -> Iterator[str]:
-                return self.llm.stream(messages, max_tokens=GENERATION_MAX_TOKENS, usage=prepared.usage)
+                return self.llm.stream(messages, max_tokens=self.profile.draft_tokens, usage=prepared.usage)
 
             for item in _generate_then_finish(self, prepared, streamed):
                 yield StreamEvent(event="answer", data=item) if isinstance(item, Answer) else item

@@ -17,7 +17,7 @@ import numpy as np
 from cachetools import LRUCache
 
 from service.pipeline.ports import Encoder
-from service.pipeline.sentences import Sentence, sentences_in_lines, split_sentences
+from service.pipeline.sentences import Sentence, is_heading, sentences_in_lines, split_sentences
 from service.pipeline.terms import content_terms, words
 from service.schemas import Evidence, SearchHit
 
@@ -48,6 +48,7 @@ def answer_type_bonus(question: str, sentence: str) -> float:
     if _ASKS_NUMBER.search(question):
         return ANSWER_TYPE_BONUS if _NUMBER.search(sentence) else 0.0
     return 0.0
+FOLLOW_UP_MIN_TERMS = 2
 MIN_WORDS = 4  # shorter pieces ("Related Sources:") are headings or debris, not evidence
 
 
@@ -106,7 +107,7 @@ def candidate_sentences(
     for hit in hits:
         for sentence in _hit_sentences(hit, text_of):
             key = (hit.source, sentence.start_line, sentence.text)
-            if key in seen or len(words(sentence.text)) < MIN_WORDS:
+            if key in seen or len(words(sentence.text)) < MIN_WORDS or is_heading(sentence.text):
                 continue
             seen.add(key)
             out.append((hit, sentence))
@@ -147,7 +148,9 @@ def rank_evidence(
         return []
     texts = [s.text for _, s in candidates]
     pool = [content_terms(t) for t in texts]
-    questions = [question] + ([follow_up] if follow_up and follow_up != question else [])
+    # a follow-up's own words count only when they say something ("and when was that?" says nothing to rank by)
+    own_words = follow_up is not None and len(content_terms(follow_up)) >= FOLLOW_UP_MIN_TERMS
+    questions = [question] + ([follow_up] if follow_up and own_words and follow_up != question else [])
     per_question = [_scores(q, texts, pool, embed(embedder, [q, *texts])) for q in questions]
     ranked = []
     for i, (hit, sentence) in enumerate(candidates):

@@ -49,6 +49,24 @@ def _is_heading(line: str) -> bool:
     return bool(tokens) and not _TERMINAL.search(line) and sum(t[0].isupper() for t in tokens) / len(tokens) >= 0.6
 
 
+_ADDRESS_LINE = re.compile(r"^\s*(?:to|from|cc|bcc|re|subject|attn|attention)\s*:", re.I)
+
+
+def is_heading(text: str) -> bool:
+    """A heading, title, caption or letter address line rather than a sentence: a title-case line without final punctuation or a
+    colon, of a dozen words at most ("Calder Falls Water Utility", "Annual Report 2024"). Never evidence."""
+    line = " ".join(text.split())
+    if _ADDRESS_LINE.match(line):  # a letter's address block ("To: …, Project Manager, …") is furniture too
+        return True
+    if ":" in line or len(line.split()) > 12:
+        return False
+    # "Calder Falls Water Utility." — a title some extractors end with a full stop: every word capitalised
+    bare = line[:-1] if line.endswith(".") and len(line.split()) <= 8 else line
+    tokens = [t for t in bare.split() if t[:1].isalpha()]
+    every_word_capitalised = bool(tokens) and all(t[0].isupper() for t in tokens)
+    return _is_heading(bare) and (bare == line or every_word_capitalised)
+
+
 def _segmentation_text(text: str) -> str:
     """`text` with the newlines inside running sentences replaced by spaces (same length, same offsets).
 

@@ -16,7 +16,8 @@ evidence inclusion — the news eval suite answered with the evidence rules alon
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -24,7 +25,9 @@ from pydantic import BaseModel, Field
 from service.pipeline.evidence import RankedEvidence, answer_type_bonus, embed
 from service.pipeline.markers import marked_sentences, markers_in, strip_markers
 from service.pipeline.ports import Encoder
+from service.pipeline.sentences import split_sentences
 from service.pipeline.terms import (
+    STOPWORDS,
     content_terms,
     key_terms,
     missing_key_terms,
@@ -35,6 +38,13 @@ from service.pipeline.terms import (
 from service.schemas import Evidence, VerifierDecision
 
 LEXICAL_MIN = 0.75  # share of the sentence's content terms found in the cited text
+# Paraphrase judged by meaning (capable-model profiles): a lower word-overlap bar, the same embedding bar and the
+# same hard checks; a sentence between the bars is "unsettled" and, when a judge is available, the model decides.
+PARAPHRASE_LEXICAL_MIN = 0.5
+UNSETTLED_LEXICAL_MIN = 0.3
+UNSETTLED_SEMANTIC_MIN = 0.45
+APPOSITIVE_WORDS = 3  # a clause this short right after a name says what it is ("Maria Lopez, General Manager,")
+_CLAUSE_BREAK = re.compile(r"\s*(?:[,;()]|\band\b)\s*")
 SEMANTIC_MIN = 0.55  # cosine between the sentence and its cited text (best of each cited piece and all joined)
 MIN_ANSWER_WORDS = 3  # shorter draft pieces ("Answer:", "[2]") carry no claim
 RESTATES_MIN = 0.9  # a draft sentence restates must-include evidence when it keeps this share of its terms
@@ -56,6 +66,43 @@ class SupportCheck(BaseModel):
     lexical: float
     semantic: float
     missing_terms: list[str] = Field(default_factory=list)
+    unpaired: list[str] = Field(default_factory=list)  # names the claim ties to a role the cited text does not
+    judged: bool | None = None  # the judge model's verdict, when it was asked
+
+
+Paraphrase = Literal["lexical", "semantic"]
+Judge = Callable[[str, str], bool | None]  # (sentence, evidence text) → supported? (None: no verdict)
+
+
+_NAME = r"(?:[A-Z][\w'’.-]*)(?:\s+[A-Z][\w'’.-]*)*"
+_ROLE = r"(?P<role>(?:[a-z][\w-]*\s+){0,2}[a-z][\w-]*)"
+# "Dana Reyes is the project manager", "Dana Reyes, the project manager," / "the project manager is Dana Reyes"
+_NAME_IS_ROLE = re.compile(rf"(?P<name>{_NAME})(?:\s+(?:is|was|serves as|acts as|as)|,)\s+(?i:the|a|an|our|its|their)\s+{_ROLE}")
+_ROLE_IS_NAME = re.compile(rf"\b(?i:the|a|an|our|its|their)\s+{_ROLE}(?:\s+(?:is|was)|,)\s+(?P<name>{_NAME})")
+
+
+def unpaired_names(claim: str, cited_texts: Sequence[str]) -> list[str]:
+    """Names the claim defines by a role ("X is the project manager", "the project manager is X") that no cited
+    sentence ties to that role: every content word of the role must stand in the name's own clause of a cited
+    sentence (or a short appositive right after it: "Maria Lopez, General Manager, and …"). Catches a right name
+    with the wrong role, taken from a line that lists several people with theirs."""
+    sentences = [s.text for t in cited_texts for s in split_sentences(t)] or list(cited_texts)
+    problems = []
+    for match in [*_NAME_IS_ROLE.finditer(claim), *_ROLE_IS_NAME.finditer(claim)]:
+        name, role = match.group("name").rstrip(".’'-"), content_terms(match.group("role"))
+        if not role or name.split()[0].lower() in STOPWORDS:
+            continue
+        holding = [s for s in sentences if name.lower() in s.lower()]
+        paired = False
+        for sentence in holding:
+            clauses = [c.strip() for c in _CLAUSE_BREAK.split(sentence) if c.strip()]
+            for i, clause in enumerate(clauses):
+                if name.lower() in clause.lower():
+                    after = clauses[i + 1] if i + 1 < len(clauses) and len(clauses[i + 1].split()) <= APPOSITIVE_WORDS else ""
+                    paired = paired or role <= content_terms(f"{clause} {after}")
+        if holding and not paired:
+            problems.append(name)
+    return list(dict.fromkeys(problems))
 
 
 class VerifiedSentence(BaseModel):
@@ -72,8 +119,19 @@ class VerifiedAnswer(BaseModel):
     extractive: bool = False  # true when nothing of the draft survived and the answer is quoted evidence
 
 
-def check_support(sentence: str, cited_texts: list[str], embedder: Encoder) -> SupportCheck:
-    """Is `sentence` supported by `cited_texts`? The rule shared by the verifier and the eval suite's metric."""
+def check_support(
+    sentence: str,
+    cited_texts: list[str],
+    embedder: Encoder,
+    paraphrase: Literal["lexical", "semantic"] = "lexical",
+    judge: Judge | None = None,
+) -> SupportCheck:
+    """Is `sentence` supported by `cited_texts`? The rule shared by the verifier and the eval suite's metric.
+
+    Hard checks in every mode: every number, date and name of the sentence occurs in the cited text, and a name
+    the sentence ties to a role is tied to it there. `lexical` (the tiny model, whose sentences are near-copies):
+    most content words occur there and the embeddings are close. `semantic` (capable models that paraphrase):
+    the embeddings are close and at least half the content words occur; between the bars, `judge` decides."""
     claim = strip_markers(sentence)
     if not claim or not cited_texts:
         return SupportCheck(supported=False, lexical=0.0, semantic=0.0, missing_terms=key_terms(claim))
@@ -81,11 +139,26 @@ def check_support(sentence: str, cited_texts: list[str], embedder: Encoder) -> S
     claim_terms = content_terms(claim)
     lexical = len(claim_terms & content_terms(joined)) / len(claim_terms) if claim_terms else 0.0
     pieces = [joined] if len(cited_texts) == 1 else [*cited_texts, joined]
+    if paraphrase == "semantic":  # a passage: its single sentences too (one of them may say exactly this)
+        pieces += [s.text for t in cited_texts for s in split_sentences(t)][:12]
     vectors = embed(embedder, [claim, *pieces])
     semantic = float(np.max(vectors[1:] @ vectors[0]))
     missing = missing_key_terms(claim, joined)
-    supported = lexical >= LEXICAL_MIN and semantic >= SEMANTIC_MIN and not missing
-    return SupportCheck(supported=supported, lexical=round(lexical, 4), semantic=round(semantic, 4), missing_terms=missing)
+    unpaired = unpaired_names(claim, cited_texts) if not missing else []
+    hard_ok = not missing and not unpaired
+    judged: bool | None = None
+    if paraphrase == "lexical":
+        supported = hard_ok and lexical >= LEXICAL_MIN and semantic >= SEMANTIC_MIN
+    else:
+        supported = hard_ok and lexical >= PARAPHRASE_LEXICAL_MIN and semantic >= SEMANTIC_MIN
+        unsettled = hard_ok and not supported and lexical >= UNSETTLED_LEXICAL_MIN and semantic >= UNSETTLED_SEMANTIC_MIN
+        if unsettled and judge is not None:
+            judged = judge(claim, joined)
+            supported = bool(judged)
+    return SupportCheck(
+        supported=supported, lexical=round(lexical, 4), semantic=round(semantic, 4), missing_terms=missing,
+        unpaired=unpaired, judged=judged,
+    )  # fmt: skip
 
 
 def _draft_sentences(draft: str) -> list[str]:
@@ -101,10 +174,10 @@ def _draft_sentences(draft: str) -> list[str]:
 
 
 def _best_support(
-    claim: str, evidence: Sequence[Evidence], embedder: Encoder
+    claim: str, evidence: Sequence[Evidence], embedder: Encoder, paraphrase: Paraphrase = "lexical"
 ) -> tuple[list[int], SupportCheck] | None:
     """The single evidence sentence (or, failing that, a pair from one source) that best supports `claim`."""
-    checks = [(e, check_support(claim, [e.text], embedder)) for e in evidence]
+    checks = [(e, check_support(claim, [e.text], embedder, paraphrase)) for e in evidence]
     supported = [(e, c) for e, c in checks if c.supported]
     if supported:
         e, c = max(supported, key=lambda ec: ec[1].semantic + ec[1].lexical)
@@ -115,7 +188,7 @@ def _best_support(
     if len(top) == 2 and top[0][0].source == top[1][0].source:
         pair = sorted(e.number for e, _ in top)
         by_number = {e.number: e for e in evidence}
-        c = check_support(claim, [by_number[n].text for n in pair], embedder)
+        c = check_support(claim, [by_number[n].text for n in pair], embedder, paraphrase)
         if c.supported:
             return pair, c
     return None
@@ -135,16 +208,23 @@ def _restates(claim: str, evidence_text: str) -> bool:
 
 def _describe(check: SupportCheck) -> str:
     text = f"lexical {check.lexical:.2f}, semantic {check.semantic:.2f}"
-    return text + (f", missing {', '.join(check.missing_terms)}" if check.missing_terms else "")
+    if check.missing_terms:
+        text += f", missing {', '.join(check.missing_terms)}"
+    if check.unpaired:
+        text += f", {', '.join(check.unpaired)} not tied to that role in the cited text"
+    if check.judged is not None:
+        text += f", judge: {'supported' if check.judged else 'not supported'}"
+    return text
 
 
 def _judge(
-    claim: str, valid: list[int], evidence: Sequence[Evidence], embedder: Encoder, min_score: float
+    claim: str, valid: list[int], evidence: Sequence[Evidence], embedder: Encoder, min_score: float,
+    paraphrase: Paraphrase = "lexical",
 ) -> tuple[VerifiedSentence | None, VerifierDecision]:
     """One draft sentence: kept with its citations, re-attributed to the evidence that supports it, or dropped."""
     by_number = {e.number: e for e in evidence}
     if valid:
-        check = check_support(claim, [by_number[n].text for n in valid], embedder)
+        check = check_support(claim, [by_number[n].text for n in valid], embedder, paraphrase)
         if check.supported and max(by_number[n].score for n in valid) < min_score:
             reason = "supported, but its evidence is off the question"
             return None, VerifierDecision(sentence=claim, action="dropped", cited=valid, reason=reason)
@@ -154,7 +234,7 @@ def _judge(
         why = f"cited {valid} do not support it ({_describe(check)})"
     else:
         why = "no valid citation"
-    best = _best_support(claim, [e for e in evidence if e.score >= min_score], embedder)
+    best = _best_support(claim, [e for e in evidence if e.score >= min_score], embedder, paraphrase)
     if best is None:
         reason = f"{why}; no evidence supports it"
         return None, VerifierDecision(sentence=claim, action="dropped", cited=valid, reason=reason)
@@ -170,7 +250,12 @@ class DraftVerifier:
     removes it); `finish` adds the must-include evidence and the extractive fallback. `verify` is this fed the
     whole draft, so streamed and whole answers are judged by the same steps."""
 
-    def __init__(self, evidence: Sequence[Evidence], embedder: Encoder, min_score: float = 0.0) -> None:
+    def __init__(
+        self, evidence: Sequence[Evidence], embedder: Encoder, min_score: float = 0.0, paraphrase: Paraphrase = "lexical"
+    ) -> None:
+        """`paraphrase`: how wording that is not the source's is judged (`check_support`): "semantic" for capable
+        models that write their own sentences, "lexical" for the tiny model's near-copies."""
+        self.paraphrase = paraphrase
         self.evidence = evidence
         self.embedder = embedder
         self.min_score = min_score
@@ -201,7 +286,7 @@ class DraftVerifier:
                 VerifierDecision(sentence=claim, action="dropped", cited=valid, reason="repeats an earlier sentence")
             )
             return None
-        verdict, decision = _judge(claim, valid, self.evidence, self.embedder, self.min_score)
+        verdict, decision = _judge(claim, valid, self.evidence, self.embedder, self.min_score, self.paraphrase)
         self.decisions.append(decision)
         if verdict is not None:
             self.kept.append(verdict)

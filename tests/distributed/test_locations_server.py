@@ -8,12 +8,12 @@ from pathlib import Path
 
 import chromadb
 import pytest
-from service.retrieval import search
 
 from index.chroma_manifest import manifest_collection_name
 from index.corpus import Corpus
 from index.locations import Location
 from service.config import Settings
+from service.pipeline.retrieval import search
 from tests.hardening.processes import Process, running, start_chroma
 from tests.index.test_line_maps import HTML_PAGE, write_docx_with_table, write_pages_pdf
 

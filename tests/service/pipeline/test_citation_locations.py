@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from service.render import print_answer, print_search
 
+from service.cli.render import print_answer, print_search
 from service.config import Settings
 from service.engine import Engine
 from service.llm import LLMClient
@@ -43,14 +43,13 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def engine(folder: Path, tmp_path_factory: pytest.TempPathFactory, llm: LLMClient) -> Iterator[Engine]:
-    engine = Engine(Settings(home=tmp_path_factory.mktemp("located-home") / "citewise-home", llm_threads=1))
+    # the model is borrowed: the session's news engine owns and closes it
+    engine = Engine(Settings(home=tmp_path_factory.mktemp("located-home") / "citewise-home", llm_threads=1), llm=llm)
     report = engine.ingest([folder])
     assert report.count("added") == 4, report
-    engine._llm = llm  # borrowed: the session's news engine owns and closes it
     try:
         yield engine
     finally:
-        engine._llm = None
         engine.close()
 
 
@@ -131,7 +130,8 @@ def test_crlf_text_search_hits_map_to_file_lines(engine: Engine, folder: Path) -
 
 def test_document_text_endpoint_gives_both_line_systems(engine: Engine, folder: Path) -> None:
     from fastapi.testclient import TestClient
-    from service.api import create_app
+
+    from service.http.app import create_app
 
     with TestClient(create_app(engine.settings, engine)) as client:
         body = client.get("/v1/documents/timetable.html/text").json()
