@@ -93,7 +93,8 @@ def unpaired_names(claim: str, cited_texts: Sequence[str]) -> list[str]:
         if not role or name.split()[0].lower() in STOPWORDS:
             continue
         holding = [s for s in sentences if name.lower() in s.lower()]
-        paired = False
+        # the claim's own words "X, the president of Y" standing in a cited sentence pair them as they are
+        paired = any(" ".join(match.group(0).lower().split()) in " ".join(s.lower().split()) for s in holding)
         for sentence in holding:
             clauses = [c.strip() for c in _CLAUSE_BREAK.split(sentence) if c.strip()]
             for i, clause in enumerate(clauses):

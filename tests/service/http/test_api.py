@@ -477,7 +477,7 @@ def test_openai_chat_streamed(oai: openai.OpenAI) -> None:
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     content_times = [t for c, t in zip(chunks, arrived) if c.choices and c.choices[0].delta.content]
     # each verified sentence is its own chunk, sent when verified (not one burst of word pieces at the end)
-    assert len(content_times) >= 3 and len(set(content_times)) == len(content_times), content_times
+    assert len(content_times) >= 2 and len(set(content_times)) == len(content_times), content_times
     usage = chunks[-1].usage
     assert usage is not None and usage.prompt_tokens > 0 and usage.completion_tokens > 0
     assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
@@ -535,7 +535,7 @@ def test_full_queue_gives_503_and_retrieval_is_not_blocked(engine: Engine, api_h
                 assert r.status_code == 200
                 events = []
                 for ev in parse_sse(r.iter_lines()):
-                    if ev.event == "token":
+                    if ev.event in ("draft", "token"):  # the model is generating (drafts stream before verified text)
                         first_token.set()
                     events.append(ev)
             finished["ask"] = time.monotonic()

@@ -218,14 +218,12 @@ def test_a_typed_answer_still_gets_the_runner_up_for_another_name_in_the_questio
 
 def test_only_citation_markers_look_like_markers_in_the_answer() -> None:
     """A quoted sentence's own footnote "[3]" must not pass for a citation (the contract: every [n] resolves)."""
-    from service.pipeline.answering import format_answer
-    from service.pipeline.verifier import VerifiedAnswer, VerifiedSentence
+    # what the answer pipeline does with each verified sentence (answering._generate_then_finish → _shown)
+    from service.pipeline.citations import CitationBook
+    from service.pipeline.markers import with_markers
 
-    evidence = [_ranked(4, "The tank holds 4.5 million gallons [3].", 0.9)]
-    verified = VerifiedAnswer(
-        sentences=[VerifiedSentence(text="The tank holds 4.5 million gallons [3].", cited=[4], extractive=True)],
-        decisions=[], extractive=True,
-    )  # fmt: skip
-    text, citations = format_answer(verified, evidence)
+    evidence = _ranked(4, "The tank holds 4.5 million gallons [3].", 0.9)
+    book = CitationBook()
+    text = with_markers(evidence.text, [book.cite(evidence)], quoted=True)
     assert text == "“The tank holds 4.5 million gallons (3)” [1]."
-    assert [(c.id, c.quote) for c in citations] == [(1, "The tank holds 4.5 million gallons [3].")]
+    assert [(c.id, c.quote) for c in book.citations] == [(1, "The tank holds 4.5 million gallons [3].")]
