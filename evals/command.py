@@ -25,7 +25,7 @@ from evals.runner import EvalResult, gate, load_result, rescore, run_suite
 from evals.suite import load_suite
 from service.cli.models import ModelOption, use_model
 from service.cli.progress import ProgressBar
-from service.errors import InvalidInput
+from service.errors import InvalidInput, UsageProblem
 
 if TYPE_CHECKING:
     from evals.beir import BeirReport
@@ -56,19 +56,19 @@ def register(app: typer.Typer, engine_factory: Callable[[], Engine]) -> None:
 
     @app.command("eval")
     def eval_command(
-        suite: Annotated[Optional[Path], typer.Argument(help="A suite YAML file (see evals/suites/).")] = None,
-        docs: Annotated[Optional[Path], typer.Option("--docs", help="Documents folder (overrides the suite's docs:).")] = None,
+        suite: Annotated[Optional[Path], typer.Argument(metavar="SUITE", help="A suite YAML file (see evals/suites/).")] = None,
+        docs: Annotated[Optional[Path], typer.Option("--docs", metavar="DIR", help="Documents folder (overrides the suite's docs:).")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the full result as JSON.")] = False,
-        report: Annotated[Optional[Path], typer.Option("--report", help="Write a report: FILE.md or FILE.html.")] = None,
-        baseline: Annotated[Optional[Path], typer.Option("--baseline", help="A previous --json result to compare with.")] = None,
-        k: Annotated[Optional[int], typer.Option("--k", "-k", help="Chunks retrieved per question (and for hit@k).")] = None,
-        beir: Annotated[Optional[Path], typer.Option("--beir", help="A BEIR folder: score dense, BM25 and hybrid retrieval.")] = None,
+        report: Annotated[Optional[Path], typer.Option("--report", metavar="FILE", help="Write a report: FILE.md or FILE.html.")] = None,
+        baseline: Annotated[Optional[Path], typer.Option("--baseline", metavar="FILE", help="A previous --json result to compare with.")] = None,
+        k: Annotated[Optional[int], typer.Option("-k", min=1, metavar="N", help="Chunks retrieved per question (and for hit@k).")] = None,
+        beir: Annotated[Optional[Path], typer.Option("--beir", metavar="DIR", help="A BEIR folder: score dense, BM25 and hybrid retrieval.")] = None,
         judge: Annotated[bool, typer.Option("--judge", help="Add LLM-judged faithfulness (external LLM only).")] = False,
-        tolerance: Annotated[float, typer.Option("--tolerance", help="Allowed drop vs --baseline before failing.")] = 0.05,
-        rescore_file: Annotated[Optional[Path], typer.Option("--rescore", help="Re-score a saved --json result instead of running.")] = None,
-        dataset: Annotated[Optional[str], typer.Option("--dataset", help="Read SUITE as a public dataset: realtimeqa, squad2 or hotpotqa.")] = None,
-        limit: Annotated[Optional[int], typer.Option("--limit", help="With --dataset: a deterministic sample of N questions.")] = None,
-        split: Annotated[str, typer.Option("--split", help="With --dataset: dev (even id hash, for tuning), test (odd, for reporting) or all.")] = "all",
+        tolerance: Annotated[float, typer.Option("--tolerance", metavar="X", help="Allowed drop vs --baseline before failing.")] = 0.05,
+        rescore_file: Annotated[Optional[Path], typer.Option("--rescore", metavar="FILE", help="Re-score a saved --json result instead of running.")] = None,
+        dataset: Annotated[Optional[str], typer.Option("--dataset", metavar="NAME", help="Read SUITE as a public dataset: realtimeqa, squad2 or hotpotqa.")] = None,
+        limit: Annotated[Optional[int], typer.Option("--limit", min=1, metavar="N", help="With --dataset: a deterministic sample of N questions.")] = None,
+        split: Annotated[str, typer.Option("--split", metavar="dev|test|all", help="With --dataset: dev (even id hash, for tuning), test (odd, for reporting) or all.")] = "all",
         model: ModelOption = None,
     ) -> None:
         """Score answers against a suite's expected facts and sources; exit 1 below thresholds or on regression."""
@@ -77,30 +77,26 @@ def register(app: typer.Typer, engine_factory: Callable[[], Engine]) -> None:
             from evals.datasets import DATASETS, SPLITS
 
             if dataset not in DATASETS:
-                raise InvalidInput(f"--dataset {dataset}: use one of {', '.join(DATASETS)}")
+                raise UsageProblem(f"--dataset {dataset}: use one of {', '.join(DATASETS)}")
             if split not in SPLITS:
-                raise InvalidInput(f"--split {split}: use one of {', '.join(SPLITS)}")
-            if limit is not None and limit < 1:
-                raise InvalidInput("--limit must be at least 1")
+                raise UsageProblem(f"--split {split}: use one of {', '.join(SPLITS)}")
             if suite is None:
-                raise InvalidInput("--dataset NAME needs the dataset PATH as its argument")
+                raise UsageProblem("--dataset NAME needs the dataset PATH as its argument")
             if beir is not None or rescore_file is not None or judge or docs is not None:
-                raise InvalidInput("--dataset runs alone: not with --beir, --rescore, --judge or --docs")
+                raise UsageProblem("--dataset runs alone: not with --beir, --rescore, --judge or --docs")
             _eval_dataset(engine_factory, dataset, suite, split, limit, k, baseline, tolerance, report, as_json)
             return
         if limit is not None or split != "all":
-            raise InvalidInput("--limit and --split apply to --dataset runs")
+            raise UsageProblem("--limit and --split apply to --dataset runs")
         if rescore_file is not None:
             if suite is not None or beir is not None:
-                raise InvalidInput("--rescore takes a saved result, not a SUITE.yaml or --beir")
+                raise UsageProblem("--rescore takes a saved result, not a SUITE.yaml or --beir")
             previous = load_result(baseline) if baseline is not None else None
             result = rescore(load_result(rescore_file), k=k)
             _finish(result, None, previous, tolerance, report, as_json)
             return
         if suite is None and beir is None:
-            raise InvalidInput("give a SUITE.yaml, --beir DIR, or both")
-        if k is not None and k < 1:
-            raise InvalidInput("--k must be at least 1")
+            raise UsageProblem("give a SUITE.yaml, --beir DIR, or both")
         # Validate every input before starting a model or building an index.
         loaded = load_suite(suite, docs) if suite is not None else None
         previous = load_result(baseline) if baseline is not None else None
@@ -109,7 +105,7 @@ def register(app: typer.Typer, engine_factory: Callable[[], Engine]) -> None:
 
             load_beir(beir)  # fails fast on a malformed folder
         if report is not None and report.suffix.lower() not in (".md", ".markdown", ".html", ".htm"):
-            raise InvalidInput(f"--report {report}: use a .md or .html file name")
+            raise UsageProblem(f"--report {report}: use a .md or .html file name")
         base = engine_factory()
         if judge and not base.settings.llm_base_url:
             raise InvalidInput("--judge needs an external LLM: set CITEWISE_LLM_BASE_URL")
@@ -146,15 +142,13 @@ def _eval_dataset(
 ) -> None:
     from evals.datasets import load_dataset, select_cases
 
-    if k is not None and k < 1:
-        raise InvalidInput("--k must be at least 1")
     loaded = load_dataset(name, path)
     cases = select_cases(loaded.cases, split, limit)
     if not cases:
         raise InvalidInput(f"{path}: no {name} questions in split {split}")
     previous = load_result(baseline) if baseline is not None else None
     if report is not None and report.suffix.lower() not in (".md", ".markdown", ".html", ".htm"):
-        raise InvalidInput(f"--report {report}: use a .md or .html file name")
+        raise UsageProblem(f"--report {report}: use a .md or .html file name")
     with ExitStack() as stack:
         bar = stack.enter_context(ProgressBar(err.is_terminal))
         engine = dataset_engine(engine_factory(), stack, name)

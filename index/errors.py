@@ -11,6 +11,7 @@ class CitewiseError(Exception):
 
     code = "error"
     http_status = 400
+    exit_code = 1  # what the CLI exits with
 
 
 class UnknownSource(CitewiseError):

@@ -8,7 +8,22 @@ from index.errors import Busy, CitewiseError, InvalidInput, UnknownSource
 
 log = logging.getLogger("citewise")
 
-__all__ = ["Busy", "CitewiseError", "InvalidInput", "LLMUnavailable", "UnknownSource", "error_data", "error_from_event"]
+__all__ = [
+    "Busy",
+    "CitewiseError",
+    "InvalidInput",
+    "LLMUnavailable",
+    "UnknownSource",
+    "UsageProblem",
+    "error_data",
+    "error_from_event",
+]
+
+
+class UsageProblem(InvalidInput):
+    """Command-line options that do not fit together (`--limit` without `--dataset`): the CLI exits 2."""
+
+    exit_code = 2
 
 
 class LLMUnavailable(CitewiseError):

@@ -1,4 +1,5 @@
-"""`citewise` command line: a thin shell over `Engine`. Bad input → one readable line on stderr, exit 1."""
+"""`citewise` command line: a thin shell over `Engine`. Usage errors → one readable line on stderr, exit 2;
+failures → one line, exit 1."""
 
 from __future__ import annotations
 
@@ -18,9 +19,9 @@ from service.cli.progress import ProgressBar
 from service.cli.render import print_answer, print_search, print_summary
 from service.config import get_settings
 from service.engine import Engine
-from service.errors import CitewiseError
+from service.errors import CitewiseError, UsageProblem
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cited answers and summaries over your documents.")
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, help="Cited answers and summaries over your documents.")
 docs_app = typer.Typer(no_args_is_help=True, help="List or remove ingested documents.")
 app.add_typer(docs_app, name="docs")
 
@@ -28,6 +29,23 @@ out = Console()
 err = Console(stderr=True, soft_wrap=True)  # one-line errors stay one line when piped
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        out.print(f"citewise {version('citewise')}", markup=False, highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    _version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Cited answers and summaries over your documents."""
 
 
 def _engine() -> Engine:
@@ -44,7 +62,7 @@ def _dump(model_or_list: object) -> None:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")],
+    paths: Annotated[list[Path], typer.Argument(metavar="PATH...", help="Files or folders to ingest.")],
     prune: Annotated[bool, typer.Option("--prune", help="Remove documents whose files are gone.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
@@ -79,7 +97,7 @@ def docs_list(as_json: JsonFlag = False) -> None:
 
 
 @docs_app.command("rm")
-def docs_rm(sources: Annotated[list[str], typer.Argument(help="Document sources as shown by `docs list`.")]) -> None:
+def docs_rm(sources: Annotated[list[str], typer.Argument(metavar="SOURCE...", help="Document sources as shown by `docs list`.")]) -> None:
     """Remove documents and all their chunks."""
     with _engine() as engine:
         removed = engine.remove_documents(sources)
@@ -88,16 +106,16 @@ def docs_rm(sources: Annotated[list[str], typer.Argument(help="Document sources 
 
 @app.command()
 def search(
-    query: Annotated[Optional[str], typer.Argument(help="The search query.")] = None,
-    k: Annotated[Optional[int], typer.Option("-k", help="How many chunks to return.")] = None,
-    queries: Annotated[Optional[Path], typer.Option("--queries", help="File: one query per line, or JSONL with id and text.")] = None,
+    query: Annotated[Optional[str], typer.Argument(metavar="QUERY", help="The search query.")] = None,
+    k: Annotated[Optional[int], typer.Option("-k", min=1, metavar="N", help="How many chunks to return.")] = None,
+    queries: Annotated[Optional[Path], typer.Option("--queries", metavar="FILE", help="File: one query per line, or JSONL with id and text.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Retrieval only: ranked chunks with source, lines and score."""
     from service.pipeline.retrieval import read_queries
 
     if (query is None) == (queries is None):
-        raise CitewiseError("give either QUERY or --queries FILE")
+        raise UsageProblem("give either QUERY or --queries FILE")
     with _engine() as engine:
         if queries is not None:
             for qid, text in read_queries(queries):
@@ -114,8 +132,8 @@ def search(
 
 @app.command()
 def ask(
-    question: Annotated[str, typer.Argument(help="Your question.")],
-    k: Annotated[Optional[int], typer.Option("-k", help="How many chunks to retrieve.")] = None,
+    question: Annotated[str, typer.Argument(metavar="QUESTION", help="Your question.")],
+    k: Annotated[Optional[int], typer.Option("-k", min=1, metavar="N", help="How many chunks to retrieve.")] = None,
     as_json: JsonFlag = False,
     model: ModelOption = None,
 ) -> None:
@@ -138,9 +156,9 @@ def chat(model: ModelOption = None) -> None:
 
 @app.command()
 def summarize(
-    source: Annotated[Optional[str], typer.Argument(help="A document source; omit for the whole corpus.")] = None,
-    focus: Annotated[Optional[str], typer.Option("--focus", help="Only what the documents say about this topic.")] = None,
-    length: Annotated[str, typer.Option("--length", help="short | medium | long")] = "medium",
+    source: Annotated[Optional[str], typer.Argument(metavar="SOURCE", help="A document source; omit for the whole corpus.")] = None,
+    focus: Annotated[Optional[str], typer.Option("--focus", metavar="TOPIC", help="Only what the documents say about this topic.")] = None,
+    length: Annotated[str, typer.Option("--length", metavar="short|medium|long", help="How long a summary.")] = "medium",
     extractive: Annotated[
         bool, typer.Option("--extractive", help="Quote the documents' own sentences; no model (so none can fail).")
     ] = False,
@@ -154,9 +172,9 @@ def summarize(
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    host: Annotated[str, typer.Option(metavar="HOST", help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, metavar="PORT", help="Port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, metavar="N", help="Worker processes.")] = 1,
     model: ModelOption = None,
 ) -> None:
     """Run the HTTP API."""
@@ -176,8 +194,8 @@ def mcp() -> None:
 
 @app.command("llm-server")
 def llm_server(
-    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port.")] = 8081,
+    host: Annotated[str, typer.Option(metavar="HOST", help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, metavar="PORT", help="Port.")] = 8081,
     model: ModelOption = None,
 ) -> None:
     """Serve the embedded model as a standalone OpenAI-compatible server (for replicas sharing one model)."""
@@ -207,19 +225,20 @@ def main() -> None:
             sys.exit(code)
     except CitewiseError as e:
         err.print(f"error: {e}", markup=False, highlight=False)
-        sys.exit(1)
+        sys.exit(e.exit_code)
     except typer.Exit as e:
         sys.exit(e.exit_code)
     except typer.Abort:
         sys.exit(130)
     except KeyboardInterrupt:
         sys.exit(130)
-    except Exception as e:  # click usage errors and anything unexpected: still one line
-        import click
-
-        if isinstance(e, click.ClickException):
-            err.print(f"error: {e.format_message()}", markup=False, highlight=False)
+    except typer.TyperException as e:  # usage errors (typer's bundled click): exit 2, one line
+        if type(e).__name__ == "NoArgsIsHelpError":  # bare `citewise`: the help, not an "error:" (as typer checks it)
+            e.show()  # type: ignore[attr-defined]
             sys.exit(e.exit_code)
+        err.print(f"error: {e.format_message()}", markup=False, highlight=False)
+        sys.exit(e.exit_code)
+    except Exception as e:  # anything unexpected: still one line
         err.print(f"error: {type(e).__name__}: {e}", markup=False, highlight=False)
         sys.exit(1)
 

@@ -22,6 +22,7 @@ ModelOption = Annotated[
     Optional[str],
     typer.Option(
         "--model",
+        metavar="NAME",
         callback=_known_model,
         help="Embedded model to run (as CITEWISE_LLM): tiny (default) or quality (after make install-quality-model).",
         show_default=False,

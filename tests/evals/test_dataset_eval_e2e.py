@@ -66,12 +66,13 @@ def test_eval_dataset_squad2_json_and_report(tmp_path: Path) -> None:
 
 
 def test_eval_dataset_bad_input_is_one_line(tmp_path: Path) -> None:
-    for args, message in (
-        (["--dataset", "nq", "x"], "--dataset nq: use one of realtimeqa, squad2, hotpotqa"),
-        (["--dataset", "squad2", str(tmp_path / "missing.json")], "no such file or folder"),
-        (["--dataset", "squad2", str(SQUAD), "--split", "train"], "--split train: use one of dev, test, all"),
-        ([str(SQUAD), "--limit", "3"], "--limit and --split apply to --dataset runs"),
+    for args, message, code in (  # options that do not fit: a usage error (2); a missing file: a failure (1)
+        (["--dataset", "nq", "x"], "--dataset nq: use one of realtimeqa, squad2, hotpotqa", 2),
+        (["--dataset", "squad2", str(tmp_path / "missing.json")], "no such file or folder", 1),
+        (["--dataset", "squad2", str(SQUAD), "--split", "train"], "--split train: use one of dev, test, all", 2),
+        ([str(SQUAD), "--limit", "3"], "--limit and --split apply to --dataset runs", 2),
+        (["--dataset", "squad2", str(SQUAD), "--limit", "0"], "Invalid value for '--limit'", 2),
     ):
         done = subprocess.run([sys.executable, "-m", "service.cli", "eval", *args], capture_output=True, text=True, timeout=120)
-        assert done.returncode == 1 and message in done.stderr, (args, done.stderr)
+        assert done.returncode == code and message in done.stderr, (args, done.stderr)
         assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
