@@ -331,6 +331,7 @@ def _generate_then_finish(
         yield from _refused_events(_refusal(prepared, llm.model_name))
         return
     evidence = prepared.evidence
+    must_include = _must_include(p, prepared)  # may add continuations to `evidence`: before it is indexed below
     by_number = {e.number: e for e in evidence}
     verifier = DraftVerifier(
         evidence, p.encoder, min_score=OFF_TOPIC_RATIO * evidence[0].score, paraphrase=p.profile.paraphrase
@@ -379,7 +380,7 @@ def _generate_then_finish(
         prepared.timings["first_token_ms"] = first
     draft = "".join(parts)
     t = time.perf_counter()
-    verified = verifier.finish(must_include=_must_include(p, prepared))
+    verified = verifier.finish(must_include=must_include)
     prepared.timings["verify_ms"] = round(verify_s * 1000 + _ms(t), 1)
     if (reason := unanswered_after_fallback(prepared.question, draft, verified)) is not None:
         prepared.refusal_reason = reason  # only when nothing of the draft was kept: nothing was shown yet

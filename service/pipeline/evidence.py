@@ -40,13 +40,25 @@ _DATE = re.compile(
 _NUMBER = re.compile(r"\d")
 
 
+# "how many days …": the counted noun; a sentence counting that noun ("over 1,000 days ago") answers it better
+# than one holding any number ("November 5")
+_COUNTED = re.compile(r"\bhow many ([a-z]{3,})\b", re.I)
+_COUNT = r"\d[\d,.]*\s+(?:[\w-]+\s+){0,2}"
+
+
 def answer_type_bonus(question: str, sentence: str) -> float:
     """A small lift for sentences that contain what the question asks for: dates for "when", numbers for
-    "how many" (lexical and dense similarity both miss that "began … in February 2022" answers "when")."""
+    "how many" (lexical and dense similarity both miss that "began … in February 2022" answers "when"), and
+    half as much again when the number counts the noun asked about."""
     if _ASKS_DATE.search(question):
         return ANSWER_TYPE_BONUS if _DATE.search(sentence) else 0.0
     if _ASKS_NUMBER.search(question):
-        return ANSWER_TYPE_BONUS if _NUMBER.search(sentence) else 0.0
+        if not _NUMBER.search(sentence):
+            return 0.0
+        counted = _COUNTED.search(question)
+        if counted and re.search(_COUNT + re.escape(counted.group(1)[:4]), sentence, re.I):
+            return 1.5 * ANSWER_TYPE_BONUS
+        return ANSWER_TYPE_BONUS
     return 0.0
 FOLLOW_UP_MIN_TERMS = 2
 MIN_WORDS = 4  # shorter pieces ("Related Sources:") are headings or debris, not evidence
