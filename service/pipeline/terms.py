@@ -88,14 +88,3 @@ def missing_key_terms(sentence: str, cited_text: str) -> list[str]:
     """The key terms of `sentence` that do not occur in `cited_text` (names compared case-insensitively)."""
     present = comparable_words(cited_text)
     return [k for k in key_terms(sentence) if (k if k[0].isdigit() else k.lower()) not in present]
-
-
-def unknown_terms(question: str, texts: list[str]) -> list[str]:
-    """Content terms of the question that none of `texts` contains, not even as a word prefix ("ship" in
-    "shipment"): a question about something the documents never mention."""
-    vocabulary = set().union(*(content_terms(t) for t in texts)) if texts else set()
-    return sorted(
-        term
-        for term in content_terms(question)
-        if term not in vocabulary and not any(v.startswith(term) or term.startswith(v) and len(v) >= 5 for v in vocabulary)
-    )
