@@ -26,7 +26,7 @@ install-quality-model: $(STAMP)
 	$(BIN)/python -m service.model_files install $(MODEL)
 
 examples: $(STAMP)
-	$(BIN)/python examples/build_binary_examples.py
+	$(BIN)/python evals/build_examples.py
 
 run: examples
 	$(BIN)/citewise ingest $(DOCS)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
 import re
 from collections.abc import Callable
@@ -316,10 +317,19 @@ def extract_html(data: bytes) -> list[Line]:
     return [(text, Where(first, last)) for text, first, last in parser.text_lines()]
 
 
+def _first_line(error: Exception, default: str) -> str:
+    """An exception's message as a reason: its first line, without the exception's class name."""
+    text = str(error).strip().splitlines()
+    return text[0][:200] if text else default
+
+
 def extract_pdf(data: bytes) -> list[Line]:
     """The PDF's text layer, pages separated by a blank line; each line knows its page."""
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
+
+    # pypdf logs what it repairs or gives up on ("invalid pdf header"); a failure is reported once, as the reason
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
 
     try:
         reader = PdfReader(io.BytesIO(data))
@@ -335,7 +345,7 @@ def extract_pdf(data: bytes) -> list[Line]:
     except LoadError:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError, IndexError) as e:
-        raise LoadError(f"corrupt PDF ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else 'unreadable'})") from e
+        raise LoadError(f"corrupt PDF ({_first_line(e, 'unreadable')})") from e
     if not any(p.strip() for p in pages):
         raise LoadError("PDF has no text layer (scanned image?)")
     lines: list[Line] = []
@@ -357,7 +367,7 @@ def extract_docx(data: bytes) -> list[Line]:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:  # declared sizes bound what zipfile will unpack
             unpacked_mb = sum(info.file_size for info in archive.infolist()) / 1024 / 1024
     except (zipfile.BadZipFile, ValueError, OSError) as e:
-        raise LoadError(f"corrupt .docx ({type(e).__name__})") from e
+        raise LoadError("corrupt .docx (not a zip archive)") from e
     if unpacked_mb > DOCX_MAX_UNPACKED_MB:
         raise LoadError(f".docx would unpack to {unpacked_mb:.0f} MB (limit {DOCX_MAX_UNPACKED_MB} MB; a zip bomb?)")
     try:
@@ -373,10 +383,8 @@ def extract_docx(data: bytes) -> list[Line]:
             else:
                 paragraphs += 1
                 lines += _split(block.text, Where(paragraph=paragraphs))
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
-        raise LoadError(f"corrupt .docx ({type(e).__name__})") from e
-    except Exception as e:  # python-docx raises a variety of lxml/package errors on damaged files
-        raise LoadError(f"corrupt .docx ({type(e).__name__})") from e
+    except Exception as e:  # python-docx raises a variety of zip/lxml/package errors on damaged files
+        raise LoadError(f"corrupt .docx ({_first_line(e, 'unreadable document part')})") from e
     return lines
 
 

@@ -36,7 +36,7 @@ CORPUS = {
 
 
 def _load_builder() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("build_binary_examples", EXAMPLES / "build_binary_examples.py")
+    spec = importlib.util.spec_from_file_location("build_examples", EXAMPLES.parent / "evals" / "build_examples.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -72,8 +72,10 @@ def ingest(
     if as_json:
         _dump(report)
     else:
-        for f in report.files:
-            if f.outcome in ("skipped", "failed"):
+        for f in report.files:  # what changed on stdout, what was not indexed (and why) on stderr
+            if f.outcome in ("added", "updated", "removed"):
+                out.print(f"{f.outcome}: {f.source}", markup=False, highlight=False, soft_wrap=True)
+            elif f.outcome in ("skipped", "failed"):
                 err.print(f"{f.outcome}: {f.source}: {f.reason}", markup=False, highlight=False)
         out.print(report.summary_line(), markup=False, highlight=False)
     if report.failed_paths:

@@ -26,7 +26,13 @@ def test_ingest_list_rm_through_the_cli(settings: Settings, news_dir: Path, tmp_
     result = _cli(["ingest", str(news_dir), str(missing)], settings)
     assert result.returncode == 1  # one given path failed entirely …
     assert result.stderr.strip() == f"failed: {missing}: no such file or folder"  # … with one line
-    assert result.stdout.strip() == "2 added, 0 updated, 0 unchanged, 0 removed, 0 skipped, 1 failed"
+    assert result.stdout.strip().splitlines() == [  # which files changed, then the counts
+        "added: 000_1ca178c960a0782e.txt",
+        "added: 001_846b2a5c2ae0efae.txt",
+        "2 added, 0 updated, 0 unchanged, 0 removed, 0 skipped, 1 failed",
+    ]
+    again = _cli(["ingest", str(news_dir)], settings)  # nothing changed: only the counts
+    assert again.returncode == 0 and again.stdout.strip() == "0 added, 0 updated, 2 unchanged, 0 removed, 0 skipped, 0 failed"
 
     result = _cli(["docs", "list", "--json"], settings)
     assert result.returncode == 0, result.stderr

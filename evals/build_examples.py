@@ -11,17 +11,17 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-EXAMPLES_DIR = Path(__file__).resolve().parent
+EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "examples"
 GENERATED_DIR = EXAMPLES_DIR / "generated"
 PDF_NAME = "inspection-report.pdf"
 DOCX_NAME = "contractor-letter.docx"
 
 # Fixed timestamps keep the output byte-identical from run to run.
-_PDF_DATE = datetime(2024, 10, 29, 9, 0, tzinfo=timezone.utc)
-_DOCX_DATE = datetime(2025, 6, 16, 9, 0, tzinfo=timezone.utc)
+_PDF_DATE = datetime(2024, 10, 29, 9, 0, tzinfo=UTC)
+_DOCX_DATE = datetime(2025, 6, 16, 9, 0, tzinfo=UTC)
 _ZIP_DATE = (2025, 6, 16, 9, 0, 0)
 
 # ASCII only: the PDF uses a core font (latin-1), and plain text extracts cleanly.
