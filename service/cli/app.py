@@ -25,7 +25,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=N
 docs_app = typer.Typer(no_args_is_help=True, help="List or remove ingested documents.")
 app.add_typer(docs_app, name="docs")
 
-out = Console()
+out = Console(soft_wrap=not sys.stdout.isatty())  # piped output: one line per line, not wrapped at 80 columns
 err = Console(stderr=True, soft_wrap=True)  # one-line errors stay one line when piped
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]

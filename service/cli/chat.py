@@ -1,10 +1,11 @@
 """`citewise chat`: multi-turn questions; what stays on screen is the verified answer (drafts are provisional).
 
-On a terminal it is a REPL with /sources, /reset, /help; otherwise it reads one question per stdin line.
+On a terminal it is a REPL with /sources, /reset, /help, /exit; otherwise it reads one question per stdin line.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from contextlib import nullcontext
 
@@ -21,7 +22,10 @@ HELP = """Ask a question about your documents. Follow-up questions use the conve
   /sources  show the last answer's evidence in full
   /reset    forget the conversation
   /help     this text
-  Ctrl-D    quit"""
+  /exit     quit (or Ctrl-D)"""
+
+
+_COMMAND = re.compile(r"^/[A-Za-z?]+(?:\s|$)")  # "/sorces", not "/etc/hosts: what is it?"
 
 
 def _show_sources(console: Console, answer: Answer | None) -> None:
@@ -97,6 +101,11 @@ def run_chat(engine: Engine, console: Console, interactive: bool) -> None:
             continue
         if question == "/sources":
             _show_sources(console, last)
+            continue
+        if question in ("/exit", "/quit"):
+            return
+        if _COMMAND.match(question):  # a mistyped command is not a question for the documents
+            console.print(f"unknown command {question.split()[0]} (see /help)", markup=False, highlight=False)
             continue
         if not interactive:
             console.print(f"> {question}", markup=False, highlight=False)

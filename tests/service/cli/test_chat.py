@@ -42,6 +42,18 @@ def test_piped_chat_answers_each_line_and_follows_up(news_settings: Settings) ->
     assert "Sources" in first and NEWS_A in first
     assert re.search(r"\[1\] 000_1ca178c960a0782e\.txt:\d+-\d+ \(score", first), "/sources lists the evidence"
     assert "3,663" in rest and NEWS_A in rest, "the follow-up was answered from the conversation's topic"
+    # piped output is not wrapped at 80 columns: each quoted source stays on its own line
+    assert re.search(r"^\s+\[1\] 000_1ca178c960a0782e\.txt:\d+(-\d+)?\s+“[^\n]{60,}”$", first, re.M), first
+
+
+def test_piped_chat_commands_are_not_questions(news_settings: Settings) -> None:
+    """An unknown /command is reported (not searched for); /exit ends the chat before the next line."""
+    lines = "/sorces\n/exit\nHow many landmine victims were confirmed?\n"
+    done = subprocess.run(
+        [str(CITEWISE), "chat"], input=lines, capture_output=True, text=True, env=_env(news_settings), timeout=600
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "unknown command /sorces (see /help)"
 
 
 def _read_terminal(fd: int, done: Callable[[str], bool], what: str, timeout: float) -> str:
