@@ -7,14 +7,17 @@ and the workers use it as an external OpenAI-compatible server, so N workers nev
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import logging
+import socket
 
 import uvicorn
 from fastapi import FastAPI
 
 from service.config import Settings, export_to_workers, get_settings
 from service.engine import Engine
+from service.errors import CitewiseError
 from service.http.app import create_app
 
 log = logging.getLogger("citewise.server")
@@ -30,6 +33,9 @@ def configure_logging(level: int = logging.INFO) -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logger.addHandler(handler)
     logger.setLevel(level)
+    logger.propagate = False  # the MCP SDK puts a handler on the root logger: without this every line shows twice
+    for client in ("httpx", "httpx2"):  # the model client logs its every call ("HTTP Request: …")
+        logging.getLogger(client).setLevel(logging.WARNING)
 
 
 def is_loopback(host: str) -> bool:
@@ -58,11 +64,28 @@ def app_from_environment() -> FastAPI:
     return create_app(get_settings())
 
 
+def check_port_free(host: str, port: int) -> None:
+    """Fail at once, in one line, when the address is taken or cannot be bound (before the index and the model
+    load, which take seconds). Bound the way uvicorn binds it (SO_REUSEADDR), then released."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as e:
+            why = "is already in use" if e.errno == errno.EADDRINUSE else f"cannot be bound ({e.strerror})"
+            raise CitewiseError(f"{host}:{port} {why}: choose another with --port") from None
+
+
 def run_server(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     """Serve the API until SIGTERM/Ctrl-C."""
+    check_port_free(host, port)
     configure_logging()
     warn_if_exposed(settings, host)
-    common = dict(host=host, port=port, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S, log_level="info")
+    # access_log off: the request middleware logs each request once, with its id and timings
+    common = dict(
+        host=host, port=port, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S, log_level="info", access_log=False
+    )
     if workers <= 1:
         uvicorn.run(create_app(settings), **common)  # type: ignore[arg-type]
         return

@@ -108,6 +108,26 @@ def test_sigterm_stops_cleanly_with_api_key_from_environment(tmp_path: Path) -> 
     log = log_path.read_text()
     assert KEY not in log
     assert "request_id=" in log and "GET /v1/documents 200" in log
+    # each request is logged once, by the request middleware (with its id and timing), not also by uvicorn
+    assert log.count("GET /v1/documents 200") == 1 and "HTTP/1.1" not in log, log[-3000:]
+
+
+def test_port_in_use_fails_at_once_in_one_line(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        started = time.monotonic()
+        done = subprocess.run(
+            [str(CITEWISE), "serve", "--port", str(port)], capture_output=True, text=True, timeout=120,
+            env={**os.environ, "CITEWISE_HOME": str(tmp_path / "home")},
+        )  # fmt: skip
+    assert done.returncode == 1, done
+    assert done.stderr.strip() == f"error: 127.0.0.1:{port} is already in use: choose another with --port"
+    assert not (tmp_path / "home").exists(), "nothing was loaded or created before the port was checked"
+    print(f"port check took {time.monotonic() - started:.1f} s")
 
 
 def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
