@@ -10,7 +10,8 @@ import select
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -89,14 +90,29 @@ def _exit_code(fd: int, pid: int, timeout: float = 60) -> int:
     return status[0]
 
 
-def test_terminal_chat_streams_and_handles_commands(news_settings: Settings) -> None:
+@contextmanager
+def _chat_on_pty(env: dict[str, str]) -> Iterator[tuple[int, int]]:
+    """`citewise chat` on a fresh pty: (pid, fd of the terminal); killed and closed afterwards."""
     pid, fd = pty.fork()
     if pid == 0:  # the child: citewise chat on the pty
-        os.execve(str(CITEWISE), [str(CITEWISE), "chat"], _env(news_settings))
-    try:  # each command is typed once the prompt is back, as a person would (and readline is listening)
+        os.execve(str(CITEWISE), [str(CITEWISE), "chat"], env)
+    try:
+        yield pid, fd
+    finally:
+        try:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        os.close(fd)
+
+
+def test_terminal_chat_streams_and_handles_commands(news_settings: Settings) -> None:
+    # each command is typed once the prompt is back, as a person would (and readline is listening)
+    with _chat_on_pty(_env(news_settings)) as (pid, fd):
         _read_until(fd, r"/help for commands[\s\S]*> $")
         os.write(fd, b"/help\r")
-        assert "/reset" in _read_until(fd, r"Ctrl-D\s+quit[\s\S]*> $")
+        assert "/reset" in _read_until(fd, r"/exit\s+quit \(or Ctrl-D\)[\s\S]*> $")
         os.write(fd, b"Which treaty bans antipersonnel mines?\r")
         answered = _read_until(fd, r"Sources[\s\S]*\n> $")
         assert "Ottawa" in answered.split("antipersonnel mines?")[1]
@@ -106,13 +122,6 @@ def test_terminal_chat_streams_and_handles_commands(news_settings: Settings) -> 
         _read_until(fd, r"No evidence yet[\s\S]*> $")
         os.write(fd, b"\x04")  # Ctrl-D
         assert _exit_code(fd, pid) == 0
-    finally:
-        try:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-        except (ProcessLookupError, ChildProcessError):
-            pass
-        os.close(fd)
 
 
 @pytest.fixture(scope="module")
@@ -137,11 +146,8 @@ def test_terminal_chat_replaces_the_draft_with_the_verified_answer(examples_sett
 
     screen = pyte.Screen(100, 40)
     terminal = pyte.ByteStream(screen)
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execve(str(CITEWISE), [str(CITEWISE), "chat"], {**_env(examples_settings), "COLUMNS": "100", "LINES": "40"})
     raw = b""
-    try:
+    with _chat_on_pty({**_env(examples_settings), "COLUMNS": "100", "LINES": "40"}) as (_, fd):
         def shown(pattern: str, timeout: float = 300) -> str:
             nonlocal raw
             deadline = time.monotonic() + timeout
@@ -168,10 +174,3 @@ def test_terminal_chat_replaces_the_draft_with_the_verified_answer(examples_sett
         answer = final.split("population of Calder Falls?")[1]
         assert "population of Calder Falls is" not in answer and "draft:" not in answer, final
         assert "Calder Falls" in answer, "the verified answer is shown"
-    finally:
-        try:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-        except (ProcessLookupError, ChildProcessError):
-            pass
-        os.close(fd)
