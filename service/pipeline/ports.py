@@ -4,14 +4,16 @@ the LangChain retriever, the embedding model, the LLM client); the pipelines nev
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from index.locations import Location
 from index.records import Chunk, DocumentRecord
-from service.llm import Message
 from service.schemas import SearchHit, TokenUsage
+
+if TYPE_CHECKING:  # the LLM client module imports openai and LangChain: seconds that `citewise --help` need not pay
+    from service.llm import Message
 
 ProgressCallback = Callable[[str, int, int], None]  # (label, done, total)
 TextOf = Callable[[str], str]  # a document's extracted text by source (UnknownSource if there is none)
