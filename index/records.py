@@ -51,6 +51,10 @@ class IngestReport(BaseModel):
     def count(self, outcome: FileOutcome) -> int:
         return sum(1 for f in self.files if f.outcome == outcome)
 
+    def changed(self) -> bool:
+        """Did this run add, update or remove any document?"""
+        return any(f.outcome in ("added", "updated", "removed") for f in self.files)
+
     def summary_line(self) -> str:
         parts = [f"{self.count(o)} {o}" for o in ("added", "updated", "unchanged", "removed", "skipped", "failed")]
         return ", ".join(parts)

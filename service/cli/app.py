@@ -20,6 +20,7 @@ from service.cli.render import print_answer, print_search, print_summary
 from service.config import get_settings
 from service.engine import Engine
 from service.errors import CitewiseError, UsageProblem
+from service.schemas import IngestReport
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, help="Cited answers and summaries over your documents.")
 docs_app = typer.Typer(no_args_is_help=True, help="List or remove ingested documents.")
@@ -60,26 +61,59 @@ def _dump(model_or_list: object) -> None:
         print(model_or_list.model_dump_json(exclude_none=False))  # type: ignore[attr-defined]
 
 
+def _print_report(report: IngestReport, as_json: bool, counts: bool = True, told: set[str] | None = None) -> None:
+    """What changed on stdout, what was not indexed (and why) on stderr, then the counts. `told`: lines already
+    printed by an earlier batch of a watch, not repeated."""
+    if as_json:
+        _dump(report)
+        return
+    for f in report.files:
+        if f.outcome in ("added", "updated", "removed"):
+            out.print(f"{f.outcome}: {f.source}", markup=False, highlight=False, soft_wrap=True)
+        elif f.outcome in ("skipped", "failed"):
+            line = f"{f.outcome}: {f.source}: {f.reason}"
+            if told is None or line not in told:
+                err.print(line, markup=False, highlight=False)
+            if told is not None:
+                told.add(line)
+    if counts:
+        out.print(report.summary_line(), markup=False, highlight=False)
+    sys.stdout.flush()  # a watch reports batch by batch, also into a pipe
+
+
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(metavar="PATH...", help="Files or folders to ingest.")],
     prune: Annotated[bool, typer.Option("--prune", help="Remove documents whose files are gone.")] = False,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Then keep the index in sync with the folders until Ctrl-C (implies --prune).")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Ingest files and folders (idempotent: unchanged files are not re-embedded)."""
-    with _engine() as engine, ProgressBar(err.is_terminal and not as_json) as bar:
-        report = engine.ingest(paths, prune=prune, progress=bar)
-    if as_json:
-        _dump(report)
-    else:
-        for f in report.files:  # what changed on stdout, what was not indexed (and why) on stderr
-            if f.outcome in ("added", "updated", "removed"):
-                out.print(f"{f.outcome}: {f.source}", markup=False, highlight=False, soft_wrap=True)
-            elif f.outcome in ("skipped", "failed"):
-                err.print(f"{f.outcome}: {f.source}: {f.reason}", markup=False, highlight=False)
-        out.print(report.summary_line(), markup=False, highlight=False)
-    if report.failed_paths:
-        raise typer.Exit(1)
+    from service.watching import watch_folders, watched_folders
+
+    folders = watched_folders(paths) if watch else []
+    with _engine() as engine:
+        with ProgressBar(err.is_terminal and not as_json) as bar:
+            report = engine.ingest(paths, prune=prune or watch, progress=bar)
+        told: set[str] = set()
+        _print_report(report, as_json, told=told)
+        if not watch:
+            if report.failed_paths:
+                raise typer.Exit(1)
+            return
+        watching = f"watching {', '.join(map(str, folders))} (Ctrl-C to stop)"
+        watch_folders(
+            folders,
+            ingest=engine.ingest,
+            # each batch: what changed (JSON: the whole report, one line)
+            on_report=lambda changed: _print_report(changed, as_json, counts=False, told=told),
+            on_error=lambda e: err.print(f"error: {e}", markup=False, highlight=False),
+            on_ready=lambda: err.print(watching, markup=False, highlight=False),
+            ignore=[engine.settings.home],
+        )
+        err.print("stopped watching", markup=False, highlight=False)
 
 
 @docs_app.command("list")
@@ -177,13 +211,16 @@ def serve(
     host: Annotated[str, typer.Option(metavar="HOST", help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, metavar="PORT", help="Port.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, metavar="N", help="Worker processes.")] = 1,
+    watch: Annotated[
+        Optional[list[Path]], typer.Option("--watch", metavar="FOLDER", help="Keep the index in sync with FOLDER (repeatable).")
+    ] = None,
     model: ModelOption = None,
 ) -> None:
     """Run the HTTP API."""
     from service.http.server import run_server
 
     use_model(model)
-    run_server(get_settings(), host=host, port=port, workers=workers)
+    run_server(get_settings(), host=host, port=port, workers=workers, watch=watch or [])
 
 
 @app.command()

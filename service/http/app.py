@@ -13,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
@@ -45,6 +46,7 @@ from service.http.models import (
 )
 from service.http.queue import GenerationQueue
 from service.http.routes import ask, documents, openai, search, summarize
+from service.watching import watching_in_background
 
 log = logging.getLogger("citewise.api")
 
@@ -89,18 +91,21 @@ def _start_engine(engine: Engine) -> None:
     log.info("engine ready: index opened in %.0f ms, model started in %.0f ms", (t1 - t0) * 1000, (time.perf_counter() - t1) * 1000)
 
 
-def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
-    """The ASGI app. Without `engine`, the app creates one at startup and closes it at shutdown."""
+def create_app(settings: Settings, engine: Engine | None = None, watch: Sequence[Path] = ()) -> FastAPI:
+    """The ASGI app. Without `engine`, the app creates one at startup and closes it at shutdown. `watch`: folders
+    the app's engine keeps the index in sync with while it runs (`citewise serve --watch`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = app.state.engine is None
         if owned:
             app.state.engine = Engine(settings)
-        await asyncio.to_thread(_start_engine, app.state.engine)
+        serving = app.state.engine
+        await asyncio.to_thread(_start_engine, serving)
         try:
-            async with mcp_server.session_manager.run():  # the /mcp endpoint's sessions
-                yield
+            with watching_in_background(watch, ingest=serving.ingest, ignore=[settings.home]):
+                async with mcp_server.session_manager.run():  # the /mcp endpoint's sessions
+                    yield
         finally:
             app.state.generation_queue.shutdown()
             if owned:

@@ -11,6 +11,8 @@ import errno
 import ipaddress
 import logging
 import socket
+from collections.abc import Sequence
+from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
@@ -19,6 +21,7 @@ from service.config import Settings, export_to_workers, get_settings
 from service.engine import Engine
 from service.errors import CitewiseError
 from service.http.app import create_app
+from service.watching import watched_folders, watching_in_background
 
 log = logging.getLogger("citewise.server")
 
@@ -34,8 +37,8 @@ def configure_logging(level: int = logging.INFO) -> None:
         logger.addHandler(handler)
     logger.setLevel(level)
     logger.propagate = False  # the MCP SDK puts a handler on the root logger: without this every line shows twice
-    for client in ("httpx", "httpx2"):  # the model client logs its every call ("HTTP Request: …")
-        logging.getLogger(client).setLevel(logging.WARNING)
+    for chatty in ("httpx", "httpx2", "watchfiles"):  # a line per model call ("HTTP Request: …") or file event
+        logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 def is_loopback(host: str) -> bool:
@@ -77,8 +80,11 @@ def check_port_free(host: str, port: int) -> None:
             raise CitewiseError(f"{host}:{port} {why}: choose another with --port") from None
 
 
-def run_server(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
-    """Serve the API until SIGTERM/Ctrl-C."""
+def run_server(
+    settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int = 1, watch: Sequence[Path] = ()
+) -> None:
+    """Serve the API until SIGTERM/Ctrl-C; with `watch`, keep the index in sync with those folders meanwhile."""
+    folders = watched_folders(watch)
     check_port_free(host, port)
     configure_logging()
     warn_if_exposed(settings, host)
@@ -87,20 +93,23 @@ def run_server(settings: Settings, host: str = "127.0.0.1", port: int = 8000, wo
         host=host, port=port, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S, log_level="info", access_log=False
     )
     if workers <= 1:
-        uvicorn.run(create_app(settings), **common)  # type: ignore[arg-type]
+        uvicorn.run(create_app(settings, watch=folders), **common)  # type: ignore[arg-type]
         return
     # Create the index's tables once here: N workers opening a fresh embedded Chroma at once race on its schema.
-    with Engine(settings) as engine:
-        engine.open_index()
+    # This process keeps that engine for the watched folders: one watcher, whatever the number of workers.
+    indexer = Engine(settings)
+    indexer.open_index()
     shared_model = None
-    if settings.uses_embedded_llm:
-        from service.llm import embedded_alias, start_embedded_server
-
-        shared_model = start_embedded_server(settings)
-        url = f"{shared_model.listening_address}/v1"
-        export_to_workers(llm_base_url=url, llm_model=embedded_alias(settings))
-        log.info("embedded model shared by %d workers at %s", workers, url)
     try:
-        uvicorn.run("service.http.server:app_from_environment", factory=True, workers=workers, **common)  # type: ignore[arg-type]
+        if settings.uses_embedded_llm:
+            from service.llm import embedded_alias, start_embedded_server
+
+            shared_model = start_embedded_server(settings)
+            url = f"{shared_model.listening_address}/v1"
+            export_to_workers(llm_base_url=url, llm_model=embedded_alias(settings))
+            log.info("embedded model shared by %d workers at %s", workers, url)
+        with watching_in_background(folders, ingest=indexer.ingest, ignore=[settings.home]):
+            uvicorn.run("service.http.server:app_from_environment", factory=True, workers=workers, **common)  # type: ignore[arg-type]
     finally:
+        indexer.close()
         del shared_model  # stops the embedded server
