@@ -8,6 +8,7 @@ and never sees the engine itself.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -43,23 +44,37 @@ class Engine:
         self._owns_corpus, self._owns_llm = corpus is None, llm is None
         self._answers: AnswerPipeline | None = None
         self._profile: ModelProfile | None = None
+        self._opening = threading.RLock()  # a warm-up thread and the first question may open things at once
 
     # --- external systems, opened on first use -------------------------------------------------
     @property
     def corpus(self) -> Corpus:
         if self._corpus is None:
-            from index.corpus import Corpus
+            with self._opening:
+                if self._corpus is None:
+                    from index.corpus import Corpus
 
-            self._corpus = Corpus.open(self.settings)
+                    self._corpus = Corpus.open(self.settings)
         return self._corpus
 
     @property
     def llm(self) -> LLMClient:
         if self._llm is None:
-            from service.llm import LLMClient
+            with self._opening:
+                if self._llm is None:
+                    from service.llm import LLMClient
 
-            self._llm = LLMClient.start(self.settings)
+                    self._llm = LLMClient.start(self.settings)
         return self._llm
+
+    def warm_up(self) -> None:
+        """Open the index, load the embedding model and start the LLM now (`citewise chat` does this in the
+        background while the user types). A failure is left for the first question to report."""
+        try:
+            self.corpus.embedder.encode(["warm-up"])
+            self.llm  # noqa: B018 - starts the embedded server, or configures the external one
+        except Exception:  # reported, in the user's context, by the question that needs it
+            pass
 
     def open_index(self) -> None:
         """Open the index now (creating its tables if new) instead of on first use."""

@@ -61,14 +61,18 @@ def _dump(model_or_list: object) -> None:
         print(model_or_list.model_dump_json(exclude_none=False))  # type: ignore[attr-defined]
 
 
-def _print_report(report: IngestReport, as_json: bool, counts: bool = True, told: set[str] | None = None) -> None:
-    """What changed on stdout, what was not indexed (and why) on stderr, then the counts. `told`: lines already
-    printed by an earlier batch of a watch, not repeated."""
+def _print_report(
+    report: IngestReport, as_json: bool, counts: bool = True, told: set[str] | None = None, quiet: bool = False
+) -> None:
+    """What changed on stdout (not when `quiet`), what was not indexed (and why) on stderr, then the counts.
+    `told`: lines already printed by an earlier batch of a watch, not repeated."""
     if as_json:
         _dump(report)
         return
     for f in report.files:
         if f.outcome in ("added", "updated", "removed"):
+            if quiet:
+                continue
             out.print(f"{f.outcome}: {f.source}", markup=False, highlight=False, soft_wrap=True)
         elif f.outcome in ("skipped", "failed"):
             line = f"{f.outcome}: {f.source}: {f.reason}"
@@ -88,6 +92,7 @@ def ingest(
     watch: Annotated[
         bool, typer.Option("--watch", help="Then keep the index in sync with the folders until Ctrl-C (implies --prune).")
     ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the counts (and what failed).")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Ingest files and folders (idempotent: unchanged files are not re-embedded)."""
@@ -98,7 +103,7 @@ def ingest(
         with ProgressBar(err.is_terminal and not as_json) as bar:
             report = engine.ingest(paths, prune=prune or watch, progress=bar)
         told: set[str] = set()
-        _print_report(report, as_json, told=told)
+        _print_report(report, as_json, told=told, quiet=quiet)
         if not watch:
             if report.failed_paths:
                 raise typer.Exit(1)
@@ -108,7 +113,7 @@ def ingest(
             folders,
             ingest=engine.ingest,
             # each batch: what changed (JSON: the whole report, one line)
-            on_report=lambda changed: _print_report(changed, as_json, counts=False, told=told),
+            on_report=lambda changed: _print_report(changed, as_json, counts=quiet, told=told, quiet=quiet),
             on_error=lambda e: err.print(f"error: {e}", markup=False, highlight=False),
             on_ready=lambda: err.print(watching, markup=False, highlight=False),
             ignore=[engine.settings.home],
@@ -263,7 +268,9 @@ def main() -> None:
         if isinstance(code, int) and code:
             sys.exit(code)
     except CitewiseError as e:
-        err.print(f"error: {e}", markup=False, highlight=False)
+        command = next((a for a in sys.argv[1:] if not a.startswith("-")), None)
+        hint = f" (see 'citewise {command} --help')" if isinstance(e, UsageProblem) and command else ""
+        err.print(f"error: {e}{hint}", markup=False, highlight=False)
         sys.exit(e.exit_code)
     except typer.Exit as e:
         sys.exit(e.exit_code)
@@ -275,7 +282,9 @@ def main() -> None:
         if type(e).__name__ == "NoArgsIsHelpError":  # bare `citewise`: the help, not an "error:" (as typer checks it)
             e.show()  # type: ignore[attr-defined]
             sys.exit(e.exit_code)
-        err.print(f"error: {e.format_message()}", markup=False, highlight=False)
+        ctx = getattr(e, "ctx", None)
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        err.print(f"error: {e.format_message()}{hint}", markup=False, highlight=False)
         sys.exit(e.exit_code)
     except Exception as e:  # anything unexpected: still one line
         err.print(f"error: {type(e).__name__}: {e}", markup=False, highlight=False)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import sys
+import threading
 from contextlib import nullcontext
 
 from rich.console import Console
@@ -79,6 +80,8 @@ def run_chat(engine: Engine, console: Console, interactive: bool) -> None:
         except ImportError:  # not on every platform; input() still works
             pass
 
+        # the model and the index start while the user types the first question
+        threading.Thread(target=engine.warm_up, name="citewise-warm-up", daemon=True).start()
         console.print("[bold]citewise chat[/bold] — /help for commands, Ctrl-D to quit")
     while True:
         try:

@@ -31,6 +31,9 @@ def test_ingest_list_rm_through_the_cli(settings: Settings, news_dir: Path, tmp_
         "added: 001_846b2a5c2ae0efae.txt",
         "2 added, 0 updated, 0 unchanged, 0 removed, 0 skipped, 1 failed",
     ]
+    quiet_home = settings.model_copy(update={"home": tmp_path / "quiet-home"})
+    quiet = _cli(["ingest", "--quiet", str(news_dir)], quiet_home)  # --quiet: the counts only
+    assert quiet.returncode == 0 and quiet.stdout.strip() == "2 added, 0 updated, 0 unchanged, 0 removed, 0 skipped, 0 failed"
     again = _cli(["ingest", str(news_dir)], settings)  # nothing changed: only the counts
     assert again.returncode == 0 and again.stdout.strip() == "0 added, 0 updated, 2 unchanged, 0 removed, 0 skipped, 0 failed"
 

@@ -33,6 +33,7 @@ def test_usage_errors_exit_2_with_one_line_naming_the_option(args: list[str], me
     assert done.returncode == 2, (args, done.stdout, done.stderr)
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(message), (args, done.stderr)
+    assert lines[0].endswith(" --help')"), "a usage error points at the command's help"
     # no exception class names ("MissingParameter:", "NoSuchOption:") and no traceback
     assert not re.search(r"\b[A-Z][a-z]+(?:[A-Z][a-z]+)+:", lines[0]) and "Traceback" not in done.stderr
 
