@@ -44,6 +44,9 @@ class Settings(BaseSettings, IndexConfig):
 
     # HTTP API key; when set, every /v1/* route requires `Authorization: Bearer <key>`.
     api_key: SecretStr | None = None
+    # A running `citewise serve` for the CLI to talk to (ask, search, summarize, chat, docs) instead of opening the
+    # index and starting the model itself; its key is `api_key`.
+    url: str | None = None
 
     # HTTP API limits (over → 413/422 JSON) and the queue in front of the model (full → 503 + Retry-After).
     api_max_question_chars: int = 4000

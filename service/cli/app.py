@@ -7,7 +7,7 @@ import json
 import sys
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -21,6 +21,9 @@ from service.config import get_settings
 from service.engine import Engine
 from service.errors import CitewiseError, UsageProblem
 from service.schemas import IngestReport
+
+if TYPE_CHECKING:
+    from service.cli.remote import RemoteEngine
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, help="Cited answers and summaries over your documents.")
 docs_app = typer.Typer(no_args_is_help=True, help="List or remove ingested documents.")
@@ -40,16 +43,39 @@ def _print_version(value: bool) -> None:
         raise typer.Exit()
 
 
+_server: list[str] = []  # --server URL, given before the command
+
+
 @app.callback()
 def _root(
     _version: Annotated[
         bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")
     ] = False,
+    server: Annotated[
+        Optional[str],
+        typer.Option("--server", metavar="URL", help="Talk to a running `citewise serve` (as CITEWISE_URL)."),
+    ] = None,
 ) -> None:
     """Cited answers and summaries over your documents."""
+    if server:
+        _server[:] = [server]
 
 
-def _engine() -> Engine:
+def _engine() -> Engine | RemoteEngine:
+    """The engine in this process, or a running server's (`--server` / CITEWISE_URL) behind the same methods."""
+    settings = get_settings()
+    url = _server[0] if _server else settings.url
+    if url:
+        from service.cli.remote import RemoteEngine
+
+        return RemoteEngine(url, settings.api_key.get_secret_value() if settings.api_key else None)
+    return Engine(settings)
+
+
+def _local_engine() -> Engine:
+    """For what runs in-process only (eval builds its own indexes)."""
+    if _server or get_settings().url:
+        raise UsageProblem("eval runs in this process: unset CITEWISE_URL / --server")
     return Engine(get_settings())
 
 
@@ -116,7 +142,7 @@ def ingest(
             on_report=lambda changed: _print_report(changed, as_json, counts=quiet, told=told, quiet=quiet),
             on_error=lambda e: err.print(f"error: {e}", markup=False, highlight=False),
             on_ready=lambda: err.print(watching, markup=False, highlight=False),
-            ignore=[engine.settings.home],
+            ignore=[get_settings().home],
         )
         err.print("stopped watching", markup=False, highlight=False)
 
@@ -253,7 +279,7 @@ def _register_plugin_commands() -> None:
     """Commands registered by other packages of the distribution (`citewise eval` from evals/) through the
     `citewise.commands` entry-point group, so that service/ never imports evals/ (evals sits above it)."""
     for entry_point in entry_points(group="citewise.commands"):
-        entry_point.load()(app, _engine)
+        entry_point.load()(app, _local_engine)
 
 
 register_models(app)

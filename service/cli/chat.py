@@ -9,6 +9,7 @@ import re
 import sys
 import threading
 from contextlib import nullcontext
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.live import Live
@@ -18,6 +19,9 @@ from service.cli.render import print_answer
 from service.engine import Engine
 from service.errors import CitewiseError, error_from_event
 from service.schemas import Answer, ChatMessage
+
+if TYPE_CHECKING:
+    from service.cli.remote import RemoteEngine
 
 HELP = """Ask a question about your documents. Follow-up questions use the conversation so far.
   /sources  show the last answer's evidence in full
@@ -49,7 +53,7 @@ def _live_view(verified: str, draft: str) -> Text:
     return view
 
 
-def _ask(engine: Engine, console: Console, question: str, history: list[ChatMessage], stream: bool) -> Answer:
+def _ask(engine: Engine | RemoteEngine, console: Console, question: str, history: list[ChatMessage], stream: bool) -> Answer:
     """On a terminal, a live view of verified text + provisional draft, cleared when the verified answer is
     printed; otherwise (piped) only the verified answer."""
     answer: Answer | None = None
@@ -71,7 +75,7 @@ def _ask(engine: Engine, console: Console, question: str, history: list[ChatMess
     return answer
 
 
-def run_chat(engine: Engine, console: Console, interactive: bool) -> None:
+def run_chat(engine: Engine | RemoteEngine, console: Console, interactive: bool) -> None:
     history: list[ChatMessage] = []
     last: Answer | None = None
     if interactive:
