@@ -19,6 +19,7 @@ BENCHMARKS = [
     ("summaries", "evals.bench_summaries"),  # Multi-News ROUGE vs lead-3
     ("load", "evals.bench_load"),  # HTTP load on loopback
     ("quality", "evals.bench_quality"),  # answer quality on RealTime QA, SQuAD 2, HotpotQA and the own suites
+    ("cli", "evals.bench_cli"),  # CLI command times beside `python -c pass`, in-process and via CITEWISE_URL
 ]
 
 

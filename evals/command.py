@@ -20,16 +20,15 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 from rich.console import Console
 
-from evals.report import console_summary, write_report
-from evals.runner import EvalResult, gate, load_result, rescore, run_suite
-from evals.suite import load_suite
 from service.cli.models import ModelOption, use_model
 from service.cli.progress import ProgressBar
 from service.errors import InvalidInput, UsageProblem
 
+# The scoring modules load with the command, not with the CLI: `citewise --help` should not pay for them.
 if TYPE_CHECKING:
     from evals.beir import BeirReport
     from evals.datasets import Dataset, DatasetCase
+    from evals.runner import EvalResult
     from service.engine import Engine
 
 err = Console(stderr=True)
@@ -72,6 +71,9 @@ def register(app: typer.Typer, engine_factory: Callable[[], Engine]) -> None:
         model: ModelOption = None,
     ) -> None:
         """Score answers against a suite's expected facts and sources; exit 1 below thresholds or on regression."""
+        from evals.runner import load_result, rescore, run_suite
+        from evals.suite import load_suite
+
         use_model(model)
         if dataset is not None:
             from evals.datasets import DATASETS, SPLITS
@@ -141,6 +143,7 @@ def _eval_dataset(
     baseline: Path | None, tolerance: float, report: Path | None, as_json: bool,
 ) -> None:
     from evals.datasets import load_dataset, select_cases
+    from evals.runner import load_result
 
     loaded = load_dataset(name, path)
     cases = select_cases(loaded.cases, split, limit)
@@ -185,6 +188,9 @@ def _finish(
     report: Path | None, as_json: bool,
 ) -> None:
     """Gate, write the report, print (JSON or the summary), and exit 1 when the gate fails."""
+    from evals.report import console_summary, write_report
+    from evals.runner import gate
+
     failures = gate(result, previous, tolerance) if result is not None else []
     if report is not None:
         write_report(report, result, previous, failures, tolerance, beir_report)

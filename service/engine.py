@@ -163,6 +163,15 @@ class Engine:
         return self.corpus.ingest_streams(files, prefix)
 
     def list_documents(self) -> list[DocumentRecord]:
+        if self._corpus is None and not self.settings.chroma_url:
+            # a listing is one read of the manifest: no Chroma client, no embedding model (`citewise docs list`)
+            from index.manifest import Manifest
+
+            manifest = Manifest(self.settings.manifest_path)
+            try:
+                return [r.record() for r in manifest.rows()]
+            finally:
+                manifest.close()
         return self.corpus.list_documents()
 
     def remove_documents(self, sources: Sequence[str]) -> list[str]:

@@ -18,12 +18,12 @@ from service.cli.models import register as register_models
 from service.cli.progress import ProgressBar
 from service.cli.render import print_answer, print_search, print_summary
 from service.config import get_settings
-from service.engine import Engine
 from service.errors import CitewiseError, UsageProblem
 from service.schemas import IngestReport
 
 if TYPE_CHECKING:
     from service.cli.remote import RemoteEngine
+    from service.engine import Engine
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, help="Cited answers and summaries over your documents.")
 docs_app = typer.Typer(no_args_is_help=True, help="List or remove ingested documents.")
@@ -69,6 +69,8 @@ def _engine() -> Engine | RemoteEngine:
         from service.cli.remote import RemoteEngine
 
         return RemoteEngine(url, settings.api_key.get_secret_value() if settings.api_key else None)
+    from service.engine import Engine
+
     return Engine(settings)
 
 
@@ -76,6 +78,8 @@ def _local_engine() -> Engine:
     """For what runs in-process only (eval builds its own indexes)."""
     if _server or get_settings().url:
         raise UsageProblem("eval runs in this process: unset CITEWISE_URL / --server")
+    from service.engine import Engine
+
     return Engine(get_settings())
 
 
@@ -157,6 +161,7 @@ def docs_list(as_json: JsonFlag = False) -> None:
         return
     if not docs:
         out.print("No documents ingested yet. Try: citewise ingest PATH")
+        return
     table = Table("source", "chunks", "sha256", "ingested_at", box=None, pad_edge=False)
     for d in docs:
         table.add_row(d.source, str(d.chunks), d.sha256[:12], f"{d.ingested_at:%Y-%m-%d %H:%M:%S}")
@@ -179,12 +184,12 @@ def search(
     as_json: JsonFlag = False,
 ) -> None:
     """Retrieval only: ranked chunks with source, lines and score."""
-    from service.pipeline.retrieval import read_queries
-
     if (query is None) == (queries is None):
         raise UsageProblem("give either QUERY or --queries FILE")
     with _engine() as engine:
         if queries is not None:
+            from service.pipeline.retrieval import read_queries
+
             for qid, text in read_queries(queries):
                 result = engine.search(text, k)
                 result.id = qid

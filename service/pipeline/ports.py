@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Sequence
 from typing import TYPE_CHECKING, Protocol
 
-import numpy as np
-
 from index.locations import Location
 from index.records import Chunk, DocumentRecord
 from service.schemas import SearchHit, TokenUsage
 
-if TYPE_CHECKING:  # the LLM client module imports openai and LangChain: seconds that `citewise --help` need not pay
+if TYPE_CHECKING:  # types only: the LLM client module imports openai and LangChain (seconds `--help` need not pay)
+    import numpy as np
+
     from service.llm import Message
 
 ProgressCallback = Callable[[str, int, int], None]  # (label, done, total)

@@ -5,9 +5,11 @@ These runs stop before any engine starts (typer rejects the arguments first), so
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -59,3 +61,12 @@ def test_help_shows_metavars_not_python_types(command: str) -> None:
     options = done.stdout.split("Options:", 1)[1]
     assert not re.search(r"<\w+(?:\[\w+\])?>", options), done.stdout
     assert "--k" not in done.stdout  # -k is spelt one way
+
+
+def test_docs_list_reads_only_the_manifest(tmp_path: Path) -> None:
+    """A listing is one manifest read: no Chroma client is opened (its folder is never created) and no model is
+    loaded, so it costs a process start, not an index start."""
+    env = {**os.environ, "CITEWISE_HOME": str(tmp_path / "home")}
+    done = subprocess.run([sys.executable, "-m", "service.cli", "docs", "list"], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "No documents ingested yet. Try: citewise ingest PATH"
+    assert not (tmp_path / "home" / "chroma").exists()

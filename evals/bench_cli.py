@@ -1,0 +1,105 @@
+"""`make bench BENCH=cli`: how long CLI commands take as a person runs them, beside `python -c pass`.
+
+Each command runs REPEAT times as a fresh process over a news-corpus index (../shared/corpus/news) built first;
+the median is printed with the ratio to `python -c pass` measured in the same run (the machine is shared: ratios
+travel, absolute times depend on the load, printed too). "cold" = a new process that opens the index and, for
+`ask`, starts the embedded model. The same commands then run through `CITEWISE_URL` against a `citewise serve`
+started here (the server's model is warm), which is what repeated CLI use costs.
+
+Targets (issue 15, idle 2-core machine): docs list ≤ 0.5 s, --help ≤ 0.3 s, search ≤ 1.5 s cold, ask ≤ 5 s cold,
+any command through CITEWISE_URL ≤ 0.5 s plus the server's own time.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from service.llm import free_port
+
+REPO = Path(__file__).resolve().parents[1]
+NEWS = REPO.parent / "shared" / "corpus" / "news"
+CITEWISE = str(Path(sys.executable).parent / "citewise")
+REPEAT = int(os.environ.get("CLI_REPEAT", "3"))
+QUESTION = "Which treaty bans antipersonnel mines?"
+
+
+def _env(home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CITEWISE_", "OPENAI_"))}
+    return {**env, "CITEWISE_HOME": str(home), "CITEWISE_LLM_THREADS": "1", **extra}
+
+
+def _median_s(argv: list[str], env: dict[str, str]) -> float:
+    times = []
+    for _ in range(REPEAT):
+        started = time.perf_counter()
+        done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600)
+        times.append(time.perf_counter() - started)
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv[1:])} failed: {done.stderr.strip()[-300:]}")
+    return statistics.median(times)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="citewise-bench-cli-") as tmp:
+        home = Path(tmp) / "home"
+        env = _env(home)
+        subprocess.run([CITEWISE, "ingest", "--quiet", str(NEWS)], env=env, check=True, capture_output=True, timeout=600)
+        baseline = _median_s([sys.executable, "-c", "pass"], env)
+        commands = {
+            "--help": [CITEWISE, "--help"],
+            "docs list": [CITEWISE, "docs", "list"],
+            "search (cold)": [CITEWISE, "search", "Ottawa Treaty"],
+            "ask (cold)": [CITEWISE, "ask", QUESTION],
+        }
+        rows = [("python -c pass", baseline)]
+        rows += [(name, _median_s(argv, env)) for name, argv in commands.items()]
+
+        port = free_port()
+        server = subprocess.Popen(
+            [CITEWISE, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            _wait_ready(url)
+            remote = _env(home, CITEWISE_URL=url)
+            for name in ("docs list", "search (cold)", "ask (cold)"):
+                rows.append((f"{name.replace(' (cold)', '')} via CITEWISE_URL", _median_s(commands[name], remote)))
+            served = _median_s([sys.executable, "-c", _SERVER_ASK.format(url=url, question=QUESTION)], env)
+            rows.append(("(the server's own ask, from python -c)", served))
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+    load = os.getloadavg()[0]
+    print(f"CLI commands, median of {REPEAT} fresh processes (load average {load:.1f} on {os.cpu_count()} cores)")
+    print(f"{'command':42s} {'seconds':>8s} {'× python -c pass':>17s}")
+    for name, seconds in rows:
+        print(f"{name:42s} {seconds:8.2f} {seconds / baseline:17.1f}")
+
+
+_SERVER_ASK = (
+    "import httpx; r = httpx.post('{url}/v1/ask', json={{'question': '{question}'}}, timeout=600); r.raise_for_status()"
+)
+
+
+def _wait_ready(url: str, timeout_s: float = 300) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=10).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"citewise serve at {url} not ready after {timeout_s:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
