@@ -18,7 +18,7 @@ from cachetools import LRUCache
 
 from service.pipeline.ports import Encoder
 from service.pipeline.sentences import Sentence, is_heading, sentences_in_lines, split_sentences
-from service.pipeline.terms import content_terms, words
+from service.pipeline.terms import content_terms, key_terms, words
 from service.schemas import Evidence, SearchHit
 
 DENSE_WEIGHT = 0.5  # score = DENSE_WEIGHT * cosine + (1 - DENSE_WEIGHT) * weighted question-term coverage
@@ -28,7 +28,12 @@ _ASKS_NUMBER = re.compile(
     r"\b(how (many|much|large|big|long)|what (percentage|percent|share|number|proportion|amount|price)|costs?)\b", re.I
 )
 # "…, and which company did it?": a compound question's later parts start at "and" + a question word
-_PART_BREAK = re.compile(r"(?:,\s*|\s+)and\s+(?=(?:what|how|when|which|who|whom|whose|where|why)\b)", re.I)
+# "…, how many …": also a comma straight before a question word; "…, and has the U.S. signed it?": a yes/no part
+_PART_BREAK = re.compile(
+    r"(?:,\s*|\s+)and\s+(?=(?:what|how|when|which|who|whom|whose|where|why|has|have|is|are|was|were|did|does|do)\b)"
+    r"|,\s*(?=(?:what|how|when|which|who|whom|whose|where|why)\b)",
+    re.I,
+)
 PART_MIN_TERMS = 2  # a part with fewer content terms ("which company did it") cannot be ranked on its own
 PART_SCORE_MIN = 0.4  # a part's best sentence joins the answer only when it scores at least this for the part
 # A part is short: each of its few terms swings the term coverage a lot ("per year" for "yearly" beat "annual
@@ -223,3 +228,15 @@ def select_evidence(
 ) -> list[RankedEvidence]:
     """The `max_evidence` best sentences for the question, numbered 1..n best first."""
     return rank_evidence(question, hits, embedder, text_of, follow_up)[:max_evidence]
+
+
+BRIDGE_FROM = 2  # the best evidence sentences whose names bridge to a second hop
+BRIDGE_MAX = 4  # names added to the question for the second hop
+
+
+def bridge_names(question: str, evidence: Sequence[Evidence]) -> list[str]:
+    """Names (not numbers) that the best evidence holds and the question does not: a multi-hop question's bridge
+    ("the director of the film X" → the director's name, then what the question asks about that person)."""
+    asked = {t.lower() for t in key_terms(question)}
+    names = [t for e in evidence[:BRIDGE_FROM] for t in key_terms(e.text) if not t[0].isdigit() and t.lower() not in asked]
+    return list(dict.fromkeys(names))[:BRIDGE_MAX]

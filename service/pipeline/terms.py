@@ -88,3 +88,30 @@ def missing_key_terms(sentence: str, cited_text: str) -> list[str]:
     """The key terms of `sentence` that do not occur in `cited_text` (names compared case-insensitively)."""
     present = comparable_words(cited_text)
     return [k for k in key_terms(sentence) if (k if k[0].isdigit() else k.lower()) not in present]
+
+
+def _capitalised_runs(tokens: list[str]) -> list[list[str]]:
+    """Runs of consecutive capitalised tokens ("United States", "World Health Organization")."""
+    runs: list[list[str]] = [[]]
+    for token in tokens:
+        if token[0].isupper():
+            runs[-1].append(token)
+        elif runs[-1]:
+            runs.append([])
+    return [r for r in runs if r]
+
+
+def unmentioned_names(question: str, text: str) -> list[str]:
+    """The question's names and numbers that `text` never mentions, an acronym standing for its words either way
+    ("United States" is mentioned by "U.S.", "WHO" by "World Health Organization")."""
+    missing = missing_key_terms(question, text)
+    if not missing:
+        return []
+    text_tokens, asked = words(text), words(question)
+    acronyms = {t for t in text_tokens if t.isupper() and len(t) >= 2}
+    initials = {"".join(w[0] for w in run) for run in _capitalised_runs(text_tokens) if len(run) >= 2}
+    covered = {t for t in asked if t.isupper() and len(t) >= 2 and t in initials}
+    for run in _capitalised_runs(asked):
+        if len(run) >= 2 and "".join(w[0] for w in run).upper() in acronyms:
+            covered.update(run)
+    return [m for m in missing if m not in covered]

@@ -32,6 +32,7 @@ from service.pipeline.terms import (
     key_terms,
     missing_key_terms,
     normalize_number,
+    unmentioned_names,
     words,
 )
 from service.schemas import Evidence, VerifierDecision
@@ -90,8 +91,11 @@ def unpaired_names(claim: str, cited_texts: Sequence[str]) -> list[str]:
     sentences = [s.text for t in cited_texts for s in split_sentences(t)] or list(cited_texts)
     problems = []
     for match in [*_NAME_IS_ROLE.finditer(claim), *_ROLE_IS_NAME.finditer(claim)]:
-        name, role = match.group("name").rstrip(".’'-"), content_terms(match.group("role"))
-        if not role or name.split()[0].lower() in STOPWORDS:
+        words_of_name = match.group("name").rstrip(".’'-").split()
+        while words_of_name and words_of_name[0].lower() in STOPWORDS:  # "The Washington Post is …": the name
+            words_of_name = words_of_name[1:]  # is "Washington Post"; "This is …" names nobody
+        name, role = " ".join(words_of_name), content_terms(match.group("role"))
+        if not role or not name:
             continue
         holding = [s for s in sentences if name.lower() in s.lower()]
         # the claim's own words "X, the president of Y" standing in a cited sentence pair them as they are
@@ -403,7 +407,7 @@ def addresses_question(
     best = max(evidence, key=lambda e: e.score)
     if best.score < REFUSAL_SCORE_MIN:
         return False, f"best evidence score {best.score:.2f} < {REFUSAL_SCORE_MIN}"
-    unknown = missing_key_terms(question, "\n".join([*retrieved_texts, *(e.text for e in evidence)]))
+    unknown = unmentioned_names(question, "\n".join([*retrieved_texts, *(e.text for e in evidence)]))
     if unknown and best.score < UNKNOWN_NAME_SCORE:
         return False, f"the documents never mention {', '.join(unknown)} (best evidence score {best.score:.2f})"
     if NUMERIC_QUESTION.search(question):

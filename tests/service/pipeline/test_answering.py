@@ -73,16 +73,22 @@ def test_question_needing_both_files_cites_both(news_engine: Engine) -> None:
 
 @pytest.mark.parametrize(
     "question",
-    [
-        "Which company manufactures the nonpersistent mines the U.S. will provide?",
-        "What is the boiling point of water at sea level?",
-    ],
+    ["What is the boiling point of water at sea level?", "Did Raytheon make the nonpersistent mines?"],
 )
 def test_unanswerable_question_is_refused_with_suggestions(news_engine: Engine, question: str) -> None:
     answer = news_engine.ask(question)
     assert_contract(news_engine, answer)
     assert answer.refused and question in answer.answer
     assert answer.suggestions and answer.trace.decisions[0].reason.startswith("refused")
+
+
+def test_a_name_tied_to_a_role_its_source_does_not_give_it_is_dropped(news_engine: Engine) -> None:
+    """No company is named in the articles. The embedded model drafts "The company The Washington Post is a
+    leading provider of nonpersistent antipersonnel mines" (the Post is only the reporters' source): that claim
+    must not be shown, whatever else the answer quotes."""
+    answer = news_engine.ask("Which company manufactures the nonpersistent mines the U.S. will provide?")
+    assert_contract(news_engine, answer)
+    assert "provider" not in answer.answer and "manufactur" not in answer.answer.lower(), answer.answer
 
 
 def test_follow_up_is_condensed_and_answered(news_engine: Engine) -> None:
