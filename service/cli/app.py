@@ -4,7 +4,9 @@ failures → one line, exit 1."""
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -139,6 +141,9 @@ def ingest(
                 raise typer.Exit(1)
             return
         watching = f"watching {', '.join(map(str, folders))} (Ctrl-C to stop)"
+        stop = threading.Event()  # Ctrl-C / SIGTERM end the watch after the batch in progress (no interrupt mid-write)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
         watch_folders(
             folders,
             ingest=engine.ingest,
@@ -147,6 +152,7 @@ def ingest(
             on_error=lambda e: err.print(f"error: {e}", markup=False, highlight=False),
             on_ready=lambda: err.print(watching, markup=False, highlight=False),
             ignore=[get_settings().home],
+            stop=stop,
         )
         err.print("stopped watching", markup=False, highlight=False)
 

@@ -19,7 +19,6 @@ from service.pipeline.evidence import (
     RankedEvidence,
     answer_type_bonus,
     best_for_parts,
-    bridge_names,
     evidence_block,
     question_parts,
     select_evidence,
@@ -28,7 +27,6 @@ from service.pipeline.evidence import (
 from service.pipeline.markers import escape_markers, with_markers
 from service.pipeline.ports import ChatModel, Encoder, Locate, Retrieve, TextOf
 from service.pipeline.prompts import render_prompt
-from service.pipeline.retrieval import with_second_hop
 from service.pipeline.routing import Route, route_question
 from service.pipeline.sentences import Sentence, split_sentences
 from service.pipeline.terms import (
@@ -166,11 +164,6 @@ def _prepare(p: AnswerPipeline, question: str, history: Sequence[ChatMessage], k
 
     t = time.perf_counter()
     evidence = select_evidence(standalone, hits, p.encoder, p.text_of, p.evidence_max, follow_up=question)
-    if bridge := bridge_names(standalone, evidence):  # a second hop: what the first evidence names, searched for
-        hits = with_second_hop(hits, p.retrieve(f"{standalone} {' '.join(bridge)}", top_k))
-        evidence = select_evidence(standalone, hits, p.encoder, p.text_of, p.evidence_max, follow_up=question)
-        timings["second_hop_ms"] = _ms(t)
-        t = time.perf_counter()
     answerable, reason = addresses_question(standalone, evidence, [h.text for h in hits])
     part_best = [_joined(evidence, e) for e in best_for_parts(standalone, hits, p.encoder, p.text_of)]
     timings["evidence_ms"] = _ms(t)

@@ -18,7 +18,7 @@ from cachetools import LRUCache
 
 from service.pipeline.ports import Encoder
 from service.pipeline.sentences import Sentence, is_heading, sentences_in_lines, split_sentences
-from service.pipeline.terms import content_terms, key_terms, words
+from service.pipeline.terms import content_terms, words
 from service.schemas import Evidence, SearchHit
 
 DENSE_WEIGHT = 0.5  # score = DENSE_WEIGHT * cosine + (1 - DENSE_WEIGHT) * weighted question-term coverage
@@ -229,14 +229,3 @@ def select_evidence(
     """The `max_evidence` best sentences for the question, numbered 1..n best first."""
     return rank_evidence(question, hits, embedder, text_of, follow_up)[:max_evidence]
 
-
-BRIDGE_FROM = 2  # the best evidence sentences whose names bridge to a second hop
-BRIDGE_MAX = 4  # names added to the question for the second hop
-
-
-def bridge_names(question: str, evidence: Sequence[Evidence]) -> list[str]:
-    """Names (not numbers) that the best evidence holds and the question does not: a multi-hop question's bridge
-    ("the director of the film X" → the director's name, then what the question asks about that person)."""
-    asked = {t.lower() for t in key_terms(question)}
-    names = [t for e in evidence[:BRIDGE_FROM] for t in key_terms(e.text) if not t[0].isdigit() and t.lower() not in asked]
-    return list(dict.fromkeys(names))[:BRIDGE_MAX]

@@ -198,11 +198,3 @@ def hits_from_documents(documents: list[Document]) -> list[SearchHit]:
     """The `SearchHit`s a `HybridRetriever` returned as documents (text from page_content, the rest metadata)."""
     return [SearchHit(text=d.page_content, **d.metadata) for d in documents]
 
-
-def with_second_hop(first: Sequence[SearchHit], second: Sequence[SearchHit]) -> list[SearchHit]:
-    """The first hop's better half, then what only the second hop found, then the rest of the first hop: as many
-    hits as the first hop had (the evidence budget stays the same), with no chunk twice."""
-    half = len(first) // 2
-    seen = {(h.source, h.start_line) for h in first}
-    new = [h for h in second if (h.source, h.start_line) not in seen][: len(first) - half]
-    return [*first[:half], *new, *first[half:]][: len(first)]

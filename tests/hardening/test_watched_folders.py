@@ -71,7 +71,7 @@ def test_ingest_watch_follows_create_edit_rename_delete(tmp_path: Path) -> None:
         (folder / "last.txt").write_text("Added last, before the watcher stops.\n")
         _expect(out, {"added: last.txt"}, time.monotonic())
         proc.send_signal(signal.SIGINT)  # Ctrl-C: stop cleanly
-        assert proc.wait(timeout=60) == 0
+        assert proc.wait(timeout=180) == 0
         _expect(err, {"stopped watching"}, time.monotonic())
     finally:
         if proc.poll() is None:
@@ -118,5 +118,7 @@ def test_serve_watch_keeps_the_served_index_in_sync(tmp_path: Path) -> None:
 def test_watch_takes_folders(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("text\n")
     done = cli("ingest", str(tmp_path / "a.txt"), "--watch", env=clean_env(home=str(tmp_path / "home")))
-    assert done.returncode == 2 and done.stderr.strip() == f"error: --watch takes folders: {tmp_path / 'a.txt'} is not one"
+    assert done.returncode == 2 and done.stderr.strip() == (
+        f"error: --watch takes folders: {tmp_path / 'a.txt'} is not one (see 'citewise ingest --help')"
+    )
     assert not (tmp_path / "home").exists()
