@@ -20,8 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
+from evals.bench_load import wait_ready
 from service.llm import free_port
 
 REPO = Path(__file__).resolve().parents[1]
@@ -63,12 +62,12 @@ def main() -> None:
         rows += [(name, _median_s(argv, env)) for name, argv in commands.items()]
 
         port = free_port()
-        server = subprocess.Popen(
-            [CITEWISE, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        log_path = Path(tmp) / "serve.log"
+        with log_path.open("wb") as log:
+            server = subprocess.Popen([CITEWISE, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             url = f"http://127.0.0.1:{port}"
-            _wait_ready(url)
+            wait_ready(url, server, log_path)
             remote = _env(home, CITEWISE_URL=url)
             for name in ("docs list", "search (cold)", "ask (cold)"):
                 rows.append((f"{name.replace(' (cold)', '')} via CITEWISE_URL", _median_s(commands[name], remote)))
@@ -87,18 +86,6 @@ def main() -> None:
 _SERVER_ASK = (
     "import httpx; r = httpx.post('{url}/v1/ask', json={{'question': '{question}'}}, timeout=600); r.raise_for_status()"
 )
-
-
-def _wait_ready(url: str, timeout_s: float = 300) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=10).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"citewise serve at {url} not ready after {timeout_s:.0f} s")
 
 
 if __name__ == "__main__":
