@@ -5,7 +5,9 @@ Each cluster (2–9 news articles about one event) is ingested as its own corpus
 folder), summarized with `summarize(engine)` (overview + bullets; the "Where the sources differ" section quotes
 both sides and is scored separately), and compared with the reference (its leading "– " removed). Lead-3 is the
 first three sentences of each article, concatenated (Multi-News' "First-3"). One embedded model is shared by all
-clusters. Run: `python -m evals.bench_summaries [--limit 50] [--length medium] [--extractive]`.
+clusters. Selection only (the quoted sentences citewise picks, no model) and the model-worded summary come from
+the same ingest of each cluster. Run: `python -m evals.bench_summaries [--limit 100] [--length medium]
+[--extractive]` (or `make bench BENCH=summaries`).
 """
 
 from __future__ import annotations
@@ -62,7 +64,27 @@ def citation_support(engine: Engine, summary: Summary) -> tuple[int, int, int, i
     return supported, cited_count, total, verbatim
 
 
-def run_cluster(cluster: dict, llm: LLMClient | None, length: str, use_model: bool) -> dict:
+def _summary_row(engine: Engine, summary: Summary, seconds: float) -> dict:
+    supported, cited, sentences, verbatim = citation_support(engine, summary)
+    decisions = summary.trace.decisions if summary.trace else []
+    return {
+        "summary": summary_text(summary),
+        "differences": len(summary.differences),
+        "summarize_s": seconds,
+        "supported": supported,
+        "cited": cited,
+        "sentences": sentences,
+        "verbatim": verbatim,
+        "citations": len(summary.citations),
+        "sources_cited": len({c.source for c in summary.citations}),
+        "phrased": sum(d.action in ("kept", "reattributed") for d in decisions),
+        "extractive": sum(d.action == "extractive" for d in decisions),
+    }
+
+
+def run_cluster(cluster: dict, llm: LLMClient | None, length: str) -> dict[str, dict]:
+    """One cluster ingested once, summarized by selection only and (with `llm`) with the model's wording."""
+    rows: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="citewise-bench-") as tmp:
         docs_dir = Path(tmp) / "docs"
         docs_dir.mkdir()
@@ -73,40 +95,47 @@ def run_cluster(cluster: dict, llm: LLMClient | None, length: str, use_model: bo
             started = time.perf_counter()
             engine.ingest([docs_dir])
             ingest_s = time.perf_counter() - started
-            started = time.perf_counter()
-            summary = engine.summarize(length=length, extractive=not use_model)
-            summarize_s = time.perf_counter() - started
-            supported, cited, sentences, verbatim = citation_support(engine, summary)
+            worded = llm is not None and engine.summary_profile().synthesis  # the tiny profile quotes
+            for system, extractive in (("selection", True), ("model", False)):
+                if not extractive and not worded:
+                    continue
+                started = time.perf_counter()
+                summary = engine.summarize(length=length, extractive=extractive)
+                rows[system] = _summary_row(engine, summary, time.perf_counter() - started)
+                rows[system].update(id=cluster["id"], ingest_s=ingest_s, documents=len(cluster["documents"]))
         finally:
             engine.close()
-    decisions = summary.trace.decisions if summary.trace else []
-    return {
-        "id": cluster["id"],
-        "summary": summary_text(summary),
-        "differences": len(summary.differences),
-        "ingest_s": ingest_s,
-        "summarize_s": summarize_s,
-        "supported": supported,
-        "cited": cited,
-        "sentences": sentences,
-        "verbatim": verbatim,
-        "citations": len(summary.citations),
-        "sources_cited": len({c.source for c in summary.citations}),
-        "documents": len(cluster["documents"]),
-        "phrased": sum(d.action in ("kept", "reattributed") for d in decisions),
-        "extractive": sum(d.action == "extractive" for d in decisions),
-    }
+    return rows
 
 
 def _mean(values: list[float]) -> float:
     return statistics.fmean(values) if values else 0.0
 
 
+def _table_row(name: str, rows: list[dict], prefix: str, words: float) -> str:
+    return f"| {name} | " + " | ".join(f"{_mean([r[f'{prefix}_{m}'] for r in rows]):.4f}" for m in METRICS) + f" | {words:.0f} |"
+
+
+def _report(system: str, rows: list[dict]) -> None:
+    cited = sum(r["cited"] for r in rows)
+    citations = sum(r["citations"] for r in rows)
+    seconds = [r["summarize_s"] for r in rows]
+    sentences = sum(r["sentences"] for r in rows)
+    print(f"\n{system}: seconds per cluster mean {_mean(seconds):.1f}, p50 {statistics.median(seconds):.1f}, "
+          f"max {max(seconds):.1f} (ingest mean {_mean([r['ingest_s'] for r in rows]):.1f})")
+    print(f"  citation support (independent re-check, an uncited sentence counts as unsupported): "
+          f"{sum(r['supported'] for r in rows)}/{sentences} = {sum(r['supported'] for r in rows) / max(sentences, 1):.3f} "
+          f"({cited} cited); verbatim quotes {sum(r['verbatim'] for r in rows)}/{citations}")
+    print(f"  documents cited {sum(r['sources_cited'] for r in rows)}/{sum(r['documents'] for r in rows)}; "
+          f"clusters with differences {sum(r['differences'] > 0 for r in rows)}/{len(rows)}; "
+          f"model-worded sentences kept {sum(r['phrased'] for r in rows)}, extractive {sum(r['extractive'] for r in rows)}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--limit", type=int, default=50, help="clusters to run (from the start of the file)")
+    parser.add_argument("--limit", type=int, default=100, help="clusters to run (from the start of the file)")
     parser.add_argument("--length", default="medium", choices=["short", "medium", "long"])
-    parser.add_argument("--extractive", action="store_true", help="skip the model's rewording (selection only)")
+    parser.add_argument("--extractive", action="store_true", help="selection only: skip the model's wording")
     parser.add_argument("--dataset", type=Path, default=DATASET)
     parser.add_argument("--out", type=Path, help="write per-cluster rows as JSONL here")
     args = parser.parse_args(argv or [])
@@ -114,59 +143,45 @@ def main(argv: list[str] | None = None) -> None:
     clusters = [json.loads(line) for line in args.dataset.read_text(encoding="utf-8").splitlines() if line.strip()]
     clusters = clusters[: args.limit]
     scorer = rouge_scorer.RougeScorer(list(METRICS), use_stemmer=True)
-    use_model = not args.extractive
-    llm = LLMClient.start(Settings()) if use_model else None
-    rows = []
+    settings = Settings()
+    worded = not args.extractive and Engine(settings).summary_profile().synthesis
+    if not args.extractive and not worded:
+        print(f"profile {settings.llm_profile or 'tiny'}: summaries quote (no model wording); "
+              "CITEWISE_LLM_PROFILE=small words them with the same model")
+    llm = LLMClient.start(settings) if worded else None
+    systems = ["selection"] + (["model"] if worded else [])
+    rows: dict[str, list[dict]] = {s: [] for s in systems}
     try:
         for n, cluster in enumerate(clusters, 1):
             reference = cluster["summary"].lstrip("–- ").strip()
-            row = run_cluster(cluster, llm, args.length, use_model)
-            ours = scorer.score(reference, row["summary"])
             base = scorer.score(reference, lead3(cluster["documents"]))
-            for m in METRICS:
-                row[f"ours_{m}"] = ours[m].fmeasure
-                row[f"lead3_{m}"] = base[m].fmeasure
-            row["ours_words"] = len(row["summary"].split())
-            rows.append(row)
-            print(
-                f"  {n:3d}/{len(clusters)} {row['id']}: R1 {row['ours_rouge1']:.3f} (lead-3 {row['lead3_rouge1']:.3f})"
-                f"  {row['summarize_s']:.1f} s  support {row['supported']}/{row['sentences']}",
-                flush=True,
-            )
+            for system, row in run_cluster(cluster, llm, args.length).items():
+                ours = scorer.score(reference, row["summary"])
+                for m in METRICS:
+                    row[f"ours_{m}"] = ours[m].fmeasure
+                    row[f"lead3_{m}"] = base[m].fmeasure
+                row["ours_words"] = len(row["summary"].split())
+                rows[system].append(row)
+            line = "  ".join(f"{s} R1 {rows[s][-1]['ours_rouge1']:.3f} {rows[s][-1]['summarize_s']:.1f} s" for s in systems)
+            print(f"  {n:3d}/{len(clusters)} {cluster['id']}: {line}  (lead-3 {base['rouge1'].fmeasure:.3f})", flush=True)
     finally:
+        model_name = llm.model_name if llm is not None else None
         if llm is not None:
             llm.close()
     if args.out:
-        args.out.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        args.out.write_text("".join(json.dumps({"system": s, **r}) + "\n" for s in systems for r in rows[s]),
+                            encoding="utf-8")
 
-    mode = "extractive selection only" if args.extractive else f"with {llm.model_name if llm else 'model'} rewording"
-    print(f"\nMulti-News validation, {len(rows)} clusters, length={args.length}, {mode}")
+    print(f"\nMulti-News validation, {len(clusters)} clusters, length={args.length}")
     print("| system | ROUGE-1 F | ROUGE-2 F | ROUGE-L F | words |")
     print("|---|---|---|---|---|")
-    print(
-        "| citewise corpus summary | "
-        + " | ".join(f"{_mean([r[f'ours_{m}'] for r in rows]):.4f}" for m in METRICS)
-        + f" | {_mean([r['ours_words'] for r in rows]):.0f} |"
-    )
+    names = {"selection": "citewise, selection only (quoted sentences)", "model": f"citewise, worded by {model_name}"}
+    for system in systems:
+        print(_table_row(names[system], rows[system], "ours", _mean([r["ours_words"] for r in rows[system]])))
     lead_words = _mean([len(lead3(c["documents"]).split()) for c in clusters])
-    print(
-        "| lead-3 (first 3 sentences per article) | "
-        + " | ".join(f"{_mean([r[f'lead3_{m}'] for r in rows]):.4f}" for m in METRICS)
-        + f" | {lead_words:.0f} |"
-    )
-    cited = sum(r["cited"] for r in rows)
-    citations = sum(r["citations"] for r in rows)
-    summarize_s = [r["summarize_s"] for r in rows]
-    print(f"\nseconds per cluster: summarize mean {_mean(summarize_s):.1f}, p50 {statistics.median(summarize_s):.1f}, "
-          f"max {max(summarize_s):.1f}; ingest mean {_mean([r['ingest_s'] for r in rows]):.1f}")
-    sentences = sum(r["sentences"] for r in rows)
-    print(f"citation support (independent re-check, an uncited sentence counts as unsupported): "
-          f"{sum(r['supported'] for r in rows)}/{sentences} sentences "
-          f"= {sum(r['supported'] for r in rows) / max(sentences, 1):.3f} ({cited} of them cited); verbatim quotes "
-          f"{sum(r['verbatim'] for r in rows)}/{citations}")
-    print(f"documents cited: {sum(r['sources_cited'] for r in rows)}/{sum(r['documents'] for r in rows)}; "
-          f"clusters with differences: {sum(r['differences'] > 0 for r in rows)}/{len(rows)}; "
-          f"model-worded sentences kept {sum(r['phrased'] for r in rows)}, extractive {sum(r['extractive'] for r in rows)}")
+    print(_table_row("lead-3 (first 3 sentences per article)", rows["selection"], "lead3", lead_words))
+    for system in systems:
+        _report(names[system], rows[system])
 
 
 if __name__ == "__main__":

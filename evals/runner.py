@@ -133,7 +133,8 @@ def run_question(
 
 
 def run_summary_case(engine: Engine, case, support: SupportFn | None) -> SummaryResult:  # case: SummaryCase
-    expected = Expectation(facts=case.facts, sources=case.sources)
+    differences = None if case.differences is None else [[list(a), list(b)] for a, b in case.differences]
+    expected = Expectation(facts=case.facts, sources=case.sources, differences=differences)
     result = SummaryResult(id=case.id, source=case.source, focus=case.focus, length=case.length, expected=expected)
     started = time.perf_counter()
     try:

@@ -283,6 +283,9 @@ class Expectation(BaseModel):
     # Dataset cases: gold answers scored SQuAD-style (any one counts); None for suite questions (facts are used).
     answers: list[str] | None = None
     support_recall: bool = False  # HotpotQA: report citation recall of the gold paragraphs as support_recall
+    # Summary cases: the real disagreements between documents, each two facts (one per side); None: not labelled,
+    # []: the documents do not disagree (every reported difference is wrong).
+    differences: list[list[list[str]]] | None = None
 
 
 class AnswerScores(BaseModel):
@@ -385,7 +388,25 @@ def score_summary(summary: Summary, expected: Expectation, support: SupportFn | 
     }
     sentences = sentence_support(text, summary.citations, support) if support is not None else []
     scores["summary_citation_support"] = support_share(sentences)
+    if expected.differences is not None:
+        scores.update(difference_scores(summary.differences, expected.differences))
     return AnswerScores(scores=scores, missing_facts=missing_facts(expected.facts, text), sentences=sentences)
+
+
+def difference_matches(line: str, pair: Sequence[Sequence[str]]) -> bool:
+    """A reported difference states a labelled disagreement: a fact of each side occurs in it."""
+    return all(fact_found(side, line) for side in pair)
+
+
+def difference_scores(reported: Sequence[str], expected: Sequence[Sequence[Sequence[str]]]) -> Scores:
+    """Precision: the share of reported differences that state a labelled disagreement (None when none was
+    reported); recall: the share of labelled disagreements reported (None when none is labelled)."""
+    correct = sum(any(difference_matches(line, pair) for pair in expected) for line in reported)
+    found = sum(any(difference_matches(line, pair) for line in reported) for pair in expected)
+    return {
+        "differences_precision": correct / len(reported) if reported else None,
+        "differences_recall": found / len(expected) if expected else None,
+    }
 
 
 # --- aggregation ----------------------------------------------------------------------------------

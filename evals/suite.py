@@ -39,6 +39,8 @@ QUALITY_METRICS = (
     "summary_citation_precision",
     "summary_citation_recall",
     "summary_citation_support",
+    "differences_precision",
+    "differences_recall",
     "answer_accuracy",
     "unanswerable_refused",
     "gold_source_cited",
@@ -107,8 +109,17 @@ class SummaryCase(_Strict):
     length: Literal["short", "medium", "long"] = "medium"
     facts: list[Fact] = Field(min_length=1)
     sources: list[str] = Field(default_factory=list)
+    # The documents' real disagreements, each [side A fact, side B fact]; [] says they have none.
+    differences: list[tuple[Fact, Fact]] | None = None
 
     _facts = field_validator("facts", mode="before")(_as_alternatives)
+
+    @field_validator("differences", mode="before")
+    @classmethod
+    def _pairs_of_alternatives(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [_as_alternatives(pair) for pair in value]
+        return value
 
 
 class Suite(_Strict):

@@ -137,16 +137,26 @@ class Engine:
             )
         return self._profile
 
+    def summary_profile(self) -> ModelProfile:
+        """The profile summaries run with; for the embedded model known from the settings (no model is started)."""
+        if self._profile is None and self.settings.uses_embedded_llm:
+            return choose_profile(self.settings.llm_profile, embedded_model=self.settings.llm, model_id="")
+        return self.profile()
+
     def summaries(self, extractive: bool = False) -> SummaryPipeline:
-        """The summary pipeline; `extractive` leaves the model out (no model is started)."""
+        """The summary pipeline; `extractive` leaves the model out (no model is started). A profile without
+        synthesis (the tiny embedded model) quotes too: its rewording measured worse than the quoted sentences
+        (Multi-News ROUGE, evals/bench_summaries.py) and costs ~15 s per summary."""
         from service.pipeline.summaries.summarize import SummaryPipeline
 
         corpus = self.corpus
+        profile = self.summary_profile() if not extractive else None
         return SummaryPipeline(
             documents=corpus,
             retrieve=self.retrieve,
             encoder=corpus.embedder,
-            llm=None if extractive else self.llm,
+            llm=None if profile is None or not profile.synthesis else self.llm,
+            profile=profile.name if profile is not None else None,
             context_tokens=self.settings.llm_context_tokens,
             top_k=self.settings.top_k,
             locate=corpus.locate,

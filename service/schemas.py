@@ -149,6 +149,7 @@ class SummaryTrace(BaseModel):
     groups: dict[str, int] = Field(default_factory=dict)
     drafts: list[str] = Field(default_factory=list)
     decisions: list[VerifierDecision] = Field(default_factory=list)
+    profile: str | None = None  # the model profile; None: extractive was asked for (no model)
 
 
 class Summary(BaseModel):

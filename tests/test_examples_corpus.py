@@ -23,7 +23,7 @@ from index.loaders import discover, extract_text
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
 SUITES = REPO / "evals" / "suites"
-SUITE_FILES = ["news.yaml", "examples.yaml"]
+SUITE_FILES = ["news.yaml", "examples.yaml", "products.yaml"]
 TAGS = {"lookup", "number", "date", "cross-doc", "emphasis", "unanswerable", "follow-up", "disagreement"}
 CORPUS = {
     "project-overview.md",
@@ -133,7 +133,7 @@ def test_suite_loads_with_the_validator(builder: ModuleType, name: str) -> None:
 @pytest.mark.parametrize("name", SUITE_FILES)
 def test_every_source_names_an_existing_file(builder: ModuleType, name: str) -> None:
     data, docs = _suite(name)
-    for case in data["questions"] + data.get("summaries", []):
+    for case in data.get("questions", []) + data.get("summaries", []):
         named = list(case.get("sources", [])) + ([case["source"]] if case.get("source") else [])
         for source in named:
             assert "\\" not in source and not source.startswith("/"), f"{case['id']}: {source!r}"
@@ -144,7 +144,7 @@ def test_every_source_names_an_existing_file(builder: ModuleType, name: str) -> 
 def test_every_fact_occurs_in_an_expected_source(builder: ModuleType, texts: dict[Path, str], name: str) -> None:
     data, docs = _suite(name)
     problems = []
-    for case in data["questions"] + data.get("summaries", []):
+    for case in data.get("questions", []) + data.get("summaries", []):
         if case.get("answerable", True) is False:
             continue
         sources = [case["source"]] if case.get("source") else case["sources"]
@@ -152,6 +152,11 @@ def test_every_fact_occurs_in_an_expected_source(builder: ModuleType, texts: dic
         for fact in case["facts"]:
             if not any(fact_found(fact, text) for text in source_texts):
                 problems.append(f"{case['id']}: none of {fact} occurs in {sources}")
+        for side_a, side_b in case.get("differences") or []:  # the two sides of a labelled disagreement
+            with_a = {i for i, text in enumerate(source_texts) if fact_found(side_a, text)}
+            with_b = {i for i, text in enumerate(source_texts) if fact_found(side_b, text)}
+            if not any(i != j for i in with_a for j in with_b):
+                problems.append(f"{case['id']}: {side_a} / {side_b} are not stated by two different sources")
     assert not problems, "\n".join(problems)
 
 
@@ -162,7 +167,7 @@ def test_no_unlisted_file_holds_a_whole_answer(builder: ModuleType, texts: dict[
     data, docs = _suite(name)
     files = {c.source: c.path for c in discover([docs]).candidates}
     problems = []
-    for case in data["questions"]:
+    for case in data.get("questions", []):
         if not case.get("facts"):
             continue
         for source, path in files.items():
@@ -174,7 +179,7 @@ def test_no_unlisted_file_holds_a_whole_answer(builder: ModuleType, texts: dict[
 @pytest.mark.parametrize("name", SUITE_FILES)
 def test_unanswerable_questions_have_no_facts_or_sources(name: str) -> None:
     data, _ = _suite(name)
-    for case in data["questions"]:
+    for case in data.get("questions", []):
         if case.get("answerable", True) is False:
             assert "facts" not in case and not case.get("sources"), case["id"]
             assert "unanswerable" in case["tags"], case["id"]
@@ -183,9 +188,9 @@ def test_unanswerable_questions_have_no_facts_or_sources(name: str) -> None:
 @pytest.mark.parametrize("name", SUITE_FILES)
 def test_tags_and_shapes_are_consistent(name: str) -> None:
     data, _ = _suite(name)
-    ids = [case["id"] for case in data["questions"] + data.get("summaries", [])]
+    ids = [case["id"] for case in data.get("questions", []) + data.get("summaries", [])]
     assert len(ids) == len(set(ids))
-    for case in data["questions"]:
+    for case in data.get("questions", []):
         tags = set(case["tags"])
         assert tags and tags <= TAGS, f"{case['id']}: {tags - TAGS}"
         assert ("history" in case) == ("follow-up" in tags), case["id"]

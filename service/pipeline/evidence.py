@@ -149,6 +149,18 @@ def _scores(question: str, texts: list[str], pool: list[set[str]], vectors: np.n
     ]
 
 
+def score_texts(question: str, texts: Sequence[str], embedder: Encoder) -> list[tuple[float, float, float]]:
+    """(dense, lexical, score) of each text for `question`, scored as rank_evidence scores sentences."""
+    if not texts:
+        return []
+    pool = [content_terms(t) for t in texts]
+    scores = _scores(question, list(texts), pool, embed(embedder, [question, *texts]))
+    return [
+        (dense, lexical, round(DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * lexical + answer_type_bonus(question, t), 4))
+        for (dense, lexical), t in zip(scores, texts)
+    ]
+
+
 def rank_evidence(
     question: str,
     hits: Sequence[SearchHit],

@@ -19,6 +19,7 @@ from index.chunking import line_starts
 
 _TERMINAL = re.compile(r"[.!?:;\"'”’)\]]\s*$")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
+WRAPPED_LINE_WORDS = 5  # a hard-wrapped line of prose is longer than this
 
 
 class Sentence(BaseModel):
@@ -36,10 +37,11 @@ def _segmenter() -> pysbd.Segmenter:
 
 def _is_wrapped(lines: list[str]) -> bool:
     """A block whose lines mostly run on into the next line (hard-wrapped prose)."""
-    inner = [line for line in lines[:-1] if line.strip()]
+    inner = [line for line in lines[:-1] if line.strip() and not line.lstrip().startswith("|")]
     if len(inner) < 2:
         return False
-    running_on = sum(1 for line in inner if not _TERMINAL.search(line))
+    # a short unpunctuated line is a heading or a list item, not a wrapped line of prose
+    running_on = sum(1 for line in inner if not _TERMINAL.search(line) and len(line.split()) > WRAPPED_LINE_WORDS)
     return running_on / len(inner) > 0.5
 
 
@@ -82,7 +84,8 @@ def _segmentation_text(text: str) -> str:
         offset = start
         for line, following in zip(lines, lines[1:]):
             offset += len(line)
-            runs_on = line.strip() and not _TERMINAL.search(line) and not _is_heading(line)
+            table = line.lstrip().startswith("|") or following.lstrip().startswith("|")  # a table row is its own line
+            runs_on = line.strip() and not _TERMINAL.search(line) and not _is_heading(line) and not table
             if runs_on and (wrapped or following.lstrip()[:1].islower()):
                 out[offset] = " "
             offset += 1
@@ -110,19 +113,23 @@ def _split_cached(text: str, min_chars: int) -> tuple[Sentence, ...]:
         if found < 0:  # pysbd changed the text: keep the rest as one piece rather than misplace a span
             found, piece = cursor, seg_text[cursor:].strip()
             found = seg_text.find(piece, cursor) if piece else cursor
-        start, end = found, found + len(piece)
-        cursor = end
-        if len(piece) < min_chars:
-            continue
-        sentences.append(
-            Sentence(
-                text=text[start:end],
-                start_char=start,
-                end_char=end,
-                start_line=bisect.bisect_right(starts, start),
-                end_line=bisect.bisect_right(starts, end - 1),
-            )
-        )
+        cursor = found + len(piece)
+        # pysbd reads a newline as a space; one left in the segmentation text ends a sentence ("2. Support load\n…")
+        line_start = found
+        for line in piece.split("\n"):
+            start = seg_text.find(line.strip(), line_start) if line.strip() else line_start
+            end = start + len(line.strip())
+            line_start = start + len(line) + 1
+            if line.strip() and len(line.strip()) >= min_chars:
+                sentences.append(
+                    Sentence(
+                        text=text[start:end],
+                        start_char=start,
+                        end_char=end,
+                        start_line=bisect.bisect_right(starts, start),
+                        end_line=bisect.bisect_right(starts, end - 1),
+                    )
+                )
         if cursor >= len(seg_text):
             break
     return tuple(sentences)

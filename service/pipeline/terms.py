@@ -38,6 +38,11 @@ def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
 
 
+def stem(word: str) -> str:
+    """The stem content_terms uses for a lowercase word."""
+    return _stemmer().stemWord(word)
+
+
 def words(text: str) -> list[str]:
     """Word and number tokens, with possessives cut and hyphens/apostrophes inside words removed."""
     out = []
@@ -60,7 +65,7 @@ def content_terms(text: str) -> set[str]:
         if token[0].isdigit():
             terms.add(normalize_number(token))
         elif lower not in STOPWORDS and len(lower) > 1:
-            terms.add(_stemmer().stemWord(lower))
+            terms.add(stem(lower))
     return terms
 
 

@@ -11,6 +11,7 @@ from evals.scorers import (
     Expectation,
     aggregate,
     default_support_fn,
+    difference_scores,
     fact_found,
     normalize,
     percentile,
@@ -197,3 +198,14 @@ def test_aggregate_means_skip_not_applicable_and_latency_percentiles() -> None:
     assert agg["latency_p50_ms"] == 250.0 and agg["latency_p95_ms"] == pytest.approx(385.0)
     assert agg["citation_support"] is None
     assert percentile([], 50) is None
+
+
+def test_difference_scores_count_only_labelled_disagreements() -> None:
+    labelled = [[["8 hours"], ["12 hours"]], [["September 2025"], ["October 2025"]]]
+    reported = [
+        "The figures differ: one source says “… for 8 hours …” [1], while another says “… up to 12 hours …” [2].",
+        "One source says “Zigbee 3.0” [3], while another says “Zigbee 3.0 and Thread” [4].",
+    ]
+    assert difference_scores(reported, labelled) == {"differences_precision": 0.5, "differences_recall": 0.5}
+    assert difference_scores([], labelled) == {"differences_precision": None, "differences_recall": 0.0}
+    assert difference_scores(reported[1:], []) == {"differences_precision": 0.0, "differences_recall": None}

@@ -199,3 +199,16 @@ def test_summary_cases_validate_their_source(tmp_path: Path) -> None:
             facts: [[x]]
     """)
     assert error_of(path) == f"{path}:9: s2: source 'nope.txt' names no file in {NEWS.resolve()}"
+
+
+def test_summary_differences_are_pairs_of_facts(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.txt").write_text("The battery lasts 8 hours.", encoding="utf-8")
+    path = tmp_path / "s.yaml"
+    case = "  - id: s1\n    facts: [battery]\n    differences:\n      - [\"8 hours\", [\"12 hours\", \"twelve hours\"]]\n"
+    path.write_text("docs: docs\nsummaries:\n" + case, encoding="utf-8")
+    suite = load_suite(path)
+    assert suite.summaries[0].differences == [(["8 hours"], ["12 hours", "twelve hours"])]
+    path.write_text("docs: docs\nsummaries:\n" + case.replace('["8 hours", ', '["8 hours", "9 hours", '), encoding="utf-8")
+    with pytest.raises(SuiteError, match=r"s\.yaml:\d+"):
+        load_suite(path)

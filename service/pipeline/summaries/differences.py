@@ -1,5 +1,12 @@
-"""Where the sources differ: pairs of sentences of different documents about the same subject that differ in a
-figure, name, polarity or emphasis, each side quoted and cited."""
+"""Where the sources differ: pairs of sentences of different documents that make claims about the same subject
+which cannot both be true — a different figure, date or duration for the same thing (service.pipeline.summaries.
+claims), or the same statement affirmed by one and negated by the other — each side quoted and cited.
+
+A pair where one document merely adds information is not a difference: sentences that share a value, state
+values about different things or different times, or whose figures follow from each other are left out. With a
+capable model (its profile's `judge`), the model is also asked whether both sides can be true; a pair it
+accepts as compatible is dropped, and its answer is in the trace.
+"""
 
 from __future__ import annotations
 
@@ -16,56 +23,66 @@ from service.pipeline.markers import (
     markers_in,
     strip_markers,
 )
+from service.pipeline.summaries.claims import TIME_KINDS, contradicting_values
 from service.pipeline.summaries.phrasing import (
     SummaryRun,
     chat_messages,
     is_supported,
     sentence_body,
 )
-from service.pipeline.summaries.plan import Candidate, figures_in
-from service.pipeline.terms import content_terms, key_terms, words
+from service.pipeline.summaries.plan import Candidate
+from service.pipeline.terms import content_terms, words
 from service.schemas import (
     VerifierDecision,
 )
 
-DIFF_MIN_SIMILARITY = 0.5  # two sentences of different documents about the same subject
-DIFF_SAME_CLAIM = 0.92
-DIFF_MIN_SHARED = 0.08  # idf-weighted share of content terms the two sentences have in common  # above this (and no differing figure or polarity) the two say the same thing
-_NEGATION = re.compile(r"\b(?:not|no|never|none|neither|nor|without|refrain(?:ed|s)?|n't)\b|n't\b", re.IGNORECASE)
+DIFF_MIN_SIMILARITY = 0.4  # two sentences of different documents about the same subject
+DATES_MIN_SIMILARITY = 0.65  # … when only a date differs: the same event (documents hold many dates of many events)
+DIFF_MIN_SHARED = 0.08  # idf-weighted share of content terms the two sentences have in common
+SPECIFIC_IDF = 1.5  # log-inverse sentence frequency: a term in fewer than about one sentence in five
+POLARITY_MIN_OVERLAP = 0.7  # a negated statement contradicts another only when the rest is the same statement
+# Negation, explicit or in a verb ("failed to return" = "did not return"); both apostrophes.
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|none|neither|nor|without|cannot|refus\w*|fail(?:s|ed|ing)?|unable|den(?:y|ies|ied)"
+    r"|declin\w*|refrain\w*)\b|n[’']t\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass
 class Difference:
     a: Candidate
     b: Candidate
-    kind: Literal["figures", "polarity", "names", "emphasis"]
+    kind: Literal["figures", "dates", "polarity"]
     score: float
 
 
-
-
 # --- differences between documents --------------------------------------------------------------------
-def _names(text: str) -> set[str]:
-    return {k.lower() for k in key_terms(text) if not k[0].isdigit()}
+def _contradicting_polarity(a: str, b: str) -> bool:
+    """One sentence negates what the other affirms, about the same thing ("has signed" / "has not signed")."""
+    if bool(_NEGATION.search(a)) == bool(_NEGATION.search(b)):
+        return False
+    ta, tb = content_terms(_NEGATION.sub(" ", a)), content_terms(_NEGATION.sub(" ", b))
+    return bool(ta | tb) and len(ta & tb) / len(ta | tb) >= POLARITY_MIN_OVERLAP
 
 
-def classify_difference(a: str, b: str, similarity: float) -> str | None:
-    """How two similar sentences of different documents differ, or None when they say the same thing."""
-    nums_a, nums_b = figures_in(a), figures_in(b)
-    if nums_a and nums_b and nums_a != nums_b:
-        return "figures"
-    if bool(_NEGATION.search(a)) != bool(_NEGATION.search(b)):
+def classify_difference(
+    a: str, b: str, similarity: float, idf: dict[str, float] | None = None
+) -> Literal["figures", "dates", "polarity"] | None:
+    """How two sentences about the same subject contradict each other, or None when both can be true. `idf`: the
+    corpus' term weights; a figure's context must then share a term at least SPECIFIC_IDF rare."""
+    specific = bool if idf is None else (lambda term: idf.get(term, 0.0) >= SPECIFIC_IDF)
+    values = contradicting_values(a, b, specific)
+    if values is not None:
+        if values[0].kind not in TIME_KINDS:
+            return "figures"
+        return "dates" if similarity >= DATES_MIN_SIMILARITY else None
+    if _contradicting_polarity(a, b):
         return "polarity"
-    terms_a, terms_b = content_terms(a), content_terms(b)
-    if similarity >= DIFF_SAME_CLAIM or len(terms_a - terms_b) < 3 or len(terms_b - terms_a) < 3:
-        return None
-    names_a, names_b = _names(a), _names(b)
-    if names_a and names_b and names_a != names_b and not (names_a & names_b):
-        return "names"
-    return "emphasis"
+    return None
 
 
-_KIND_BONUS = {"figures": 0.3, "polarity": 0.2, "names": 0.1, "emphasis": 0.0}
+_KIND_BONUS = {"figures": 0.3, "dates": 0.3, "polarity": 0.2}
 
 
 def _idf(texts: Sequence[str]) -> dict[str, float]:
@@ -87,7 +104,7 @@ def shared_subject(a: str, b: str, idf: dict[str, float]) -> float:
 
 def find_differences(docs: dict[str, list[Candidate]], limit: int) -> list[Difference]:
     """Pairs of sentences from different documents on the same subject (close embeddings, shared rare terms)
-    that differ in figures, polarity, names or emphasis, best first, each subject once."""
+    that contradict each other, best first, each subject once."""
     idf = _idf([c.text for cs in docs.values() for c in cs])
     found: list[Difference] = []
     for (_, ca), (_, cb) in combinations(docs.items(), 2):
@@ -96,14 +113,14 @@ def find_differences(docs: dict[str, list[Candidate]], limit: int) -> list[Diffe
         sims = np.stack([c.vector for c in ca]) @ np.stack([c.vector for c in cb]).T
         for i, j in zip(*np.nonzero(sims >= DIFF_MIN_SIMILARITY)):
             a, b, sim = ca[i], cb[j], float(sims[i, j])
-            kind = classify_difference(a.text, b.text, sim)
-            if kind is None:
-                continue
             subject = shared_subject(a.text, b.text, idf)
             if subject < DIFF_MIN_SHARED:
                 continue
+            kind = classify_difference(a.text, b.text, sim, idf)
+            if kind is None:
+                continue
             score = sim + subject + _KIND_BONUS[kind] + 0.5 * (a.salience + b.salience)
-            found.append(Difference(a=a, b=b, kind=kind, score=score))  # type: ignore[arg-type]
+            found.append(Difference(a=a, b=b, kind=kind, score=score))
     found.sort(key=lambda d: d.score, reverse=True)
     chosen: list[Difference] = []
     used: set[tuple] = set()
@@ -129,7 +146,7 @@ def _clip(text: str, max_words: int = 40) -> str:
 def difference_text(d: Difference, marker_a: str, marker_b: str) -> str:
     """A difference quoting each side verbatim, so each side is supported by its citation (which names its source;
     file names stay out of the sentence, where their digits would read as unsupported figures)."""
-    lead = "The figures differ: one" if d.kind == "figures" else "One"
+    lead = {"figures": "The figures differ: one", "dates": "The dates differ: one"}.get(d.kind, "One")
     return f"{lead} source says “{_clip(d.a.text)}” {marker_a}, while another says “{_clip(d.b.text)}” {marker_b}."
 
 

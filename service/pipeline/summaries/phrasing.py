@@ -52,6 +52,7 @@ class SummaryRun:
     top_k: int
     locate: Locate | None
     progress: ProgressCallback | None
+    profile: str | None = None
     total_steps: int = 0
     done_steps: int = 0
     decisions: list[VerifierDecision] = field(default_factory=list)
@@ -156,7 +157,8 @@ def map_group(run: SummaryRun, selected: Sequence[Candidate]) -> list[Point]:
     for v in verified.sentences:
         cites = [by_number[n] for n in v.cited if n in by_number]
         if cites and all(p.main is not cites[0] for p in points):  # one point per sentence
-            points.append(Point(text=v.text, cites=cites, score=cites[0].salience, phrased=not v.extractive))
+            text = cites[0].reading if v.extractive and cites[0].reading else v.text
+            points.append(Point(text=text, cites=cites, score=cites[0].salience, phrased=not v.extractive))
     return points
 
 

@@ -25,11 +25,11 @@ RESERVED_TOKENS = 700  # the map prompt's instructions plus its reply
 MAP_TOKENS_PER_SENTENCE = 45
 FIGURE_BONUS = 0.04  # salience per distinct figure in a sentence (up to three)
 MMR_LAMBDA = 0.7  # relevance vs. novelty when picking sentences
-FOCUS_MIN_DENSE = 0.30  # a focus candidate must be this similar to the topic, or share its terms
 
 _BOILERPLATE = re.compile(
     r"https?://|www\.|@\w|\bclick\b|\bsubscribe\b|\bnewsletter\b|all rights reserved|copyright|\bcookies?\b"
-    r"|\bsign up\b|\bjavascript\b|\bbrowser\b|\bphoto:|\bimage:|\bfile photo\b|\bread more\b|\badvertisement\b",
+    r"|\bsign up\b|\bjavascript\b|\bbrowser\b|\bphoto:|\bimage:|\bfile photo\b|\bread more\b|\badvertisement\b"
+    r"|\bmailing list\b|\bcontact details\b|\bform below\b|\bprivacy policy\b|\bterms of (?:use|service)\b",
     re.IGNORECASE,
 )
 # Letter, form and minutes furniture: who wrote, who was there, who signed — context, not what a document says.
@@ -38,6 +38,15 @@ _FORM_LINE = re.compile(
     r"|approved by)\s*:|dear\b|sincerely\b|(?:kind |best )?regards\b|(?:minutes )?(?:recorded|taken) by\b)",
     re.IGNORECASE,
 )
+# "Effective date: 1 April 2025." / "Inspection date: October 22, 2024." — a form field, not a statement
+_FIELD_LINE = re.compile(r"^[A-Z][\w ,&/()'-]{0,40}:\s*(?P<value>.*)$", re.DOTALL)
+# Meeting procedure: that a meeting opened, closed or approved its last minutes is not what it decided.
+_PROCEDURE = re.compile(r"\bcalled to order\b|\bmeeting (?:was )?adjourned\b|\bminutes of the .{0,40}\bwere approved\b",
+                        re.IGNORECASE)
+# A sentence that leans on the one before it ("It costs …", "To fix them, …") reads badly on its own.
+_LEANING_OPENER = re.compile(r"^(?:(?:it|its|they|their|them|this|these|those|he|she|his|her|such)\b"
+                             r"|[^,]{0,30}\b(?:them|it|this|these|those)\s*,)", re.IGNORECASE)
+LEANING_PENALTY = 0.08
 _LOWER_WORD = re.compile(r"\b(?!(?:of|and|the|for|at|in|de|van|von)\b)[a-z][a-z'’-]*\b")
 _TERMINAL = re.compile(r"[.!?]['\"”’)]*$")
 
@@ -53,6 +62,7 @@ class Candidate:
     group: int = 0
     vector: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32), repr=False)
     salience: float = 0.0
+    reading: str | None = None  # how a quote that is not a sentence reads in a summary (a table row with its header)
 
     @property
     def text(self) -> str:
@@ -106,8 +116,18 @@ def is_summary_material(text: str) -> bool:
         return False
     if not _LOWER_WORD.search(text):  # "Colin Brennan, Project Superintendent, Brennan & Holt." — a signature
         return False
+    field = _FIELD_LINE.match(text)
+    if field and len(words(field.group("value"))) < MIN_WORDS:
+        return False
+    if _PROCEDURE.search(text):
+        return False
     # headlines and list fragments (no full stop) and questions (a FAQ's answers are its claims) are not claims
     return bool(_TERMINAL.search(text)) and not text.rstrip("\"'”’)").endswith("?")
+
+
+def leaning_penalty(text: str) -> float:
+    """Salience lost by a sentence that leans on the one before it ("It costs …")."""
+    return LEANING_PENALTY if _LEANING_OPENER.search(text) else 0.0
 
 
 def group_budget_chars(context_tokens: int) -> int:
@@ -165,8 +185,10 @@ def plan_document(source: str, *, documents: DocumentSource, encoder: Encoder, c
             n = len(words(c.text))
             shape = 0.0 if 10 <= n <= 45 else -0.05
             specific = FIGURE_BONUS * min(3, len(figures_in(c.text)))  # amounts, dates, votes: the facts people ask for
+            leaning = leaning_penalty(c.text) if c.position > 0 else 0.0
             c.salience = (
                 0.55 * float(v @ doc_centroid) + 0.3 * float(v @ group_centroids[c.group]) + lead + shape + specific
+                - leaning
             )
     return DocumentPlan(source=source, chunks=chunks, candidates=candidates, groups=groups)
 

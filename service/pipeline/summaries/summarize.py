@@ -29,7 +29,7 @@ import numpy as np
 
 from service.errors import InvalidInput, error_data
 from service.pipeline.citations import CitationBook, located
-from service.pipeline.evidence import embed, rank_evidence
+from service.pipeline.evidence import embed, rank_evidence, score_texts
 from service.pipeline.markers import (
     render_markers,
     with_markers,
@@ -60,11 +60,14 @@ from service.pipeline.summaries.plan import (
     Point,
     edge_candidates,
     is_summary_material,
+    leaning_penalty,
     plan_document,
     select_diverse,
     unit_centroid,
 )
+from service.pipeline.summaries.tables import TableRow, table_rows
 from service.schemas import (
+    SearchHit,
     StreamEvent,
     Summary,
     SummaryTrace,
@@ -154,7 +157,7 @@ def _finish(
         focus=focus,
         model=run.llm.model_name if run.llm is not None and wrote else None,  # who wrote it; None: all quoted
         timings_ms=run.timings_ms,
-        trace=SummaryTrace(groups=groups, decisions=run.decisions, drafts=run.drafts),
+        trace=SummaryTrace(groups=groups, decisions=run.decisions, drafts=run.drafts, profile=run.profile),
     )
 
 
@@ -278,15 +281,42 @@ def _focus_candidates(run: SummaryRun, focus: str, source: str | None) -> dict[s
     ranked = rank_evidence(focus, hits, run.encoder, text_of=run.documents.text)
     run.timed("retrieve", t)
     on_topic = [e for e in ranked if (e.dense >= FOCUS_MIN_DENSE or e.lexical > 0) and is_summary_material(e.text)]
+    rows = _table_rows_on_topic(run, focus, hits)
     by_source: dict[str, list[Candidate]] = {}
-    if not on_topic:
+    if not on_topic and not rows:
         return by_source
     vectors = embed(run.encoder, [e.text for e in on_topic])
     for e, v in zip(on_topic, vectors):
         sentence = Sentence(text=e.text, start_char=0, end_char=len(e.text), start_line=e.start_line, end_line=e.end_line)
-        c = Candidate(source=e.source, sentence=sentence, position=e.start_line, chunk=0, vector=v, salience=e.score)
+        c = Candidate(source=e.source, sentence=sentence, position=e.start_line, chunk=0, vector=v,
+                      salience=e.score - leaning_penalty(e.text))
         by_source.setdefault(e.source, []).append(c)
+    for c in rows:
+        by_source.setdefault(c.source, []).append(c)
     return by_source
+
+
+def _table_rows_on_topic(run: SummaryRun, focus: str, hits: Sequence[SearchHit]) -> list[Candidate]:
+    """The rows of tables in the retrieved chunks that are about `focus` (a price list for "pricing"), ranked by
+    the same scores as sentences, read with their header (service.pipeline.summaries.tables)."""
+    rows: list[tuple[str, TableRow]] = []
+    for source in dict.fromkeys(h.source for h in hits):
+        spans = [(h.start_line, h.end_line) for h in hits if h.source == source]
+        rows += [(source, r) for r in table_rows(run.documents.text(source))
+                 if any(a <= r.end_line and r.end_line <= b for a, b in spans)]
+    if not rows:
+        return []
+    readings = [r.reading for _, r in rows]
+    scored = score_texts(focus, readings, run.encoder)
+    vectors = embed(run.encoder, readings)
+    out = []
+    for (source, row), (dense, lexical, score), v in zip(rows, scored, vectors):
+        if dense >= FOCUS_MIN_DENSE or lexical > 0:
+            sentence = Sentence(text=row.quote, start_char=row.start_char, end_char=row.end_char,
+                                start_line=row.start_line, end_line=row.end_line)
+            out.append(Candidate(source=source, sentence=sentence, position=row.end_line, chunk=0, vector=v,
+                                 salience=score, reading=row.reading))
+    return out
 
 
 def summarize_focus(run: SummaryRun, focus: str, source: str | None, length: str, started: float) -> Summary:
@@ -333,6 +363,7 @@ class SummaryPipeline:
     context_tokens: int
     top_k: int
     locate: Locate | None = None
+    profile: str | None = None  # the model profile that chose whether the model words the summary (trace)
 
     def summarize(
         self,
@@ -348,6 +379,7 @@ class SummaryPipeline:
         run = SummaryRun(
             documents=self.documents, retrieve=self.retrieve, encoder=self.encoder, llm=self.llm,
             context_tokens=self.context_tokens, top_k=self.top_k, locate=self.locate, progress=progress,
+            profile=self.profile,
         )  # fmt: skip
         if focus is not None:
             return summarize_focus(run, focus, source, length, started)

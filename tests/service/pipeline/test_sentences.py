@@ -60,3 +60,22 @@ def test_sentences_in_lines_returns_whole_sentences_overlapping_the_span() -> No
     picked = [s.text for s in sentences_in_lines(text, 3, 3)]
     assert picked == ["Beta two starts here\nand wraps on.", "Gamma three."]
     assert [s.text for s in sentences_in_lines(text, 4, 9)] == ["Delta four."]
+
+
+def test_a_short_heading_on_its_own_line_is_never_glued_to_the_next_sentence() -> None:
+    # what the HTML loader makes of <h2>2. Support load</h2><p>Kim Tran reported …</p><h3>Pricing</h3>…
+    text = "2. Support load\nKim Tran reported 1,340 tickets in the second quarter.\nPricing\nLumen Plus costs $4.99 per month."
+    _check_spans(text)
+    assert [s.text for s in split_sentences(text)] == [
+        "2. Support load", "Kim Tran reported 1,340 tickets in the second quarter.", "Pricing",
+        "Lumen Plus costs $4.99 per month.",
+    ]
+
+
+def test_table_rows_are_lines_of_their_own() -> None:
+    text = ("Distributor price list\n\n| Product | Distributor price |\n|---|---|\n| Lumen Hub 2 | $84 per unit |\n"
+            "| Lumen Smart Plug | $14 per unit |\nOrders of more than 1,000 hubs receive a discount.")
+    _check_spans(text)
+    rows = [s.text for s in split_sentences(text) if s.text.startswith("|")]
+    assert rows == ["| Product | Distributor price |", "|---|---|", "| Lumen Hub 2 | $84 per unit |",
+                    "| Lumen Smart Plug | $14 per unit |"]

@@ -22,7 +22,6 @@ from service.errors import InvalidInput, UnknownSource
 from service.llm import LLMClient
 from service.pipeline.citations import CitationBook
 from service.pipeline.sentences import Sentence
-from service.pipeline.summaries.differences import classify_difference
 from service.pipeline.summaries.phrasing import parse_numbered_lines
 from service.pipeline.summaries.plan import Candidate, Point, group_budget_chars, plan_groups
 from service.pipeline.summaries.summarize import BULLETS, render_point
@@ -31,6 +30,7 @@ from service.schemas import Summary
 NEWS_A = "000_1ca178c960a0782e.txt"
 NEWS_B = "001_846b2a5c2ae0efae.txt"
 MARKER = re.compile(r"\[(\d+)\]")
+PRODUCTS = Path(__file__).resolve().parents[3] / "evals" / "corpora" / "products"
 
 
 # --- helpers -------------------------------------------------------------------------------------------
@@ -106,6 +106,18 @@ def long_engine(tmp_path_factory: pytest.TempPathFactory, llm: LLMClient) -> Ite
         long.close()
 
 
+@pytest.fixture(scope="module")
+def products(tmp_path_factory: pytest.TempPathFactory, llm: LLMClient) -> Iterator[Engine]:
+    """The products corpus (evals/corpora/products: two planted disagreements, several traps), borrowing the model."""
+    engine = Engine(Settings(home=tmp_path_factory.mktemp("products-home") / "citewise-home"), llm=llm)
+    report = engine.ingest([PRODUCTS])
+    assert report.count("added") == 5, report
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
 # --- one document --------------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_document_summary_streams_covers_both_ends_and_cites_only_that_document(engine: Engine) -> None:
@@ -149,12 +161,39 @@ def test_corpus_summary_cites_every_document_and_differences_cite_both_sides(eng
     assert_citation_contract(engine, summary)
     assert {c.source for c in summary.citations} == {NEWS_A, NEWS_B}
     assert 3 <= len(summary.bullets) <= 7
-    assert summary.differences, "the two articles differ"
-    for difference in summary.differences:
+    for difference in summary.differences:  # the articles' one disagreement is how long the mines stay dangerous
+        assert "days or weeks" in difference and "for years" in difference, difference
         assert cited_sources(summary, difference) == {NEWS_A, NEWS_B}, difference
 
 
+@pytest.mark.slow
+def test_differences_are_the_real_disagreements_only(products: Engine) -> None:
+    summary = products.summarize(length="long")
+    assert_citation_contract(products, summary)
+    assert len(summary.differences) == 2, summary.differences
+    battery, firmware = sorted(summary.differences, key=lambda d: "hours" not in d)
+    assert "8 hours" in battery and "12 hours" in battery
+    assert "September 2025" in firmware and "October 2025" in firmware and firmware.startswith("The dates differ")
+    assert cited_sources(summary, battery) == {"product-brief.md", "customer-faq.md"}
+    assert cited_sources(summary, firmware) == {"product-brief.md", "roadmap-update.txt"}
+    # the tiny profile quotes: no model wording, and the trace says why
+    assert summary.model is None and summary.trace is not None and summary.trace.profile == "tiny"
+    assert not summary.trace.drafts
+
+
 # --- focus ---------------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_focus_covers_a_price_table_read_with_its_header(products: Engine) -> None:
+    summary = products.summarize(focus="pricing")
+    assert_citation_contract(products, summary)
+    written = " ".join(texts_of(summary))
+    assert "Lumen Hub 2: distributor price $84 per unit, suggested retail price $129" in written
+    assert "$4.99" in written and "$129" in written
+    table = [c for c in summary.citations if c.quote.startswith("| Product |")]
+    assert table and all(c.source == "distributor-agreement.txt" for c in table)
+    assert summary.differences == [], "the prices agree everywhere"
+
+
 @pytest.mark.slow
 def test_focus_summary_stays_on_topic(engine: Engine) -> None:
     summary = engine.summarize(focus="Ottawa Treaty")
@@ -187,18 +226,18 @@ def test_length_sets_the_number_of_bullets(engine: Engine) -> None:
 
 
 @pytest.mark.slow
-def test_cli_corpus_summary_shows_bullets_differences_and_sources(news_settings: Settings) -> None:
+def test_cli_corpus_summary_shows_bullets_differences_and_sources(products: Engine) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "service.cli", "summarize", "--length", "short"],
         capture_output=True, text=True, timeout=600,
-        env={"CITEWISE_HOME": str(news_settings.home), "CITEWISE_LLM_THREADS": "1", "PATH": "/usr/bin:/bin"},
+        env={"CITEWISE_HOME": str(products.settings.home), "CITEWISE_LLM_THREADS": "1", "PATH": "/usr/bin:/bin"},
         cwd=Path(__file__).resolve().parents[3],
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert out.count(" • ") >= 2 and "Where the sources differ" in out
     sources = out.split("Sources", 1)[1]
-    assert NEWS_A in sources and NEWS_B in sources
+    assert "product-brief.md" in sources and "customer-faq.md" in sources
     assert {int(n) for n in MARKER.findall(out.split("Sources", 1)[0])} <= {int(n) for n in MARKER.findall(sources)}
 
 
@@ -247,12 +286,6 @@ def test_plan_groups_packs_consecutive_chunks_within_the_budget() -> None:
 def test_parse_numbered_lines_accepts_both_marker_positions_and_ignores_strays() -> None:
     reply = "[1] Biden approved mines.\nRussia condemned it [2].\n[7] Invented.\n[1] Again.\nNo marker here."
     assert parse_numbered_lines(reply, {1, 2, 3}) == {1: "Biden approved mines.", 2: "Russia condemned it."}
-
-
-def test_classify_difference() -> None:
-    assert classify_difference("Casualties rose 22% to 5,757 victims.", "Casualties rose 18% to 4,710 victims.", 0.9) == "figures"
-    assert classify_difference("The mines carry risks.", "The mines carry risks.", 0.99) is None
-    assert classify_difference("The US has signed the treaty banning mines.", "The US has not signed the treaty banning mines.", 0.95) == "polarity"
 
 
 def test_citation_book_numbers_in_order_of_use_and_marks_before_the_full_stop() -> None:

@@ -1,0 +1,107 @@
+"""The summary's rule-based parts, without a model: which sentence pairs contradict each other (the claims
+checks behind "Where the sources differ"), how a table row reads, and which sentences are summary material.
+
+The contradiction cases are the kinds seen when the product was tried: real disagreements (a date moved, a
+figure that differs for the same thing) and pairs that are not (one adds a value, different things, different
+times, a figure that follows from the other, the same statement with a different apostrophe)."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.pipeline.summaries.claims import claims_in, contradicting_values
+from service.pipeline.summaries.differences import classify_difference
+from service.pipeline.summaries.plan import is_summary_material
+from service.pipeline.summaries.tables import table_rows
+
+CONTRADICTIONS = [
+    ("The firmware 3.0 release is planned for September 2025.",
+     "To fix them, the firmware 3.0 release has moved to October 2025.", "date"),
+    ("A built-in battery keeps the hub running for 8 hours during a power cut.",
+     "The hub's battery keeps it running for up to 12 hours, so automations keep working.", "duration"),
+    ("Casualties rose 22% to 5,757 victims.", "Casualties rose 18% to 4,710 victims.", "count:victim"),
+]
+COMPATIBLE = [
+    # one source adds a value to the same claim
+    ("The reservoir is planned to return to service by September 30, 2025.",
+     "The reservoir will be taken offline on April 7, 2025, and is planned to return to service by September 30, 2025."),
+    # figures about different things: a minimum order, a quantity shipped
+    ("The minimum order is 200 hubs per quarter.", "Brightwell shipped 4,120 hubs last year."),
+    # different times, different figures
+    ("Brightwell shipped 4,120 hubs in the second quarter.", "The company expects to ship 5,000 hubs in the third quarter."),
+    # a figure that follows from the other's
+    ("For a typical household the monthly bill would rise by $1.69.",
+     "A typical household bill goes from $48.20 to $49.89 per month."),
+    # dates of two events (a hearing; the start of a rate)
+    ("Staff recommend that the Board adopt the rate increase after the public hearing on February 11, 2025.",
+     "The Board adopted a 3.5 percent rate increase that starts on July 1, 2025."),
+    # two rates: an interest rate is not a rate increase
+    ("The proposed rate increase of 3.5 percent takes effect on July 1.", "The loan has an interest rate of 1.9 percent."),
+    # "may" the verb and "March" in "marks" are not months
+    ("The plan may change and marks a decision.", "The plan changed in October."),
+    # one duration in two units
+    ("The beta lasts two weeks for every tester.", "The beta lasts 14 days for every tester."),
+    # hedged figures close to each other
+    ("More than 160 countries have signed the treaty.", "164 countries have signed the treaty."),
+]
+
+
+@pytest.mark.parametrize(("a", "b", "kind"), CONTRADICTIONS)
+def test_values_that_cannot_both_be_true_contradict(a: str, b: str, kind: str) -> None:
+    found = contradicting_values(a, b)
+    assert found is not None and found[0].kind == kind and found[1].kind == kind, found
+    assert contradicting_values(b, a) is not None, "symmetric"
+
+
+@pytest.mark.parametrize(("a", "b"), COMPATIBLE)
+def test_values_that_can_both_be_true_do_not_contradict(a: str, b: str) -> None:
+    assert contradicting_values(a, b) is None, claims_in(a) + claims_in(b)
+
+
+def test_claims_read_amounts_with_their_scale_and_counts_with_their_unit() -> None:
+    claims = {c.kind: c for c in claims_in("The contract of $5.9 million covers 2,300 meters of pipe from March 3.")}
+    assert claims["money"].number == 5_900_000
+    assert claims["count:meter"].number == 2300
+    assert claims["date"].value == "mar 3"
+
+
+def test_a_rare_shared_term_is_needed_when_the_corpus_weights_are_given() -> None:
+    a, b = CONTRADICTIONS[0][:2]
+    assert classify_difference(a, b, 0.8) == "dates"
+    common = {"firmwar": 0.5, "releas": 0.5}  # the corpus' general subject, in every other sentence
+    assert classify_difference(a, b, 0.8, common) is None
+    assert classify_difference(a, b, 0.5) is None, "only a date differs: the same event needs close sentences"
+
+
+def test_polarity_needs_the_same_statement_and_reads_both_apostrophes() -> None:
+    assert classify_difference("The US has signed the treaty banning mines.",
+                               "The US has not signed the treaty banning mines.", 0.95) == "polarity"
+    same = ("“I don’t expect Mitch McConnell to say that is the case today,” the president said.",
+            "\"I don't expect Mitch McConnell to say that is the case today,\" the president said.")
+    assert classify_difference(*same, 0.99) is None
+    assert classify_difference("The men failed to return from the swim at 5:30 p.m.",
+                               "The men did not return from the swim at 5:30 p.m.", 0.95) is None
+    assert classify_difference("The mines carry risks.", "The mines carry risks.", 0.99) is None
+
+
+def test_a_table_row_reads_with_its_header_and_quotes_header_through_row() -> None:
+    text = ("Price list\n| Product | Distributor price | Retail |\n|---|---|---|\n| Lumen Hub 2 | $84 per unit | $129 |\n"
+            "| Smart Plug | $14 per unit | – |\n\n| not a table |\n")
+    rows = table_rows(text)
+    assert [r.reading for r in rows] == ["Lumen Hub 2: distributor price $84 per unit, retail $129.",
+                                         "Smart Plug: distributor price $14 per unit."]
+    first = rows[0]
+    assert (first.start_line, first.end_line) == (2, 4)
+    assert first.quote == text[first.start_char : first.end_char] and first.quote.endswith("| $129 |")
+
+
+@pytest.mark.parametrize(("text", "material"), [
+    ("Effective date: 1 April 2025.", False),
+    ("Inspection date: October 22, 2024.", False),
+    ("The meeting was called to order at 6:30 p.m. in Room 204 by Chair Margaret Osei.", False),
+    ("Just fill in your contact details in the form below to join our mailing list.", False),
+    ("Progress to date: The reservoir was drained and taken offline on April 7, 2025, as planned.", True),
+    ("The board approved a budget of 48 million euros for a new plant.", True),
+])
+def test_form_fields_procedure_and_boilerplate_are_not_summary_material(text: str, material: bool) -> None:
+    assert is_summary_material(text) is material
