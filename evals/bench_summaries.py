@@ -133,7 +133,9 @@ def _report(system: str, rows: list[dict]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--limit", type=int, default=100, help="clusters to run (from the start of the file)")
+    parser.add_argument("--limit", type=int, default=100, help="clusters to run")
+    parser.add_argument("--start", type=int, default=0,
+                        help="first cluster (0: the report set; tune on clusters 100 and up, report on 0–99)")
     parser.add_argument("--length", default="medium", choices=["short", "medium", "long"])
     parser.add_argument("--extractive", action="store_true", help="selection only: skip the model's wording")
     parser.add_argument("--dataset", type=Path, default=DATASET)
@@ -141,7 +143,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv or [])
 
     clusters = [json.loads(line) for line in args.dataset.read_text(encoding="utf-8").splitlines() if line.strip()]
-    clusters = clusters[: args.limit]
+    clusters = clusters[args.start : args.start + args.limit]
     scorer = rouge_scorer.RougeScorer(list(METRICS), use_stemmer=True)
     settings = Settings()
     worded = not args.extractive and Engine(settings).summary_profile().synthesis

@@ -38,6 +38,20 @@ def render_markers(ids: Iterable[int]) -> str:
     return "".join(f"[{i}]" for i in dict.fromkeys(ids))
 
 
+def _closing(body: str) -> str:
+    """The closing quotation marks and brackets `body` opened but does not close."""
+    out = ""
+    if body.count("(") > body.count(")"):
+        out += ")"
+    if body.count("‘") > body.count("’") and "‘" in body:
+        out += "’"
+    if body.count("“") > body.count("”"):
+        out += "”"
+    if body.count('"') % 2:
+        out += '"'
+    return out
+
+
 def with_markers(text: str, ids: Iterable[int], quoted: bool = False) -> str:
     """`text` (without markers of its own) with `ids` before its final punctuation: "… in 2023 [1][2]."
     (in quotation marks when `quoted`: an extractive sentence)."""
@@ -45,6 +59,7 @@ def with_markers(text: str, ids: Iterable[int], quoted: bool = False) -> str:
     match = _FINAL_PUNCTUATION.search(body)
     end = match.group(1) if match else "."
     body = escape_markers((body[: match.start()] if match else body).rstrip(" ,;:"))
+    body += _closing(body)  # "“… look out for him.”" keeps its closing quote: "“… look out for him” [6]."
     if quoted:
         body = f"“{body}”"
     return f"{body} {render_markers(ids)}{end}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from service.pipeline.markers import with_markers
 from service.pipeline.summaries.claims import claims_in, contradicting_values
 from service.pipeline.summaries.differences import classify_difference
 from service.pipeline.summaries.plan import is_summary_material
@@ -105,3 +106,11 @@ def test_a_table_row_reads_with_its_header_and_quotes_header_through_row() -> No
 ])
 def test_form_fields_procedure_and_boilerplate_are_not_summary_material(text: str, material: bool) -> None:
     assert is_summary_material(text) is material
+
+
+def test_markers_keep_a_quotation_closed() -> None:
+    # a whole quotation quoted from a document: its closing mark stays, the marker goes before the full stop
+    assert with_markers("“It always breaks. I have to look out for him.”", [6]) == "“It always breaks. I have to look out for him” [6]."
+    assert with_markers('He said "no more."', [1]) == 'He said "no more" [1].'
+    assert with_markers("Prices rose (by 5%).", [1, 2]) == "Prices rose (by 5%) [1][2]."
+    assert with_markers("Mines were sent.", [1]) == "Mines were sent [1]."
