@@ -133,6 +133,8 @@ def _common_terms(text: str) -> list[str]:
 
 
 def _same_figure(x: Claim, y: Claim) -> bool:
+    if x.kind == "duration" and (x.number is None or y.number is None):  # "for years" / "for nearly 30 years"
+        return x.value.split()[-1] == y.value.split()[-1]
     if x.number is None or y.number is None:
         return x.value == y.value
     tolerance = SAME_HEDGED_VALUE if x.hedged or y.hedged else SAME_VALUE

@@ -63,7 +63,12 @@ def _contradicting_polarity(a: str, b: str) -> bool:
     if bool(_NEGATION.search(a)) == bool(_NEGATION.search(b)):
         return False
     ta, tb = content_terms(_NEGATION.sub(" ", a)), content_terms(_NEGATION.sub(" ", b))
-    return bool(ta | tb) and len(ta & tb) / len(ta | tb) >= POLARITY_MIN_OVERLAP
+    if not (ta | tb) or len(ta & tb) / len(ta | tb) < POLARITY_MIN_OVERLAP:
+        return False
+    negated, other = (a, tb) if _NEGATION.search(a) else (b, ta)
+    # the negation must be in the shared statement, not in a clause only one side has ("That doesn't just happen!")
+    clauses = [c for c in re.split(r"[.!?;,]", negated) if _NEGATION.search(c)]
+    return any((terms := content_terms(_NEGATION.sub(" ", c))) and len(terms & other) / len(terms) >= 0.5 for c in clauses)
 
 
 def classify_difference(

@@ -40,6 +40,8 @@ COMPATIBLE = [
     ("The proposed rate increase of 3.5 percent takes effect on July 1.", "The loan has an interest rate of 1.9 percent."),
     # "may" the verb and "March" in "marks" are not months
     ("The plan may change and marks a decision.", "The plan changed in October."),
+    # a duration without a number and the same unit with one (Multi-News validation cluster 46)
+    ("The pilot has been stranded on the island for years.", "The pilot has been stranded on the island for nearly 30 years."),
     # one duration in two units
     ("The beta lasts two weeks for every tester.", "The beta lasts 14 days for every tester."),
     # hedged figures close to each other
@@ -83,6 +85,9 @@ def test_polarity_needs_the_same_statement_and_reads_both_apostrophes() -> None:
     assert classify_difference("The men failed to return from the swim at 5:30 p.m.",
                                "The men did not return from the swim at 5:30 p.m.", 0.95) is None
     assert classify_difference("The mines carry risks.", "The mines carry risks.", 0.99) is None
+    extra = ("Business is looking better than ever, stock market at an all-time high, Trump tweeted.",  # cluster 19
+             "Business is looking better than ever, stock market at an all-time high. That doesn't just happen! he tweeted.")
+    assert classify_difference(*extra, 0.95) is None
 
 
 def test_a_table_row_reads_with_its_header_and_quotes_header_through_row() -> None:
