@@ -157,6 +157,7 @@ class Engine:
             encoder=corpus.embedder,
             llm=None if profile is None or not profile.synthesis else self.llm,
             profile=profile.name if profile is not None else None,
+            judge=profile is not None and profile.judge,
             context_tokens=self.settings.llm_context_tokens,
             top_k=self.settings.top_k,
             locate=corpus.locate,

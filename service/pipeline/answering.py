@@ -29,6 +29,7 @@ from service.pipeline.ports import ChatModel, Encoder, Locate, Retrieve, TextOf
 from service.pipeline.prompts import render_prompt
 from service.pipeline.routing import Route, route_question
 from service.pipeline.sentences import Sentence, split_sentences
+from service.pipeline.support_judge import model_judge
 from service.pipeline.terms import (
     STOPWORDS,
     comparable_words,
@@ -335,7 +336,8 @@ def _generate_then_finish(
     must_include = _must_include(p, prepared)  # may add continuations to `evidence`: before it is indexed below
     by_number = {e.number: e for e in evidence}
     verifier = DraftVerifier(
-        evidence, p.encoder, min_score=OFF_TOPIC_RATIO * evidence[0].score, paraphrase=p.profile.paraphrase
+        evidence, p.encoder, min_score=OFF_TOPIC_RATIO * evidence[0].score, paraphrase=p.profile.paraphrase,
+        judge=model_judge(llm, prepared.usage) if p.profile.judge else None,
     )
     splitter = DraftSplitter()
     book = CitationBook()

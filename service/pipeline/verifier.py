@@ -167,7 +167,7 @@ def check_support(
     )  # fmt: skip
 
 
-def _draft_sentences(draft: str) -> list[str]:
+def draft_sentences(draft: str) -> list[str]:
     """The draft as sentences; a piece made only of markers belongs to the sentence before it."""
     pieces: list[str] = []
     for sentence in marked_sentences(draft):
@@ -225,12 +225,14 @@ def _describe(check: SupportCheck) -> str:
 
 def _judge(
     claim: str, valid: list[int], evidence: Sequence[Evidence], embedder: Encoder, min_score: float,
-    paraphrase: Paraphrase = "lexical",
+    paraphrase: Paraphrase = "lexical", judge: Judge | None = None,
 ) -> tuple[VerifiedSentence | None, VerifierDecision]:
-    """One draft sentence: kept with its citations, re-attributed to the evidence that supports it, or dropped."""
+    """One draft sentence: kept with its citations, re-attributed to the evidence that supports it, or dropped.
+    `judge` settles only the sentence against what it cites (one model call at most per sentence); re-attribution
+    to other evidence uses the cheap checks alone."""
     by_number = {e.number: e for e in evidence}
     if valid:
-        check = check_support(claim, [by_number[n].text for n in valid], embedder, paraphrase)
+        check = check_support(claim, [by_number[n].text for n in valid], embedder, paraphrase, judge)
         if check.supported and max(by_number[n].score for n in valid) < min_score:
             reason = "supported, but its evidence is off the question"
             return None, VerifierDecision(sentence=claim, action="dropped", cited=valid, reason=reason)
@@ -249,6 +251,16 @@ def _judge(
     return VerifiedSentence(text=claim, cited=numbers), decision
 
 
+class _Deferred:
+    """A stand-in judge that only notes it was asked: the sentence needs the real judge later."""
+
+    asked = False
+
+    def __call__(self, statement: str, evidence: str) -> bool | None:
+        self.asked = True
+        return None
+
+
 class DraftVerifier:
     """The verifier, one draft sentence at a time: what a streamed answer shows as soon as a sentence is judged.
 
@@ -257,11 +269,16 @@ class DraftVerifier:
     whole draft, so streamed and whole answers are judged by the same steps."""
 
     def __init__(
-        self, evidence: Sequence[Evidence], embedder: Encoder, min_score: float = 0.0, paraphrase: Paraphrase = "lexical"
+        self, evidence: Sequence[Evidence], embedder: Encoder, min_score: float = 0.0, paraphrase: Paraphrase = "lexical",
+        judge: Judge | None = None,
     ) -> None:
         """`paraphrase`: how wording that is not the source's is judged (`check_support`): "semantic" for capable
-        models that write their own sentences, "lexical" for the tiny model's near-copies."""
+        models that write their own sentences, "lexical" for the tiny model's near-copies. `judge`: the model that
+        decides sentences between the semantic bars (service.pipeline.support_judge), for capable profiles."""
         self.paraphrase = paraphrase
+        self.judge_model = judge
+        self.defer_judge = judge is not None  # while the draft streams the model is busy: judge at `finish`
+        self.held: list[tuple[str, bool]] = []  # from the first sentence that waits for the judge on, in order
         self.evidence = evidence
         self.embedder = embedder
         self.min_score = min_score
@@ -270,7 +287,14 @@ class DraftVerifier:
         self.kept: list[VerifiedSentence] = []
 
     def judge(self, sentence: str, last: bool = False) -> VerifiedSentence | None:
-        """One draft sentence (with its markers); `last`: the draft's final sentence (maybe cut off)."""
+        """One draft sentence (with its markers); `last`: the draft's final sentence (maybe cut off).
+
+        With a judge model, a sentence the cheap checks cannot settle waits for the end of the draft (the model
+        is still writing it: one model cannot take a second request meanwhile), and so does every sentence
+        after it, so the answer keeps the draft's order; `finish` judges them."""
+        if self.held:
+            self.held.append((sentence, last))
+            return None
         cited = markers_in(sentence)
         invalid = [n for n in cited if n not in self.by_number]
         valid = [n for n in cited if n in self.by_number]
@@ -292,14 +316,27 @@ class DraftVerifier:
                 VerifierDecision(sentence=claim, action="dropped", cited=valid, reason="repeats an earlier sentence")
             )
             return None
-        verdict, decision = _judge(claim, valid, self.evidence, self.embedder, self.min_score, self.paraphrase)
+        if self.defer_judge:
+            asked = _Deferred()
+            verdict, decision = _judge(claim, valid, self.evidence, self.embedder, self.min_score, self.paraphrase, asked)
+            if asked.asked:
+                self.held.append((sentence, last))
+                return None
+        else:
+            verdict, decision = _judge(
+                claim, valid, self.evidence, self.embedder, self.min_score, self.paraphrase, self.judge_model
+            )
         self.decisions.append(decision)
         if verdict is not None:
             self.kept.append(verdict)
         return verdict
 
     def finish(self, must_include: Sequence[Evidence] = (), extractive_count: int = 1) -> VerifiedAnswer:
-        """The kept sentences, then the must-include evidence (or, when nothing was kept, the best quoted)."""
+        """The held sentences judged (the model is free now), then the kept sentences and the must-include
+        evidence (or, when nothing was kept, the best quoted)."""
+        held, self.held, self.defer_judge = self.held, [], False
+        for sentence, last in held:
+            self.judge(sentence, last)
         kept = list(self.kept)
         decisions = list(self.decisions)
         extractive = not kept
@@ -328,7 +365,7 @@ class DraftSplitter:
     def feed(self, delta: str) -> list[str]:
         """Add a delta of the draft; the sentences it completed."""
         self.text += delta
-        pieces = _draft_sentences(self.text)
+        pieces = draft_sentences(self.text)
         if len(pieces) - 1 <= self.given or not re.search(r"\S\s", strip_markers(pieces[-1]) + self.text[-1:]):
             return []
         done = pieces[self.given : len(pieces) - 1]
@@ -337,13 +374,13 @@ class DraftSplitter:
 
     def close(self) -> list[str]:
         """The sentences not handed out yet (the last of them is the draft's last)."""
-        done = _draft_sentences(self.text)[self.given :]
+        done = draft_sentences(self.text)[self.given :]
         self.given += len(done)
         return done
 
     @property
     def pending(self) -> str:
-        text = " ".join(strip_markers(p) for p in _draft_sentences(self.text)[self.given :])
+        text = " ".join(strip_markers(p) for p in draft_sentences(self.text)[self.given :])
         return _PARTIAL_MARKER.sub("", text).rstrip()  # "… in 2023 [1" while the marker is still arriving
 
 
@@ -354,6 +391,8 @@ def verify(
     must_include: Sequence[Evidence] = (),
     extractive_count: int = 1,
     min_score: float = 0.0,
+    paraphrase: Paraphrase = "lexical",
+    judge: Judge | None = None,
 ) -> VerifiedAnswer:
     """Keep the draft's supported sentences with correct citations; fall back to quoted evidence.
 
@@ -364,8 +403,9 @@ def verify(
     `must_include` is empty.
     `min_score`: a sentence supported only by evidence scoring below this is true but off the question: dropped.
     """
-    verifier = DraftVerifier(evidence, embedder, min_score=min_score)
-    pieces = _draft_sentences(draft)
+    verifier = DraftVerifier(evidence, embedder, min_score=min_score, paraphrase=paraphrase, judge=judge)
+    verifier.defer_judge = False  # the whole draft is here: the model is free to judge
+    pieces = draft_sentences(draft)
     for index, sentence in enumerate(pieces):
         verifier.judge(sentence, last=index == len(pieces) - 1)
     return verifier.finish(must_include, extractive_count)

@@ -47,3 +47,35 @@ def test_quality_model_answers_with_the_right_citation(
     assert any(f.lower() in answer.answer.lower() for f in facts), answer.answer
     cited = {c.source.rsplit("/", 1)[-1] for c in answer.citations}
     assert source in cited, (cited, answer.answer)
+
+
+def test_quality_model_judges_support_by_meaning(quality_engine: Engine) -> None:
+    """The verifier's judge for capable profiles, the real model: a loose paraphrase of the source is supported;
+    a claim the source does not make and one that turns its decision around are not. (On 10 hand-made probes the
+    1.5B model judged 8 right: it missed a ranking told from the other end and a ranking reversed.)"""
+    from service.pipeline.support_judge import model_judge
+
+    judge = model_judge(quality_engine.llm)
+    mines = ("Ukraine ranked third among the countries most affected by antipersonnel mines, with 580 casualties "
+             "this year, following behind Myanmar and Syria.")
+    plant = "The council voted 5 to 2 to approve the new water treatment plant, which will open in 2027."
+    assert judge("Among nations hurt most by such weapons, Ukraine came in third place, trailing Myanmar and Syria.",
+                 mines) is True
+    assert judge("Ukraine banned antipersonnel mines this year.", mines) is False
+    assert judge("The new water treatment plant was approved by the council and is due to open in 2027.", plant) is True
+    assert judge("The council rejected the water treatment plant, which was to open in 2027.", plant) is False
+
+
+def test_quality_model_summary_is_written_and_verified(quality_engine: Engine) -> None:
+    """A corpus summary with the capable profile: bullets the model wrote (not only quotes), each sentence citing
+    what supports it, every quote verbatim in its file."""
+    summary = quality_engine.summarize(length="short")
+    assert summary.trace is not None and summary.trace.profile == "small"
+    assert summary.model == "Qwen2.5-Coder-1.5B-Instruct", summary.trace.decisions
+    quotes = {c.quote for c in summary.citations}
+    written = [b for b in summary.bullets if not any(q.rstrip(".") in b for q in quotes)]
+    assert written, summary.bullets
+    for c in summary.citations:
+        lines = quality_engine.document_text(c.source).split("\n")[c.start_line - 1 : c.end_line]
+        assert c.quote in "\n".join(lines)
+    assert any(d.action in ("kept", "reattributed") for d in summary.trace.decisions)

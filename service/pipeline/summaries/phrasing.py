@@ -1,5 +1,6 @@
-"""The model's part of a summary: shorten selected sentences (and write an overview) within a time budget, each
-rewrite kept only when the verifier finds it supported by the sentence it cites."""
+"""The model's part of a summary (capable profiles): the overview and the bullets written from the selected
+sentences within a time budget, each sentence kept only when the verifier finds it supported by what it cites
+(semantic paraphrase, the model as judge where the cheap checks cannot settle); the rest is quoted."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from dataclasses import dataclass, field
 from service.pipeline.evidence import evidence_block
 from service.pipeline.markers import (
     markers_in,
-    strip_markers,
 )
 from service.pipeline.ports import (
     ChatModel,
@@ -24,19 +24,20 @@ from service.pipeline.ports import (
 from service.pipeline.prompts import render_prompt
 from service.pipeline.sentences import split_sentences
 from service.pipeline.summaries.plan import (
-    MAP_TOKENS_PER_SENTENCE,
     MIN_WORDS,
     Candidate,
     Point,
 )
+from service.pipeline.support_judge import model_judge
 from service.pipeline.terms import words
-from service.pipeline.verifier import check_support, verify
+from service.pipeline.verifier import DraftVerifier, Judge, check_support, draft_sentences, verify
 from service.schemas import (
     Evidence,
     VerifierDecision,
 )
 
 MODEL_CALL_BUDGET_S = 30.0  # one model call; a reply still streaming then is cut (its whole lines are used)
+BULLET_TOKENS = 60  # the reply's length per bullet asked for (one or two sentences)
 MODEL_RUN_BUDGET_S = 60.0  # the model's share of one summary; past it the summary is extractive (busy CPU)
 
 
@@ -53,6 +54,7 @@ class SummaryRun:
     locate: Locate | None
     progress: ProgressCallback | None
     profile: str | None = None
+    judge: Judge | None = None  # the model deciding sentences the cheap checks cannot settle (capable profiles)
     total_steps: int = 0
     done_steps: int = 0
     decisions: list[VerifierDecision] = field(default_factory=list)
@@ -70,13 +72,15 @@ class SummaryRun:
         if self.progress is not None:
             self.progress(label, self.done_steps, self.total_steps)
 
-    def complete(self, stage: str, messages: list[dict[str, str]], max_tokens: int) -> str:
+    def complete(
+        self, stage: str, messages: list[dict[str, str]], max_tokens: int, budget_s: float = MODEL_CALL_BUDGET_S
+    ) -> str:
         """The model's reply, streamed and cut at this call's share of the time budget (whole lines are still
         used), or "" once the budget is spent: the summary then goes on extractive. A model that fails raises
         LLMUnavailable (reported like `ask` reports it): only a summary asked for extractive has no model."""
         if self.llm is None or self.model_seconds >= MODEL_RUN_BUDGET_S:
             return ""
-        deadline = time.perf_counter() + min(MODEL_CALL_BUDGET_S, MODEL_RUN_BUDGET_S - self.model_seconds)
+        deadline = time.perf_counter() + min(budget_s, MODEL_RUN_BUDGET_S - self.model_seconds)
         started = time.perf_counter()
         parts: list[str] = []
         stream = self.llm.stream(messages, max_tokens=max_tokens)
@@ -96,6 +100,20 @@ class SummaryRun:
         self.drafts.append(reply)
         return reply
 
+    def timed_judge(self, llm: ChatModel) -> Judge:
+        """The model as judge (service.pipeline.support_judge), its time counted in the model's share."""
+        judge = model_judge(llm)
+
+        def timed(statement: str, evidence: str) -> bool | None:
+            started = time.perf_counter()
+            try:
+                return judge(statement, evidence)
+            finally:
+                self.model_seconds += time.perf_counter() - started
+                self.timed("judge_llm", started)
+
+        return timed
+
     def timed(self, name: str, started: float) -> None:
         self.timings_ms[name] = self.timings_ms.get(name, 0.0) + round((time.perf_counter() - started) * 1000, 1)
 
@@ -107,59 +125,56 @@ def chat_messages(prompt_name: str, **values: str) -> list[dict[str, str]]:
     return [{"role": "system", "content": system.strip()}, {"role": "user", "content": user.strip()}]
 
 
-def parse_numbered_lines(reply: str, numbers: set[int]) -> dict[int, str]:
-    """The model's rewrite per evidence number: lines like "[2] text" or "text [2]" (first rewrite wins)."""
-    out: dict[int, str] = {}
-    for line in reply.splitlines():
-        cited = markers_in(line)
-        if len(cited) != 1 or cited[0] not in numbers or cited[0] in out:
-            continue
-        text = strip_markers(line).strip(" -*•:")
-        if text:
-            out[cited[0]] = text
-    return out
-
-
 def is_supported(sentence: str, cited_texts: list[str], embedder: Encoder) -> bool:
     """The answer pipeline's support check: lexical and embedding support, and every number and name present."""
     return check_support(sentence, cited_texts, embedder).supported
 
 
-def _acceptable_rewrite(rewrite: str, original: str) -> bool:
-    """A rewrite must be a real sentence and no longer than what it shortens."""
-    n = len(words(rewrite))
-    return MIN_WORDS <= n <= len(words(original)) + 2
+def points_of(selected: Sequence[Candidate]) -> list[Point]:
+    """The selected sentences as summary points, quoted (a table row read with its header)."""
+    return [Point(text=c.reading or c.text, cites=[c], score=c.salience, phrased=False) for c in selected]
 
 
-def map_group(run: SummaryRun, selected: Sequence[Candidate]) -> list[Point]:
-    """Ask the model to shorten the selected sentences; the verifier keeps supported rewrites, quotes the rest."""
-    if not selected:
-        return []
-    ordered = sorted(selected, key=lambda c: (c.source, c.position))
+_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
+
+
+def compose_bullets(run: SummaryRun, points: Sequence[Point], n: int, what: str) -> list[Point]:
+    """The capable model's bullets: it rewrites the chosen points (their sentences and the other documents'
+    sentences that say the same) as at most `n` bullets in its own words, joining what belongs together. Each
+    sentence of a bullet is verified like an answer sentence (semantic paraphrase, the judge for what the cheap
+    checks cannot settle); a sentence that fails is dropped, a bullet left empty is dropped, and a chosen point
+    no kept sentence cites comes back quoted — nothing selected is lost to the model."""
+    sentences = list(dict.fromkeys(c for p in points for c in p.cites))
+    if run.llm is None or not sentences:
+        return list(points)
     evidence = [
         Evidence(number=i, source=c.source, start_line=c.sentence.start_line, end_line=c.sentence.end_line, text=c.text)
-        for i, c in enumerate(ordered, start=1)
+        for i, c in enumerate(sentences, start=1)
     ]
-    by_number = dict(zip((e.number for e in evidence), ordered))
+    by_number = dict(zip((e.number for e in evidence), sentences))
     reply = run.complete(
-        "map_llm", chat_messages("summarize_map", evidence=evidence_block(evidence)),
-        max_tokens=min(MAP_TOKENS_PER_SENTENCE * len(evidence) + 20, 400),
+        "bullets_llm", chat_messages("summarize_bullets", evidence=evidence_block(evidence), n=str(n), what=what),
+        max_tokens=BULLET_TOKENS * n + 20, budget_s=MODEL_RUN_BUDGET_S,  # the summary's main text: the rest of the budget
     )
-    rewrites = parse_numbered_lines(reply, set(by_number))
-    draft = "\n".join(
-        f"{sentence_body(text)} [{n}]." for n, text in rewrites.items() if _acceptable_rewrite(text, by_number[n].text)
-    )
+    lines = [ln for ln in reply.splitlines() if _BULLET.match(ln)][:n]  # uncited: the verifier finds the support
+    verifier = DraftVerifier(evidence, run.encoder, paraphrase="semantic", judge=run.judge)
+    verifier.defer_judge = False  # the reply is complete: the model is free to judge
+    composed: list[Point] = []
     started = time.perf_counter()
-    verified = verify(draft, evidence, run.encoder, must_include=evidence, extractive_count=len(evidence))
+    for line in lines:
+        parts: list[tuple[str, list[Candidate]]] = []
+        for piece in draft_sentences(_BULLET.sub("", line)):
+            verdict = verifier.judge(piece)
+            if verdict is not None and not verdict.extractive:
+                parts.append((verdict.text, [by_number[k] for k in verdict.cited]))
+        if parts:
+            cites = list(dict.fromkeys(c for _, cs in parts for c in cs))
+            composed.append(Point(text=" ".join(t for t, _ in parts), cites=cites,
+                                  score=max(c.salience for c in cites), phrased=True, parts=parts))
     run.timed("verify", started)
-    run.decisions.extend(verified.decisions)
-    points: list[Point] = []
-    for v in verified.sentences:
-        cites = [by_number[n] for n in v.cited if n in by_number]
-        if cites and all(p.main is not cites[0] for p in points):  # one point per sentence
-            text = cites[0].reading if v.extractive and cites[0].reading else v.text
-            points.append(Point(text=text, cites=cites, score=cites[0].salience, phrased=not v.extractive))
-    return points
+    run.decisions.extend(verifier.decisions)
+    cited = {id(c) for p in composed for c in p.cites}
+    return composed + [p for p in points if id(p.main) not in cited]
 
 
 def sentence_body(text: str) -> str:

@@ -84,7 +84,8 @@ class Point:
     text: str
     cites: list[Candidate]
     score: float
-    phrased: bool  # the model's shortened wording (verified), not the original sentence
+    phrased: bool  # the model's wording (verified), not the original sentence
+    parts: list[tuple[str, list[Candidate]]] | None = None  # a composed bullet: each sentence with what it cites
 
     @property
     def main(self) -> Candidate:

@@ -1,15 +1,18 @@
 """Summaries with verified citations: one whole document, the whole corpus, or what the documents say on a topic.
 
-Quality comes from extractive selection, not from the (tiny) model. A document is cut into groups of chunks,
-each as much as the model could read in one call (`settings.llm_context_tokens`); per group the most salient
+Selection carries the quality; a capable model only rewords what was selected. A document is cut into groups of
+chunks, each as much as a model could read in one call (`settings.llm_context_tokens`); per group the most salient
 sentences are picked (embedding centrality in the document and the group, lead position; a one-document summary
-always keeps the opening and the closing sentence), the model only shortens them, citing their evidence numbers,
-and the verifier (service.pipeline.verifier.verify) keeps a shortened sentence only when its cited sentence supports it —
-otherwise the original sentence is used (extractive fallback). Model calls are streamed within a time budget
-(MODEL_CALL_BUDGET_S, MODEL_RUN_BUDGET_S): on a busy CPU the summary degrades to extractive instead of waiting. The reduce step picks 3–7 bullets from the groups' points (diverse, beginning and end
-covered) and an overview sentence. For the corpus, every document is mapped this way, the overview favours what
-documents share, and "Where the sources differ" pairs similar sentences of different documents that differ in
-figures, names, polarity or emphasis, citing both sides.
+always keeps the opening and the closing sentence). The reduce step picks the bullets from them (diverse,
+beginning and end covered; a corpus summary one bullet more per document, see CORPUS_EXTRA_BULLETS) and an
+overview sentence; for the corpus every document is mapped this way, the overview favours what documents share,
+and "Where the sources differ" quotes both sides of a contradiction (differences.py, claims.py).
+
+With a capable profile (`synthesis`) the model writes the overview and the bullets in its own words from the
+selected sentences (phrasing.compose_bullets), each sentence verified like an answer's (semantic paraphrase, the
+model as judge where the cheap checks cannot settle); what fails is quoted instead. Model calls are streamed within
+a time budget (MODEL_CALL_BUDGET_S, MODEL_RUN_BUDGET_S): on a busy CPU the summary degrades to quotes instead of
+waiting. The tiny profile quotes: its rewording measured worse (evals/bench_summaries.py).
 
 Citation ids are numbered in order of first use across summary, bullets and differences; every quote is a whole
 sentence of its document, verbatim, within its lines.
@@ -50,9 +53,10 @@ from service.pipeline.summaries.differences import (
 )
 from service.pipeline.summaries.phrasing import (
     SummaryRun,
+    compose_bullets,
     is_supported,
-    map_group,
     overview_sentence,
+    points_of,
 )
 from service.pipeline.summaries.plan import (
     Candidate,
@@ -77,6 +81,11 @@ Length = Literal["short", "medium", "long"]
 
 BULLETS: dict[str, int] = {"short": 3, "medium": 5, "long": 7}
 DIFFERENCES: dict[str, int] = {"short": 2, "medium": 4, "long": 6}
+# A corpus summary grows with the corpus: one bullet more per document beyond the first, up to half the length's
+# count again. Human multi-document summaries do the same (Multi-News validation 100–249, reference words by
+# documents per cluster: 2 → 209, 3 → 225, 4 → 281, 5 → 292), and a bullet per document is what a reader of
+# several documents expects. Tuned on clusters 100–159 (medium: 173 → 225 words, ROUGE-1 0.416 → see the note).
+CORPUS_EXTRA_BULLETS: dict[str, int] = {k: v // 2 for k, v in BULLETS.items()}
 FOCUS_MIN_DENSE = 0.30  # a focus candidate must be this similar to the topic, or share its terms
 
 
@@ -85,6 +94,11 @@ def _length(length: str) -> str:
     if length not in BULLETS:
         raise InvalidInput(f"unknown length {length!r}: use short, medium or long")
     return length
+
+
+def corpus_bullets(length: str, documents: int) -> int:
+    """How many bullets a corpus summary of `documents` documents has at `length`."""
+    return BULLETS[length] + min(max(documents - 1, 0), CORPUS_EXTRA_BULLETS[length])
 
 
 def _map_document(run: SummaryRun, plan: DocumentPlan, per_group: int, label: str, ends: bool = True) -> list[Point]:
@@ -100,7 +114,7 @@ def _map_document(run: SummaryRun, plan: DocumentPlan, per_group: int, label: st
             started = time.perf_counter()
             selected = select_diverse(members, per_group, lambda c: c.salience, must=must)
             run.timed("select", started)
-            points.extend(map_group(run, selected))
+            points.extend(points_of(selected))
         run.step(label)
     return points
 
@@ -162,7 +176,10 @@ def _finish(
 
 
 def render_point(book: CitationBook, point: Point) -> str:
-    """The point's sentence with its markers before the final punctuation: "… mines [1][2]."."""
+    """The point's sentence with its markers before the final punctuation: "… mines [1][2]."; a composed
+    bullet's sentences each with their own."""
+    if point.parts:
+        return " ".join(with_markers(text, [c.cite(book) for c in cites]) for text, cites in point.parts)
     return with_markers(point.text, [c.cite(book) for c in point.cites])
 
 
@@ -192,11 +209,11 @@ def summarize_document(run: SummaryRun, source: str, length: str, started: float
         overview = ranked[0]  # extractive fallback: the most salient sentence
         rest = [p for p in points if p is not overview]
     bullets = _pick_bullets(rest, n, must=[p for p in edge_points if p in rest])
+    bullets = compose_bullets(run, _in_reading_order(bullets, {source: 0}), n, what=f"one document, {source}")
     run.timed("reduce", t)
     run.step("combining")
     book = CitationBook()
     overview_points = [overview] if overview else []
-    bullets = _in_reading_order(bullets, {source: 0})
     _render_order(book, overview_points, bullets)
     return _finish(run, book, overview_points, bullets, [], source=source, focus=None, started=started,
                    groups={source: len(plan.groups)})
@@ -227,7 +244,7 @@ def summarize_corpus(run: SummaryRun, length: str, started: float) -> Summary:
         plan_document(s, documents=run.documents, encoder=run.encoder, context_tokens=run.context_tokens) for s in sources
     ]
     run.timed("plan", t)
-    n = BULLETS[length]
+    n = corpus_bullets(length, len(plans))
     run.total_steps = sum(len(p.groups) for p in plans) + 2
     per_doc = max(2, min(5, math.ceil(1.6 * (n + 1) / len(plans))))
     all_candidates = [c for p in plans for c in p.candidates]
@@ -251,6 +268,7 @@ def summarize_corpus(run: SummaryRun, length: str, started: float) -> Summary:
     bullets = _in_reading_order(bullets, order)
     overview_points = [overview] if overview else []
     _add_consensus([*overview_points, *bullets], all_candidates, run.encoder)
+    bullets = compose_bullets(run, bullets, n, what=f"{len(plans)} documents")
     # Documents no bullet reached (more documents than bullets): their best point joins the overview.
     covered = {c.source for p in [*overview_points, *bullets] for c in p.cites}
     for plan in plans:
@@ -333,13 +351,13 @@ def summarize_focus(run: SummaryRun, focus: str, source: str | None, length: str
     points: list[Point] = []
     for src, candidates in docs.items():
         selected = select_diverse(candidates, max(2, min(6, n + 1)), lambda c: c.salience)
-        points.extend(map_group(run, selected))
+        points.extend(points_of(selected))
         run.step(f"summarizing {src}")
     ranked = sorted(points, key=lambda p: p.score, reverse=True)
     overview = ranked[0]  # the most on-topic sentence leads
     bullets = _pick_bullets([p for p in points if p is not overview], n, cover_sources=source is None)
     order = {s: i for i, s in enumerate(docs)}
-    bullets = _in_reading_order(bullets, order)
+    bullets = compose_bullets(run, _in_reading_order(bullets, order), n, what=f"documents about {focus}")
     run.step("combining")
     book = CitationBook()
     _render_order(book, [overview], bullets)
@@ -364,6 +382,7 @@ class SummaryPipeline:
     top_k: int
     locate: Locate | None = None
     profile: str | None = None  # the model profile that chose whether the model words the summary (trace)
+    judge: bool = False  # the model judges sentences the cheap checks cannot settle (capable profiles)
 
     def summarize(
         self,
@@ -381,6 +400,8 @@ class SummaryPipeline:
             context_tokens=self.context_tokens, top_k=self.top_k, locate=self.locate, progress=progress,
             profile=self.profile,
         )  # fmt: skip
+        if self.judge and self.llm is not None:
+            run.judge = run.timed_judge(self.llm)
         if focus is not None:
             return summarize_focus(run, focus, source, length, started)
         if source is not None:

@@ -22,7 +22,6 @@ from service.errors import InvalidInput, UnknownSource
 from service.llm import LLMClient
 from service.pipeline.citations import CitationBook
 from service.pipeline.sentences import Sentence
-from service.pipeline.summaries.phrasing import parse_numbered_lines
 from service.pipeline.summaries.plan import Candidate, Point, group_budget_chars, plan_groups
 from service.pipeline.summaries.summarize import BULLETS, render_point
 from service.schemas import Summary
@@ -283,11 +282,6 @@ def test_plan_groups_packs_consecutive_chunks_within_the_budget() -> None:
         assert chunks[g[-1]].end_char - chunks[g[0]].start_char <= budget or len(g) == 1
 
 
-def test_parse_numbered_lines_accepts_both_marker_positions_and_ignores_strays() -> None:
-    reply = "[1] Biden approved mines.\nRussia condemned it [2].\n[7] Invented.\n[1] Again.\nNo marker here."
-    assert parse_numbered_lines(reply, {1, 2, 3}) == {1: "Biden approved mines.", 2: "Russia condemned it."}
-
-
 def test_citation_book_numbers_in_order_of_use_and_marks_before_the_full_stop() -> None:
     def cand(line: int, text: str) -> Candidate:
         return Candidate(source="a.txt", sentence=Sentence(text=text, start_char=0, end_char=len(text),
@@ -298,6 +292,9 @@ def test_citation_book_numbers_in_order_of_use_and_marks_before_the_full_stop() 
     assert render_point(book, Point(text="Mines were sent.", cites=[first, second], score=1, phrased=False)) == "Mines were sent [1][2]."
     assert render_point(book, Point(text="Russia objected", cites=[second], score=1, phrased=False)) == "Russia objected [2]."
     assert [(c.id, c.start_line) for c in book.citations] == [(1, 3), (2, 1)]
+    composed = Point(text="Mines were sent. Russia objected.", cites=[first, second], score=1, phrased=True,
+                     parts=[("Mines were sent.", [first]), ("Russia objected.", [first, second])])
+    assert render_point(book, composed) == "Mines were sent [1]. Russia objected [1][2]."  # each sentence its own
 
 
 # --- HTTP ------------------------------------------------------------------------------------------------

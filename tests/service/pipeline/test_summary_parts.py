@@ -119,3 +119,58 @@ def test_markers_keep_a_quotation_closed() -> None:
     assert with_markers('He said "no more."', [1]) == 'He said "no more" [1].'
     assert with_markers("Prices rose (by 5%).", [1, 2]) == "Prices rose (by 5%) [1][2]."
     assert with_markers("Mines were sent.", [1]) == "Mines were sent [1]."
+
+
+class ScriptedModel:
+    """The capable model's replies, scripted (parsing and verification logic only): the bullets, then "yes"."""
+
+    model_name = "scripted"
+
+    def __init__(self, bullets: str) -> None:
+        self.bullets, self.judged = bullets, []
+
+    def stream(self, messages, max_tokens=None, usage=None):  # noqa: ANN001, ANN201 - ChatModel.stream's shape
+        yield self.bullets
+
+    def complete(self, messages, max_tokens=None, usage=None) -> str:  # noqa: ANN001 - ChatModel.complete's shape
+        self.judged.append(messages[-1].content)
+        return "yes"
+
+
+def test_composed_bullets_keep_only_verified_sentences_and_lose_no_chosen_point(embedder, news_dir) -> None:
+    """A capable model's bullets: a bullet joining two sentences is kept with each sentence's own citation; an
+    invented bullet (its names and date in no sentence) is dropped; a chosen sentence no kept bullet cites
+    comes back quoted; a line that is not a bullet is ignored."""
+    from service.pipeline.citations import CitationBook
+    from service.pipeline.evidence import embed
+    from service.pipeline.sentences import split_sentences
+    from service.pipeline.summaries.phrasing import SummaryRun, compose_bullets, points_of
+    from service.pipeline.summaries.plan import Candidate
+    from service.pipeline.summaries.summarize import render_point
+
+    def candidate(name: str, starts: str) -> Candidate:
+        s = next(s for s in split_sentences((news_dir / name).read_text(encoding="utf-8")) if s.text.startswith(starts))
+        return Candidate(source=name, sentence=s, position=s.start_line, chunk=0, vector=embed(embedder, [s.text])[0],
+                         salience=1.0)
+
+    a, b = "000_1ca178c960a0782e.txt", "001_846b2a5c2ae0efae.txt"
+    chosen = points_of([candidate(a, "Ukraine ranked third"), candidate(a, "Earlier, Biden had also authorized"),
+                        candidate(b, "The move contrasts with a pledge")])
+    model = ScriptedModel(
+        "- Ukraine ranked third among the countries most affected by antipersonnel mines, with 580 casualties "
+        "this year [1]. Earlier, Biden had also let Kyiv use long-range ATACMS missiles against Russian territory [2].\n"
+        "- The council approved the new budget on 4 March [3].\n"
+        "A closing remark that is no bullet [1]."
+    )
+    run = SummaryRun(documents=None, retrieve=None, encoder=embedder, llm=model, context_tokens=2048, top_k=8,
+                     locate=None, progress=None)
+    run.judge = run.timed_judge(model)
+    bullets = compose_bullets(run, chosen, 5, what="2 documents")
+    book = CitationBook()
+    rendered = [render_point(book, p) for p in bullets]
+    assert len(rendered) == 2 and rendered[0].startswith("Ukraine ranked third") and rendered[0].count("[") == 2
+    assert "[1]. Earlier, Biden had also let Kyiv" in rendered[0] and rendered[0].endswith("territory [2].")
+    assert bullets[0].phrased and not bullets[1].phrased
+    assert rendered[1] == f"{chosen[2].main.text.rstrip('.')} [3]."  # quoted: no kept bullet cited it
+    assert not any("council" in r for r in rendered)
+    assert any(d.action == "dropped" and "council" in d.sentence for d in run.decisions)

@@ -199,3 +199,59 @@ def test_streamed_draft_is_judged_like_the_whole_and_only_once_each_sentence_is_
     assert streamed.finish(must_include=[evidence[0]]) == whole
     kept = [s.text for s in whole.sentences]
     assert "The mines cost 3.5 million dollars each." not in kept and "And then it" not in kept
+
+
+PARAPHRASE = "Among nations hurt most by such weapons, Ukraine came in third place, trailing Myanmar and Syria [1]."
+
+
+class _Judge:
+    """A scripted judge (verification logic only): records what it was asked, answers as told."""
+
+    def __init__(self, verdict: bool | None) -> None:
+        self.verdict, self.asked = verdict, []
+
+    def __call__(self, statement: str, evidence: str) -> bool | None:
+        self.asked.append(statement)
+        return self.verdict
+
+
+def test_the_judge_settles_only_what_the_cheap_checks_cannot(embedder: MiniLMEmbedder, evidence) -> None:
+    """Semantic mode: a close paraphrase (half the words) is kept without asking; a looser one lies between the
+    bars and the judge decides, its verdict recorded beside the scores; a wrong number never reaches the judge."""
+    yes, no = _Judge(True), _Judge(False)
+    close = f"{evidence[0].text.rstrip('.')} [1]."
+    assert verify(close, evidence, embedder, paraphrase="semantic", judge=yes).sentences[0].text == strip_markers(close)
+    assert yes.asked == []
+    kept = verify(PARAPHRASE, evidence, embedder, paraphrase="semantic", judge=yes)
+    assert [s.text for s in kept.sentences] == [strip_markers(PARAPHRASE)] and not kept.extractive
+    assert len(yes.asked) == 1 and "judge: supported" in kept.decisions[0].reason
+    assert "semantic" in kept.decisions[0].reason  # both checks in the trace
+    refused = verify(PARAPHRASE, evidence, embedder, paraphrase="semantic", judge=no)
+    assert refused.extractive and len(no.asked) == 1  # judged unsupported: not shown, evidence quoted instead
+    assert "judge: not supported" in refused.decisions[0].reason
+    wrong = verify("Ukraine came in third place with 900 casualties, trailing Myanmar and Syria [1].", evidence,
+                   embedder, paraphrase="semantic", judge=yes)
+    assert wrong.extractive and yes.asked == [strip_markers(PARAPHRASE)]  # the hard check: no judge call
+
+
+def test_a_streamed_draft_holds_judged_sentences_until_the_model_is_free(embedder: MiniLMEmbedder, evidence) -> None:
+    """While the draft streams, the model cannot judge: the sentence that needs it and every later one wait,
+    then `finish` judges them in the draft's order — the same answer as verifying the whole draft."""
+    from service.pipeline.verifier import DraftVerifier
+
+    later = f"{evidence[2].text.rstrip('.')} [3]."
+    judge = _Judge(True)
+    streamed = DraftVerifier(evidence, embedder, paraphrase="semantic", judge=judge)
+    assert streamed.judge(PARAPHRASE) is None and streamed.judge(later, last=True) is None
+    assert judge.asked == []  # nothing asked while the model is busy
+    finished = streamed.finish()
+    assert [s.text for s in finished.sentences] == [strip_markers(PARAPHRASE), strip_markers(later)]
+    assert len(judge.asked) == 1
+    assert finished == verify(f"{PARAPHRASE} {later}", evidence, embedder, paraphrase="semantic", judge=_Judge(True))
+
+
+def test_judge_replies_are_read_as_yes_no_or_no_verdict() -> None:
+    from service.pipeline.support_judge import parse_verdict
+
+    assert parse_verdict("Yes.") is True and parse_verdict(" no") is False and parse_verdict('"yes"') is True
+    assert parse_verdict("The statement is supported") is None and parse_verdict("") is None
