@@ -44,19 +44,21 @@ def summary_text(summary: Summary) -> str:
     return " ".join(strip_markers(t) for t in [summary.summary, *summary.bullets])
 
 
-def citation_support(engine: Engine, summary: Summary) -> tuple[int, int, int, int]:
+def citation_support(engine: Engine, summary: Summary, unsupported: list[str] | None = None) -> tuple[int, int, int, int]:
     """(supported sentences, cited sentences, all sentences, verbatim quotes) over summary, bullets and
-    differences. As in the eval scorer, a sentence without a citation counts as unsupported."""
+    differences. As in the eval scorer, a sentence without a citation counts as unsupported (and is appended to
+    `unsupported`, when given, for reading by hand)."""
     quotes = {c.id: c.quote for c in summary.citations}
     supported = cited_count = total = 0
     for text in [summary.summary, *summary.bullets, *summary.differences]:
         for sentence in split_sentences(text):
             total += 1
             cited = [quotes[n] for n in markers_in(sentence.text) if n in quotes]
-            if not cited:
-                continue
-            cited_count += 1
-            supported += check_support(sentence.text, cited, get_embedder()).supported
+            ok = bool(cited) and check_support(sentence.text, cited, get_embedder()).supported
+            cited_count += bool(cited)
+            supported += ok
+            if not ok and unsupported is not None:
+                unsupported.append(f"{sentence.text}  <=  {' | '.join(cited)}")
     verbatim = 0
     for c in summary.citations:
         lines = engine.document_text(c.source).split("\n")[c.start_line - 1 : c.end_line]
@@ -65,7 +67,8 @@ def citation_support(engine: Engine, summary: Summary) -> tuple[int, int, int, i
 
 
 def _summary_row(engine: Engine, summary: Summary, seconds: float) -> dict:
-    supported, cited, sentences, verbatim = citation_support(engine, summary)
+    unsupported: list[str] = []
+    supported, cited, sentences, verbatim = citation_support(engine, summary, unsupported)
     decisions = summary.trace.decisions if summary.trace else []
     return {
         "summary": summary_text(summary),
@@ -76,6 +79,7 @@ def _summary_row(engine: Engine, summary: Summary, seconds: float) -> dict:
         "sentences": sentences,
         "verbatim": verbatim,
         "citations": len(summary.citations),
+        "unsupported": unsupported,
         "sources_cited": len({c.source for c in summary.citations}),
         "phrased": sum(d.action in ("kept", "reattributed") for d in decisions),
         "extractive": sum(d.action == "extractive" for d in decisions),

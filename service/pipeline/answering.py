@@ -15,10 +15,18 @@ from dataclasses import dataclass, field
 
 from service.errors import InvalidInput, error_data
 from service.pipeline.citations import CitationBook, located
+from service.pipeline.contradictions import (
+    DIFF_MIN_SHARED,
+    DIFF_MIN_SIMILARITY,
+    classify_difference,
+    idf_weights,
+    shared_subject,
+)
 from service.pipeline.evidence import (
     RankedEvidence,
     answer_type_bonus,
     best_for_parts,
+    embed,
     evidence_block,
     question_parts,
     select_evidence,
@@ -308,6 +316,42 @@ def _refused_events(answer: Answer) -> Iterator[StreamEvent | Answer]:
     yield answer
 
 
+DIFFERS_LEAD = "Another source differs: "
+DIFFERS_MIN_SCORE = 0.5  # × the best evidence score: the differing statement addresses the question too
+DIFFERS_LIMIT = 1
+
+
+def differing_evidence(
+    cited: Sequence[RankedEvidence], evidence: Sequence[RankedEvidence], encoder: Encoder
+) -> list[tuple[RankedEvidence, str]]:
+    """Evidence of another source that contradicts what the answer cites about the same thing — a date moved, a
+    different figure, the statement negated (service.pipeline.contradictions, the rules of the summaries' "Where
+    the sources differ") — with the kind of difference. Surfaced beside the answer, never dropped: which source
+    is right is the reader's call."""
+    if not cited or not evidence:
+        return []
+    floor = DIFFERS_MIN_SCORE * evidence[0].score
+    cited_sources = {c.source for c in cited}
+    others = [e for e in evidence if e.score >= floor and e.source not in cited_sources]
+    if not others:
+        return []
+    idf = idf_weights([e.text for e in evidence])
+    vectors = embed(encoder, [c.text for c in cited] + [o.text for o in others])
+    found: list[tuple[RankedEvidence, str]] = []
+    for j, other in enumerate(others, start=len(cited)):
+        for i, mine in enumerate(cited):
+            similarity = float(vectors[i] @ vectors[j])
+            if similarity < DIFF_MIN_SIMILARITY or shared_subject(mine.text, other.text, idf) < DIFF_MIN_SHARED:
+                continue
+            # no rare-term demand here (a dozen evidence sentences make poor term weights): both address the question
+            if (kind := classify_difference(mine.text, other.text, similarity)) is not None:
+                found.append((other, kind))
+                break
+        if len(found) >= DIFFERS_LIMIT:
+            break
+    return found
+
+
 def _must_include(p: AnswerPipeline, prepared: _Prepared) -> list[RankedEvidence]:
     """Evidence the answer carries whatever the draft says — for the tiny model only: a capable model's prose is
     kept where supported, and its best evidence is quoted only when nothing of its draft holds."""
@@ -353,10 +397,10 @@ def _generate_then_finish(
             if verdict is not None:
                 yield from _shown(verdict)
 
-    def _shown(verdict: VerifiedSentence, quoted: bool = False) -> Iterator[StreamEvent]:
+    def _shown(verdict: VerifiedSentence, quoted: bool = False, lead: str = "") -> Iterator[StreamEvent]:
         """A verified sentence as the final answer will have it (format_answer's rendering, same citation ids)."""
         ids = [book.cite(by_number[n]) for n in verdict.cited]
-        text = with_markers(verdict.text, ids, quoted=quoted)
+        text = lead + with_markers(verdict.text, ids, quoted=quoted)
         citations = [c.model_dump(exclude_none=True) for c in located([c for c in book.citations if c.id in ids], p.locate)]
         yield StreamEvent(event="sentence", data={"text": text, "citations": citations})
         yield StreamEvent(event="token", data=f" {text}" if shown else text)
@@ -391,8 +435,16 @@ def _generate_then_finish(
         return
     for extra in verified.sentences[len(shown) :]:  # must-include evidence, or the quoted fallback
         yield from _shown(extra, quoted=verified.extractive)
+    decisions = list(verified.decisions)
+    cited = [by_number[n] for v in verified.sentences for n in v.cited]
+    for other, kind in differing_evidence(cited, evidence, p.encoder):
+        decisions.append(VerifierDecision(
+            sentence=other.text, action="extractive", cited=[other.number],
+            reason=f"another source differs on the asked fact ({kind}): quoted beside the answer"))
+        yield from _shown(VerifiedSentence(text=other.text, cited=[other.number], extractive=True), quoted=True,
+                          lead=DIFFERS_LEAD)
     text, citations = " ".join(shown), located(book.citations, p.locate)  # where each span is in the original file
-    trace = _trace(prepared, draft, verified.decisions)
+    trace = _trace(prepared, draft, decisions)
     yield Answer(
         answer=text, refused=False, citations=citations, model=llm.model_name, timings_ms=trace.timings_ms,
         usage=prepared.usage, trace=trace,

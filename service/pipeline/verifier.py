@@ -207,7 +207,9 @@ def _same_claim(a: str, b: str) -> bool:
 
 
 def _restates(claim: str, evidence_text: str) -> bool:
-    """Does `claim` carry (nearly) all of the evidence's content? A paraphrase that drops a fact does not."""
+    """Does `claim` carry (nearly) all of the evidence's content? A paraphrase that drops a fact does not.
+    (Tried: three terms in four plus every number, date and name of the evidence — SQuAD 2 dev accuracy 0.935 →
+    0.903, the dropped quote held the answer span; RealTime QA and HotpotQA unchanged. Not kept.)"""
     terms = content_terms(evidence_text)
     return not terms or len(terms & content_terms(claim)) / len(terms) >= RESTATES_MIN
 

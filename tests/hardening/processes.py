@@ -127,12 +127,12 @@ def start_serve(home: Path, log_dir: Path, port: int | None = None, ready: bool 
     return process
 
 
-def start_llm_server(log_dir: Path, port: int | None = None) -> Process:
-    """`citewise llm-server`: the embedded model as a separate OpenAI-compatible server (one thread)."""
+def start_llm_server(log_dir: Path, port: int | None = None, model: str | None = None) -> Process:
+    """`citewise llm-server [--model NAME]`: an embedded model as a separate OpenAI-compatible server (one thread)."""
     port = port or free_port()
     env = clean_env(llm_threads="1")
     process = start(
-        [str(CITEWISE), "llm-server", "--host", "127.0.0.1", "--port", str(port)],
+        [str(CITEWISE), "llm-server", "--host", "127.0.0.1", "--port", str(port), *(["--model", model] if model else [])],
         env, log_dir / f"llm-{port}-{time.monotonic_ns()}.log", f"http://127.0.0.1:{port}",
     )  # fmt: skip
     try:

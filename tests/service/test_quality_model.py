@@ -6,6 +6,7 @@ seconds on 2 shared cores."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -79,3 +80,23 @@ def test_quality_model_summary_is_written_and_verified(quality_engine: Engine) -
         lines = quality_engine.document_text(c.source).split("\n")[c.start_line - 1 : c.end_line]
         assert c.quote in "\n".join(lines)
     assert any(d.action in ("kept", "reattributed") for d in summary.trace.decisions)
+
+
+def test_llm_server_with_the_quality_model_answers_like_embedded(
+    quality_engine: Engine, news_settings: Settings, tmp_path: Path
+) -> None:
+    """`CITEWISE_LLM_BASE_URL` at `citewise llm-server --model quality` (a separate process) gives the same
+    profile, answer and citations as the embedded quality model: the OpenAI-compatible path is the same engine."""
+    from tests.hardening.processes import running, start_llm_server
+
+    question = "How many victims of antipersonnel mines were counted in 2023?"
+    embedded = quality_engine.ask(question)
+    with running(start_llm_server(tmp_path, model="quality")) as server:
+        with Engine(news_settings.model_copy(update={"llm_base_url": f"{server.url}/v1"})) as served_engine:
+            served = served_engine.ask(question)
+    assert served.trace is not None and embedded.trace is not None
+    assert served.trace.profile == embedded.trace.profile == "small"
+    assert served.answer == embedded.answer and not served.refused
+    assert [(c.source, c.start_line, c.end_line, c.quote) for c in served.citations] == [
+        (c.source, c.start_line, c.end_line, c.quote) for c in embedded.citations
+    ]

@@ -10,20 +10,24 @@ accepts as compatible is dropped, and its answer is in the trace.
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Literal
 
 import numpy as np
 
+from service.pipeline.contradictions import (
+    DIFF_MIN_SHARED,
+    DIFF_MIN_SIMILARITY,
+    classify_difference,
+    idf_weights,
+    shared_subject,
+)
 from service.pipeline.markers import (
     markers_in,
     strip_markers,
 )
-from service.pipeline.summaries.claims import TIME_KINDS, contradicting_values
 from service.pipeline.summaries.phrasing import (
     SummaryRun,
     chat_messages,
@@ -31,21 +35,9 @@ from service.pipeline.summaries.phrasing import (
     sentence_body,
 )
 from service.pipeline.summaries.plan import Candidate
-from service.pipeline.terms import content_terms, words
+from service.pipeline.terms import words
 from service.schemas import (
     VerifierDecision,
-)
-
-DIFF_MIN_SIMILARITY = 0.4  # two sentences of different documents about the same subject
-DATES_MIN_SIMILARITY = 0.65  # … when only a date differs: the same event (documents hold many dates of many events)
-DIFF_MIN_SHARED = 0.08  # idf-weighted share of content terms the two sentences have in common
-SPECIFIC_IDF = 1.5  # log-inverse sentence frequency: a term in fewer than about one sentence in five
-POLARITY_MIN_OVERLAP = 0.7  # a negated statement contradicts another only when the rest is the same statement
-# Negation, explicit or in a verb ("failed to return" = "did not return"); both apostrophes.
-_NEGATION = re.compile(
-    r"\b(?:not|no|never|none|neither|nor|without|cannot|refus\w*|fail(?:s|ed|ing)?|unable|den(?:y|ies|ied)"
-    r"|declin\w*|refrain\w*)\b|n[’']t\b",
-    re.IGNORECASE,
 )
 
 
@@ -58,59 +50,13 @@ class Difference:
 
 
 # --- differences between documents --------------------------------------------------------------------
-def _contradicting_polarity(a: str, b: str) -> bool:
-    """One sentence negates what the other affirms, about the same thing ("has signed" / "has not signed")."""
-    if bool(_NEGATION.search(a)) == bool(_NEGATION.search(b)):
-        return False
-    ta, tb = content_terms(_NEGATION.sub(" ", a)), content_terms(_NEGATION.sub(" ", b))
-    if not (ta | tb) or len(ta & tb) / len(ta | tb) < POLARITY_MIN_OVERLAP:
-        return False
-    negated, other = (a, tb) if _NEGATION.search(a) else (b, ta)
-    # the negation must be in the shared statement, not in a clause only one side has ("That doesn't just happen!")
-    clauses = [c for c in re.split(r"[.!?;,]", negated) if _NEGATION.search(c)]
-    return any((terms := content_terms(_NEGATION.sub(" ", c))) and len(terms & other) / len(terms) >= 0.5 for c in clauses)
-
-
-def classify_difference(
-    a: str, b: str, similarity: float, idf: dict[str, float] | None = None
-) -> Literal["figures", "dates", "polarity"] | None:
-    """How two sentences about the same subject contradict each other, or None when both can be true. `idf`: the
-    corpus' term weights; a figure's context must then share a term at least SPECIFIC_IDF rare."""
-    specific = bool if idf is None else (lambda term: idf.get(term, 0.0) >= SPECIFIC_IDF)
-    values = contradicting_values(a, b, specific)
-    if values is not None:
-        if values[0].kind not in TIME_KINDS:
-            return "figures"
-        return "dates" if similarity >= DATES_MIN_SIMILARITY else None
-    if _contradicting_polarity(a, b):
-        return "polarity"
-    return None
-
-
 _KIND_BONUS = {"figures": 0.3, "dates": 0.3, "polarity": 0.2}
-
-
-def _idf(texts: Sequence[str]) -> dict[str, float]:
-    """Inverse sentence frequency of each content term: rare shared terms mark a shared subject."""
-    counts: dict[str, int] = {}
-    for text in texts:
-        for term in content_terms(text):
-            counts[term] = counts.get(term, 0) + 1
-    n = len(texts)
-    return {t: math.log((n + 1) / (c + 0.5)) for t, c in counts.items()}
-
-
-def shared_subject(a: str, b: str, idf: dict[str, float]) -> float:
-    """Weighted Jaccard of the two sentences' content terms (0..1)."""
-    ta, tb = content_terms(a), content_terms(b)
-    union = sum(idf.get(t, 0.0) for t in ta | tb)
-    return sum(idf.get(t, 0.0) for t in ta & tb) / union if union else 0.0
 
 
 def find_differences(docs: dict[str, list[Candidate]], limit: int) -> list[Difference]:
     """Pairs of sentences from different documents on the same subject (close embeddings, shared rare terms)
     that contradict each other, best first, each subject once."""
-    idf = _idf([c.text for cs in docs.values() for c in cs])
+    idf = idf_weights([c.text for cs in docs.values() for c in cs])
     found: list[Difference] = []
     for (_, ca), (_, cb) in combinations(docs.items(), 2):
         if not ca or not cb:

@@ -233,3 +233,46 @@ def test_only_citation_markers_look_like_markers_in_the_answer() -> None:
     text = with_markers(evidence.text, [book.cite(evidence)], quoted=True)
     assert text == "“The tank holds 4.5 million gallons (3)” [1]."
     assert [(c.id, c.quote) for c in book.citations] == [(1, "The tank holds 4.5 million gallons [3].")]
+
+
+PRODUCTS = Path(__file__).resolve().parents[3] / "evals" / "corpora" / "products"
+
+
+@pytest.fixture(scope="module")
+def products_engine(tmp_path_factory: pytest.TempPathFactory, llm) -> Iterator[Engine]:  # noqa: ANN001 - conftest's LLMClient
+    """evals/corpora/products: a release date moved between two documents, a battery life they disagree on,
+    and look-alikes that agree (shipments vs minimum orders, one protocol named twice)."""
+    engine = Engine(Settings(home=tmp_path_factory.mktemp("products-answers") / "citewise-home"), llm=llm)
+    engine.ingest([PRODUCTS])
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("question", "values", "sources"),
+    [
+        ("When will firmware 3.0 be released?", ["September 2025", "October 2025"],
+         {"product-brief.md", "roadmap-update.txt"}),
+        ("How long does the battery keep the hub running?", ["8 hours", "12 hours"],
+         {"product-brief.md", "customer-faq.md"}),
+    ],
+)
+def test_an_answer_the_sources_disagree_on_reports_both_with_both_citations(
+    products_engine: Engine, question: str, values: list[str], sources: set[str]
+) -> None:
+    answer = products_engine.ask(question)
+    assert_contract(products_engine, answer)
+    assert all(v in answer.answer for v in values), answer.answer
+    assert "Another source differs" in answer.answer and cited(answer) == sources
+    assert any("another source differs" in d.reason for d in answer.trace.decisions)
+
+
+@pytest.mark.slow
+def test_sources_that_agree_or_add_information_are_not_reported_as_differing(products_engine: Engine) -> None:
+    for question in ("How many Lumen Hub 2 units were shipped?", "Which protocols does the hub support?",
+                     "What is the minimum order?"):
+        answer = products_engine.ask(question)
+        assert "Another source differs" not in answer.answer, (question, answer.answer)

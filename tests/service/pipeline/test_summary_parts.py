@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
+from service.pipeline.claims import claims_in, contradicting_values
+from service.pipeline.contradictions import classify_difference
 from service.pipeline.markers import with_markers
-from service.pipeline.summaries.claims import claims_in, contradicting_values
-from service.pipeline.summaries.differences import classify_difference
 from service.pipeline.summaries.plan import is_summary_material
 from service.pipeline.summaries.tables import table_rows
 
