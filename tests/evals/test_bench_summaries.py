@@ -1,8 +1,8 @@
-"""The Multi-News benchmark's own parts: the lead-3 baseline and the text ROUGE is computed on."""
+"""The Multi-News benchmark's own parts: the lead-3 and LexRank baselines and the text ROUGE is computed on."""
 
 from __future__ import annotations
 
-from evals.bench_summaries import lead3, summary_text
+from evals.bench_summaries import lead3, lexrank, summary_text
 from service.schemas import Summary
 
 
@@ -18,3 +18,12 @@ def test_summary_text_is_overview_and_bullets_without_markers() -> None:
     text = summary_text(summary)
     assert "[" not in text and "Mines were sent" in text and "Kyiv agreed" in text
     assert "says 5" not in text, "the differences section is not part of the scored summary"
+
+
+def test_lexrank_picks_the_sentences_the_others_share_words_with_within_the_budget() -> None:
+    a = "The storm hit the coast on Monday. Officials closed the coast road after the storm. A bakery sold bread."
+    b = "The storm flooded homes along the coast. Stocks rose."
+    picked = lexrank([a, b], words_budget=12)
+    assert "storm" in picked and "bakery" not in picked and "Stocks" not in picked
+    assert len(picked.split()) < 12 + 10  # stops once the budget is reached (whole sentences)
+    assert lexrank([], 10) == ""
