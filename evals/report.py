@@ -320,9 +320,12 @@ def console_summary(
     """What `citewise eval` prints without --json: the metrics table, failed questions, the gate, BEIR."""
     lines: list[str] = []
     if result is not None:
-        lines.append(f"{result.suite}: {len(result.questions)} questions · model {result.model or 'unknown'} · k={result.k}")
+        counted = f"{len(result.questions)} questions" + (f", {len(result.summaries)} summaries" if result.summaries else "")
+        lines.append(f"{result.suite}: {counted} · model {result.model or 'unknown'} · k={result.k}")
         lines.append(f"{'metric':<28}{'value':>9}{'baseline':>10}{'threshold':>11}")
         for row in _rows(result, baseline, tolerance):
+            if row.current is None and row.baseline is None and row.metric not in result.thresholds:
+                continue  # a metric this suite has nothing to measure with (no questions, or no summaries)
             mark = "  FAIL" if row.metric in {f.metric for f in failures} else ""
             lines.append(
                 f"{_label(row.metric):<28}{_fmt(row.current, row.metric):>9}{_fmt(row.baseline, row.metric):>10}"

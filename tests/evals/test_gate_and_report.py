@@ -122,3 +122,17 @@ def test_markdown_report_and_console_summary(tmp_path: Path) -> None:
         write_report(tmp_path / "r.txt", result)
     assert json.loads(make_result().model_dump_json())["questions"][0]["answer"]["citations"][0]["quote"] == QUOTE
     assert markdown_report(result) and html_report(result)
+
+
+def test_console_summary_leaves_out_metrics_the_suite_has_nothing_for() -> None:
+    """A summary-only suite: the question metrics it cannot measure are not printed as rows of dashes; a metric
+    with a threshold is shown even without a value (the gate names it)."""
+    result = EvalResult(suite="products", k=8, thresholds={"refusal_accuracy": 0.8},
+                        aggregate={"fact_recall": None, "summary_fact_recall": 0.804, "differences_precision": 1.0,
+                                   "refusal_accuracy": None})
+    text = console_summary(result)
+    assert "summary fact recall" in text.lower() or "summary_fact_recall" in text
+    assert "0.804" in text and "1.000" in text
+    rows = [line for line in text.splitlines()[2:] if line.strip() and not line.startswith(("gate", "note", " "))]
+    assert not any(line.split()[0] == "fact" and "–" in line for line in rows), text
+    assert any("refusal" in line and "0.800" in line for line in rows), text
