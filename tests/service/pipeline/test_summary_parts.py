@@ -174,3 +174,24 @@ def test_composed_bullets_keep_only_verified_sentences_and_lose_no_chosen_point(
     assert rendered[1] == f"{chosen[2].main.text.rstrip('.')} [3]."  # quoted: no kept bullet cited it
     assert not any("council" in r for r in rendered)
     assert any(d.action == "dropped" and "council" in d.sentence for d in run.decisions)
+
+
+def test_a_composed_sentence_that_strays_from_its_words_is_quoted_instead(embedder, news_dir) -> None:
+    """The answer verifier would keep this paraphrase (semantic 0.83, half its words in the source); a summary
+    sentence must keep 70% of its words from what it cites, so the source sentence is quoted instead."""
+    from service.pipeline.evidence import embed
+    from service.pipeline.sentences import split_sentences
+    from service.pipeline.summaries.phrasing import SUMMARY_LEXICAL_MIN, SummaryRun, compose_bullets, points_of
+    from service.pipeline.summaries.plan import Candidate
+
+    name = "000_1ca178c960a0782e.txt"
+    s = next(s for s in split_sentences((news_dir / name).read_text(encoding="utf-8"))
+             if s.text.startswith("Earlier, Biden had also authorized"))
+    chosen = points_of([Candidate(source=name, sentence=s, position=1, chunk=0, vector=embed(embedder, [s.text])[0])])
+    model = ScriptedModel("- Biden earlier quietly permitted Kyiv to fire ATACMS missiles deep into Russian territory, "
+                          "in a major shift [1].")
+    run = SummaryRun(documents=None, retrieve=None, encoder=embedder, llm=model, context_tokens=2048, top_k=8,
+                     locate=None, progress=None)
+    bullets = compose_bullets(run, chosen, 3, what="1 document")
+    assert [b.text for b in bullets] == [s.text] and not bullets[0].phrased
+    assert any(d.action == "dropped" and f"{SUMMARY_LEXICAL_MIN:.0%}" in d.reason for d in run.decisions)
