@@ -381,7 +381,7 @@ def _generate_then_finish(
     by_number = {e.number: e for e in evidence}
     verifier = DraftVerifier(
         evidence, p.encoder, min_score=OFF_TOPIC_RATIO * evidence[0].score, paraphrase=p.profile.paraphrase,
-        judge=model_judge(llm, prepared.usage) if p.profile.judge else None,
+        judge=model_judge(llm, prepared.usage) if p.profile.judge else None, streaming=True,
     )
     splitter = DraftSplitter()
     book = CitationBook()

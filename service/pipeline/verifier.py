@@ -125,6 +125,12 @@ class VerifiedAnswer(BaseModel):
     extractive: bool = False  # true when nothing of the draft survived and the answer is quoted evidence
 
 
+def word_overlap(claim: str, cited_text: str) -> float:
+    """The share of the claim's content terms that occur in the cited text (0 for a claim without any)."""
+    terms = content_terms(claim)
+    return len(terms & content_terms(cited_text)) / len(terms) if terms else 0.0
+
+
 def check_support(
     sentence: str,
     cited_texts: list[str],
@@ -142,8 +148,7 @@ def check_support(
     if not claim or not cited_texts:
         return SupportCheck(supported=False, lexical=0.0, semantic=0.0, missing_terms=key_terms(claim))
     joined = " ".join(cited_texts)
-    claim_terms = content_terms(claim)
-    lexical = len(claim_terms & content_terms(joined)) / len(claim_terms) if claim_terms else 0.0
+    lexical = word_overlap(claim, joined)
     pieces = [joined] if len(cited_texts) == 1 else [*cited_texts, joined]
     if paraphrase == "semantic":  # a passage: its single sentences too (one of them may say exactly this)
         pieces += [s.text for t in cited_texts for s in split_sentences(t)][:12]
@@ -272,14 +277,15 @@ class DraftVerifier:
 
     def __init__(
         self, evidence: Sequence[Evidence], embedder: Encoder, min_score: float = 0.0, paraphrase: Paraphrase = "lexical",
-        judge: Judge | None = None,
+        judge: Judge | None = None, streaming: bool = False,
     ) -> None:
         """`paraphrase`: how wording that is not the source's is judged (`check_support`): "semantic" for capable
         models that write their own sentences, "lexical" for the tiny model's near-copies. `judge`: the model that
-        decides sentences between the semantic bars (service.pipeline.support_judge), for capable profiles."""
+        decides sentences between the semantic bars (service.pipeline.support_judge), for capable profiles.
+        `streaming`: the draft is still being written by the judge's model, so judging waits for `finish`."""
         self.paraphrase = paraphrase
         self.judge_model = judge
-        self.defer_judge = judge is not None  # while the draft streams the model is busy: judge at `finish`
+        self.defer_judge = streaming and judge is not None
         self.held: list[tuple[str, bool]] = []  # from the first sentence that waits for the judge on, in order
         self.evidence = evidence
         self.embedder = embedder
@@ -406,7 +412,6 @@ def verify(
     `min_score`: a sentence supported only by evidence scoring below this is true but off the question: dropped.
     """
     verifier = DraftVerifier(evidence, embedder, min_score=min_score, paraphrase=paraphrase, judge=judge)
-    verifier.defer_judge = False  # the whole draft is here: the model is free to judge
     pieces = draft_sentences(draft)
     for index, sentence in enumerate(pieces):
         verifier.judge(sentence, last=index == len(pieces) - 1)

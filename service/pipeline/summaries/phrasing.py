@@ -29,8 +29,8 @@ from service.pipeline.summaries.plan import (
     Point,
 )
 from service.pipeline.support_judge import model_judge
-from service.pipeline.terms import content_terms, words
-from service.pipeline.verifier import DraftVerifier, Judge, check_support, draft_sentences, verify
+from service.pipeline.terms import words
+from service.pipeline.verifier import DraftVerifier, Judge, check_support, draft_sentences, verify, word_overlap
 from service.schemas import (
     Evidence,
     VerifierDecision,
@@ -141,11 +141,6 @@ def points_of(selected: Sequence[Candidate]) -> list[Point]:
 SUMMARY_LEXICAL_MIN = 0.7
 
 
-def _kept_share(sentence: str, cites: Sequence[Candidate]) -> float:
-    terms = content_terms(sentence)
-    return len(terms & content_terms(" ".join(c.text for c in cites))) / len(terms) if terms else 0.0
-
-
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 
 
@@ -168,18 +163,17 @@ def compose_bullets(run: SummaryRun, points: Sequence[Point], n: int, what: str)
         max_tokens=BULLET_TOKENS * n + 20, budget_s=MODEL_RUN_BUDGET_S,  # the summary's main text: the rest of the budget
     )
     lines = [ln for ln in reply.splitlines() if _BULLET.match(ln)][:n]  # uncited: the verifier finds the support
-    verifier = DraftVerifier(evidence, run.encoder, paraphrase="semantic", judge=run.judge)
-    verifier.defer_judge = False  # the reply is complete: the model is free to judge
+    verifier = DraftVerifier(evidence, run.encoder, paraphrase="semantic", judge=run.judge)  # the reply is complete
     composed: list[Point] = []
     started = time.perf_counter()
     for line in lines:
         parts: list[tuple[str, list[Candidate]]] = []
         for piece in draft_sentences(_BULLET.sub("", line)):
-            verdict = verifier.judge(piece)
-            if verdict is None or verdict.extractive:
+            verdict = verifier.judge(piece)  # kept or re-attributed, never a quote (quotes come from `finish`)
+            if verdict is None:
                 continue
             cites = [by_number[k] for k in verdict.cited]
-            if _kept_share(verdict.text, cites) < SUMMARY_LEXICAL_MIN:
+            if word_overlap(verdict.text, " ".join(c.text for c in cites)) < SUMMARY_LEXICAL_MIN:
                 verifier.decisions.append(VerifierDecision(
                     sentence=verdict.text, action="dropped", cited=verdict.cited,
                     reason=f"a summary sentence keeps under {SUMMARY_LEXICAL_MIN:.0%} of its words from what it cites"))

@@ -22,7 +22,6 @@ MIN_WORDS = 5  # shorter pieces are headings, bylines or debris, not summary mat
 MAX_WORDS = 80  # longer "sentences" are usually run-together lists or boilerplate
 CHARS_PER_TOKEN = 3.5  # conservative for English with SmolLM2's tokenizer
 RESERVED_TOKENS = 700  # the map prompt's instructions plus its reply
-MAP_TOKENS_PER_SENTENCE = 45
 FIGURE_BONUS = 0.04  # salience per distinct figure in a sentence (up to three)
 MMR_LAMBDA = 0.7  # relevance vs. novelty when picking sentences
 

@@ -241,7 +241,7 @@ def test_a_streamed_draft_holds_judged_sentences_until_the_model_is_free(embedde
 
     later = f"{evidence[2].text.rstrip('.')} [3]."
     judge = _Judge(True)
-    streamed = DraftVerifier(evidence, embedder, paraphrase="semantic", judge=judge)
+    streamed = DraftVerifier(evidence, embedder, paraphrase="semantic", judge=judge, streaming=True)
     assert streamed.judge(PARAPHRASE) is None and streamed.judge(later, last=True) is None
     assert judge.asked == []  # nothing asked while the model is busy
     finished = streamed.finish()
