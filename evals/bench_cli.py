@@ -6,13 +6,20 @@ travel, absolute times depend on the load, printed too). "cold" = a new process 
 `ask`, starts the embedded model. The same commands then run through `CITEWISE_URL` against a `citewise serve`
 started here (the server's model is warm), which is what repeated CLI use costs.
 
+`chat` on a terminal (a pty): the prompt shows, a person takes TYPING_S seconds to type the first question (the
+model and index warm up meanwhile), then the time from Enter to the first answer text on screen is measured.
+
 Targets (issue 15, idle 2-core machine): docs list ≤ 0.5 s, --help ≤ 0.3 s, search ≤ 1.5 s cold, ask ≤ 5 s cold,
-any command through CITEWISE_URL ≤ 0.5 s plus the server's own time.
+chat first token ≤ 2 s after the question is typed, any command through CITEWISE_URL ≤ 0.5 s plus the server's
+own time.
 """
 
 from __future__ import annotations
 
 import os
+import pty
+import re
+import select
 import statistics
 import subprocess
 import sys
@@ -28,6 +35,8 @@ NEWS = REPO.parent / "shared" / "corpus" / "news"
 CITEWISE = str(Path(sys.executable).parent / "citewise")
 REPEAT = int(os.environ.get("CLI_REPEAT", "3"))
 QUESTION = "Which treaty bans antipersonnel mines?"
+TYPING_S = 5.0  # how long the first question takes to type
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 def _env(home: Path, **extra: str) -> dict[str, str]:
@@ -46,6 +55,40 @@ def _median_s(argv: list[str], env: dict[str, str]) -> float:
     return statistics.median(times)
 
 
+def _read_pty(fd: int, seen: str, pattern: str, timeout: float = 300) -> str:
+    """The terminal's text (ANSI codes stripped) once `pattern` appears in what came after `seen`."""
+    deadline = time.monotonic() + timeout
+    text = seen
+    while time.monotonic() < deadline:
+        if select.select([fd], [], [], 0.01)[0]:
+            try:
+                text += ANSI.sub("", os.read(fd, 65536).decode("utf-8", "replace"))
+            except OSError:
+                break
+        if re.search(pattern, text[len(seen):]):
+            return text
+    raise RuntimeError(f"chat: no {pattern!r} on the terminal: {text[-500:]!r}")
+
+
+def _chat_first_token_s(env: dict[str, str]) -> float:
+    """Seconds from Enter to the first answer text `citewise chat` shows (draft or verified), on a pty."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(CITEWISE, [CITEWISE, "chat"], env)
+    try:
+        seen = _read_pty(fd, "", r"> $")
+        time.sleep(TYPING_S)
+        os.write(fd, QUESTION.encode() + b"\r")
+        seen = _read_pty(fd, seen, re.escape(QUESTION) + r"\s*\r?\n")
+        typed = time.perf_counter()
+        _read_pty(fd, seen, r"\w")  # the first character of an answer (the draft streams, labelled)
+        return time.perf_counter() - typed
+    finally:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        os.close(fd)
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="citewise-bench-cli-") as tmp:
         home = Path(tmp) / "home"
@@ -60,6 +103,8 @@ def main() -> None:
         }
         rows = [("python -c pass", baseline)]
         rows += [(name, _median_s(argv, env)) for name, argv in commands.items()]
+        chats = [_chat_first_token_s(env) for _ in range(REPEAT)]
+        rows.append((f"chat: first token, {TYPING_S:.0f} s after the prompt", statistics.median(chats)))
 
         port = free_port()
         log_path = Path(tmp) / "serve.log"

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from evals.beir import BeirReport
     from evals.datasets import Dataset, DatasetCase
     from evals.runner import EvalResult
+    from evals.suite import Suite
+    from service.cli.remote import RemoteEngine
     from service.engine import Engine
 
 err = Console(stderr=True)
@@ -44,13 +46,36 @@ def eval_engine(base: Engine, stack: ExitStack, purpose: str) -> Engine:
     return stack.enter_context(Engine(base.settings.model_copy(update={"home": home})))
 
 
+def local_engine(base: Engine | RemoteEngine, what: str) -> Engine:
+    """`base` when it runs in this process; a usage error when the CLI talks to a server (CITEWISE_URL)."""
+    from service.engine import Engine
+
+    if not isinstance(base, Engine):
+        raise UsageProblem(f"{what} builds its own index in this process: unset CITEWISE_URL / --server")
+    return base
+
+
+def check_served_suite(server: RemoteEngine, suite: Suite) -> None:
+    """Through a server (CITEWISE_URL), a suite is asked of the documents the server already holds: every source
+    the suite expects must be among them (nothing is uploaded into the user's index)."""
+    held = {d.source for d in server.list_documents()}
+    expected = {s for q in suite.questions for s in q.sources} | {c.source for c in suite.summaries if c.source}
+    missing = sorted(expected - held)
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        raise InvalidInput(
+            f"the server at {server.url} does not hold the suite's documents ({shown}): "
+            f"ingest {suite.docs_dir or suite.docs} there first, or run without CITEWISE_URL"
+        )
+
+
 def make_judge(engine: Engine) -> Callable:
     from evals.judge import judge_faithfulness
 
     return lambda question, answer: judge_faithfulness(engine.llm, question, answer)
 
 
-def register(app: typer.Typer, engine_factory: Callable[[], Engine]) -> None:
+def register(app: typer.Typer, engine_factory: Callable[[], Engine | RemoteEngine]) -> None:
     """Add `citewise eval` to the CLI."""
 
     @app.command("eval")
@@ -73,6 +98,8 @@ def register(app: typer.Typer, engine_factory: Callable[[], Engine]) -> None:
         """Score answers against a suite's expected facts and sources; exit 1 below thresholds or on regression."""
         from evals.runner import load_result, rescore, run_suite
         from evals.suite import load_suite
+        from service.config import get_settings
+        from service.engine import Engine
 
         use_model(model)
         if dataset is not None:
@@ -108,7 +135,18 @@ def register(app: typer.Typer, engine_factory: Callable[[], Engine]) -> None:
             load_beir(beir)  # fails fast on a malformed folder
         if report is not None and report.suffix.lower() not in (".md", ".markdown", ".html", ".htm"):
             raise UsageProblem(f"--report {report}: use a .md or .html file name")
-        base = engine_factory()
+        served = engine_factory()
+        if not isinstance(served, Engine):  # CITEWISE_URL: the suite's questions go to the running server
+            if beir is not None or judge:
+                local_engine(served, "--beir or --judge")
+            assert loaded is not None
+            with served:
+                check_served_suite(served, loaded)
+                with ProgressBar(err.is_terminal) as bar:
+                    result = run_suite(served, loaded, k=k or get_settings().top_k, progress=bar)  # type: ignore[arg-type]
+            _finish(result, None, previous, tolerance, report, as_json)
+            return
+        base = served
         if judge and not base.settings.llm_base_url:
             raise InvalidInput("--judge needs an external LLM: set CITEWISE_LLM_BASE_URL")
 
@@ -139,12 +177,13 @@ def register(app: typer.Typer, engine_factory: Callable[[], Engine]) -> None:
 
 
 def _eval_dataset(
-    engine_factory: Callable[[], Engine], name: str, path: Path, split: str, limit: int | None, k: int | None,
+    engine_factory: Callable[[], Engine | RemoteEngine], name: str, path: Path, split: str, limit: int | None, k: int | None,
     baseline: Path | None, tolerance: float, report: Path | None, as_json: bool,
 ) -> None:
     from evals.datasets import load_dataset, select_cases
     from evals.runner import load_result
 
+    base = local_engine(engine_factory(), "--dataset")
     loaded = load_dataset(name, path)
     cases = select_cases(loaded.cases, split, limit)
     if not cases:
@@ -154,7 +193,7 @@ def _eval_dataset(
         raise UsageProblem(f"--report {report}: use a .md or .html file name")
     with ExitStack() as stack:
         bar = stack.enter_context(ProgressBar(err.is_terminal))
-        engine = dataset_engine(engine_factory(), stack, name)
+        engine = dataset_engine(base, stack, name)
         result = run_loaded_dataset(engine, loaded, cases, split=split, limit=limit, k=k, progress=bar)
     _finish(result, None, previous, tolerance, report, as_json)
 

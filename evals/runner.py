@@ -32,6 +32,7 @@ from service.schemas import Answer, ChatMessage, Summary
 
 if TYPE_CHECKING:
     from evals.datasets import Dataset, DatasetCase
+    from service.cli.remote import RemoteEngine
     from service.engine import Engine
 
 ProgressCallback = Callable[[str, int, int], None]  # (label, done, total)
@@ -112,7 +113,7 @@ def _apply(result: QuestionResult | SummaryResult, scored: AnswerScores) -> None
 
 
 def run_question(
-    engine: Engine, case_id: str, question: str, history: list[ChatMessage], tags: list[str],
+    engine: Engine | RemoteEngine, case_id: str, question: str, history: list[ChatMessage], tags: list[str],
     expected: Expectation, k: int, support: SupportFn | None, judge: JudgeFn | None = None,
 ) -> QuestionResult:
     result = QuestionResult(id=case_id, question=question, history=history, tags=tags, expected=expected)
@@ -132,7 +133,7 @@ def run_question(
     return result
 
 
-def run_summary_case(engine: Engine, case, support: SupportFn | None) -> SummaryResult:  # case: SummaryCase
+def run_summary_case(engine: Engine | RemoteEngine, case, support: SupportFn | None) -> SummaryResult:  # case: SummaryCase
     differences = None if case.differences is None else [[list(a), list(b)] for a, b in case.differences]
     expected = Expectation(facts=case.facts, sources=case.sources, differences=differences)
     result = SummaryResult(id=case.id, source=case.source, focus=case.focus, length=case.length, expected=expected)
@@ -159,13 +160,24 @@ def _llm_down(questions: list[QuestionResult]) -> bool:
     return len(recent) == MAX_LLM_FAILURES and all(q.error_kind == LLMUnavailable.__name__ for q in recent)
 
 
-def _provider(engine: Engine) -> str:
+def _provider(engine: Engine | RemoteEngine) -> str:
+    from service.cli.remote import RemoteEngine
+
+    if isinstance(engine, RemoteEngine):
+        return f"citewise serve: {engine.url}"
     settings = engine.settings
     return "embedded" if settings.uses_embedded_llm else f"openai-compatible: {settings.llm_base_url}"
 
 
+def _configured_model(engine: Engine | RemoteEngine) -> str | None:
+    """The model named in the settings, for a result whose answers name none (all failed); a server's is unknown."""
+    from service.cli.remote import RemoteEngine
+
+    return None if isinstance(engine, RemoteEngine) else engine.settings.llm_model
+
+
 def run_suite(
-    engine: Engine,
+    engine: Engine | RemoteEngine,
     suite: Suite,
     k: int | None = None,
     support: SupportFn | None = None,
@@ -201,7 +213,7 @@ def run_suite(
     if progress:
         progress("done", done, total)
     result.model = next((q.answer.model for q in result.questions if q.answer and q.answer.model), None) or (
-        engine.settings.llm_model
+        _configured_model(engine)
     )
     result.aggregate = _aggregate(result)
     return result
@@ -239,7 +251,7 @@ def run_dataset(
     if progress:
         progress("done", len(cases), len(cases))
     result.model = next((q.answer.model for q in result.questions if q.answer and q.answer.model), None) or (
-        engine.settings.llm_model
+        _configured_model(engine)
     )
     result.aggregate = _aggregate(result)
     return result

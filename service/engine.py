@@ -44,13 +44,17 @@ class Engine:
         self._owns_corpus, self._owns_llm = corpus is None, llm is None
         self._answers: AnswerPipeline | None = None
         self._profile: ModelProfile | None = None
-        self._opening = threading.RLock()  # a warm-up thread and the first question may open things at once
+        # a warm-up thread and the first question may open things at once; one lock each, so that the model can
+        # start while the index opens (Engine.answers)
+        self._opening_corpus = threading.Lock()
+        self._opening_llm = threading.Lock()
+        self._wiring = threading.Lock()  # one AnswerPipeline, also when warm-up and the first question race
 
     # --- external systems, opened on first use -------------------------------------------------
     @property
     def corpus(self) -> Corpus:
         if self._corpus is None:
-            with self._opening:
+            with self._opening_corpus:
                 if self._corpus is None:
                     from index.corpus import Corpus
 
@@ -60,7 +64,7 @@ class Engine:
     @property
     def llm(self) -> LLMClient:
         if self._llm is None:
-            with self._opening:
+            with self._opening_llm:
                 if self._llm is None:
                     from service.llm import LLMClient
 
@@ -71,8 +75,7 @@ class Engine:
         """Open the index, load the embedding model and start the LLM now (`citewise chat` does this in the
         background while the user types). A failure is left for the first question to report."""
         try:
-            self.corpus.embedder.encode(["warm-up"])
-            self.llm  # noqa: B018 - starts the embedded server, or configures the external one
+            self.answers()  # the index, the embedder and the model, started side by side
         except Exception:  # reported, in the user's context, by the question that needs it
             pass
 
@@ -102,28 +105,40 @@ class Engine:
     # --- wiring ---------------------------------------------------------------------------------
     def retrieve(self, query: str, k: int) -> list[SearchHit]:
         """Hybrid retrieval through the LangChain retriever (what the pipelines call)."""
-        from service.pipeline.retrieval import HybridRetriever, hits_from_documents
+        from service.pipeline.langchain_retriever import HybridRetriever, hits_from_documents
 
         return hits_from_documents(HybridRetriever(corpus=self.corpus, k=k).invoke(query))
 
     def answers(self) -> AnswerPipeline:
-        if self._answers is None:
-            from service.pipeline.answering import AnswerPipeline
+        with self._wiring:
+            if self._answers is None:
+                self._answers = self._answer_pipeline()
+            return self._answers
 
+    def _answer_pipeline(self) -> AnswerPipeline:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from service.pipeline.answering import AnswerPipeline
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="citewise-llm-start") as pool:
+            # the model starts while the index opens and the embedder loads: a cold `citewise ask` pays for the
+            # longer of the two, not their sum (benchmark: make bench BENCH=cli)
+            started = pool.submit(lambda: self.llm)
             corpus = self.corpus
-            self._answers = AnswerPipeline(
-                retrieve=self.retrieve,
-                text_of=corpus.text,
-                encoder=corpus.embedder,
-                llm=self.llm,
-                top_k=self.settings.top_k,
-                evidence_max=self.settings.evidence_max,
-                profile=self.profile(),
-                locate=corpus.locate,
-                summarize=lambda source, focus: self.summarize(source=source, focus=focus),
-                sources=lambda: [d.source for d in corpus.list_documents()],
-            )
-        return self._answers
+            corpus.embedder.encode(["warm-up"])
+            llm = started.result()  # a model that failed to start raises here, as before
+        return AnswerPipeline(
+            retrieve=self.retrieve,
+            text_of=corpus.text,
+            encoder=corpus.embedder,
+            llm=llm,
+            top_k=self.settings.top_k,
+            evidence_max=self.settings.evidence_max,
+            profile=self.profile(),
+            locate=corpus.locate,
+            summarize=lambda source, focus: self.summarize(source=source, focus=focus),
+            sources=lambda: [d.source for d in corpus.list_documents()],
+        )
 
     def profile(self) -> ModelProfile:
         """The model profile answers run with: CITEWISE_LLM_PROFILE, else chosen from the model (service.profiles)."""

@@ -13,19 +13,19 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from service.cli.models import ModelOption, use_model
 from service.cli.models import register as register_models
 from service.cli.progress import ProgressBar
-from service.cli.render import print_answer, print_search, print_summary
-from service.config import get_settings
 from service.errors import CitewiseError, UsageProblem
-from service.schemas import IngestReport
 
+# What needs pydantic (settings, schemas, rendering) or more loads inside the commands that use it:
+# `citewise --help` pays for typer and rich only.
 if TYPE_CHECKING:
     from service.cli.remote import RemoteEngine
+    from service.config import Settings
     from service.engine import Engine
+    from service.schemas import IngestReport
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, help="Cited answers and summaries over your documents.")
 docs_app = typer.Typer(no_args_is_help=True, help="List or remove ingested documents.")
@@ -63,6 +63,12 @@ def _root(
         _server[:] = [server]
 
 
+def get_settings() -> Settings:
+    from service.config import get_settings as read_settings
+
+    return read_settings()
+
+
 def _engine() -> Engine | RemoteEngine:
     """The engine in this process, or a running server's (`--server` / CITEWISE_URL) behind the same methods."""
     settings = get_settings()
@@ -74,15 +80,6 @@ def _engine() -> Engine | RemoteEngine:
     from service.engine import Engine
 
     return Engine(settings)
-
-
-def _local_engine() -> Engine:
-    """For what runs in-process only (eval builds its own indexes)."""
-    if _server or get_settings().url:
-        raise UsageProblem("eval runs in this process: unset CITEWISE_URL / --server")
-    from service.engine import Engine
-
-    return Engine(get_settings())
 
 
 def _dump(model_or_list: object) -> None:
@@ -168,6 +165,8 @@ def docs_list(as_json: JsonFlag = False) -> None:
     if not docs:
         out.print("No documents ingested yet. Try: citewise ingest PATH")
         return
+    from rich.table import Table
+
     table = Table("source", "chunks", "sha256", "ingested_at", box=None, pad_edge=False)
     for d in docs:
         table.add_row(d.source, str(d.chunks), d.sha256[:12], f"{d.ingested_at:%Y-%m-%d %H:%M:%S}")
@@ -192,6 +191,8 @@ def search(
     """Retrieval only: ranked chunks with source, lines and score."""
     if (query is None) == (queries is None):
         raise UsageProblem("give either QUERY or --queries FILE")
+    from service.cli.render import print_search
+
     with _engine() as engine:
         if queries is not None:
             from service.pipeline.retrieval import read_queries
@@ -216,6 +217,8 @@ def ask(
     model: ModelOption = None,
 ) -> None:
     """One grounded answer with verified citations."""
+    from service.cli.render import print_answer
+
     use_model(model)
     with _engine() as engine:
         answer = engine.ask(question, k=k)
@@ -243,6 +246,8 @@ def summarize(
     as_json: JsonFlag = False,
 ) -> None:
     """Summarize one document or the whole corpus, with citations (a failing model is an error, unless --extractive)."""
+    from service.cli.render import print_summary
+
     with _engine() as engine, ProgressBar(err.is_terminal and not as_json) as bar:
         summary = engine.summarize(source=source, focus=focus, length=length, progress=bar, extractive=extractive)
     _dump(summary) if as_json else print_summary(out, summary)
@@ -290,7 +295,7 @@ def _register_plugin_commands() -> None:
     """Commands registered by other packages of the distribution (`citewise eval` from evals/) through the
     `citewise.commands` entry-point group, so that service/ never imports evals/ (evals sits above it)."""
     for entry_point in entry_points(group="citewise.commands"):
-        entry_point.load()(app, _local_engine)
+        entry_point.load()(app, _engine)
 
 
 register_models(app)

@@ -8,12 +8,15 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from service.config import export_to_workers, get_settings
-from service.model_files import REGISTRY, default_models_dir, list_status
+# service.config and service.model_files (pydantic) load inside the functions: `citewise --help` does not pay for them.
 
 
 def _known_model(name: str | None) -> str | None:
-    if name is not None and name not in REGISTRY:
+    if name is None:
+        return None
+    from service.model_files import REGISTRY
+
+    if name not in REGISTRY:
         raise typer.BadParameter(f"{name!r} is not a registered model (known: {', '.join(REGISTRY)})")
     return name
 
@@ -33,6 +36,8 @@ ModelOption = Annotated[
 def use_model(name: str | None) -> None:
     """`--model NAME` = CITEWISE_LLM=NAME for this process and the workers/replicas it starts."""
     if name:
+        from service.config import export_to_workers
+
         export_to_workers(llm=name)
 
 
@@ -43,6 +48,9 @@ def register(app: typer.Typer) -> None:
         check: Annotated[bool, typer.Option("--verify/--no-verify", help="Hash files not yet verified.")] = True,
     ) -> None:
         """The local models: installed, sha256 verified, GGUF name and licence, where they come from."""
+        from service.config import get_settings
+        from service.model_files import default_models_dir, list_status
+
         settings = get_settings()
         statuses = list_status(settings.models_dir or default_models_dir(), check=check)
         if as_json:

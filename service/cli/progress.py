@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 
 class ProgressBar:
     """A rich progress bar on stderr when it is a terminal; silent otherwise. A (label, done, total) callback."""
 
     def __init__(self, enabled: bool, console: Console | None = None) -> None:
-        console = console or Console(stderr=True)
-        self.progress = (
-            Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console)
-            if enabled
-            else None
-        )
+        self.progress: Progress | None = None
+        if enabled:  # rich.progress loads only when a bar is drawn (commands start faster without it)
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+            self.progress = Progress(*columns, console=console or Console(stderr=True))
         self.tasks: dict[str, object] = {}
 
     def __enter__(self) -> ProgressBar:

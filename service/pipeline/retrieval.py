@@ -11,12 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
-
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
+from typing import TYPE_CHECKING, Literal
 
 from index.ranking import cap_per_document, distinct_texts
 from index.records import Chunk
@@ -172,29 +167,3 @@ def read_queries(path: Path) -> Iterator[tuple[str | None, str]]:
         if not isinstance(text, str) or not text.strip():
             raise InvalidInput(f"{path}:{number}: missing \"text\"")
         yield (None if qid is None else str(qid)), text
-
-
-class HybridRetriever(BaseRetriever):
-    """`retrieve` as a LangChain retriever, so it composes with chains (documents carry the hit as metadata).
-
-    The answer and focus-summary pipelines retrieve through it; `hits_from_documents` turns its documents back
-    into `SearchHit`s, so anything that can be a LangChain retriever can stand in for it.
-    """
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    corpus: Any  # index.corpus.Corpus (Any: pydantic need not know the type)
-    k: int = 8
-    mode: Mode = "hybrid"
-
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        return [
-            Document(page_content=hit.text, metadata=hit.model_dump(exclude={"text"}), id=hit.chunk_id)
-            for hit in retrieve(self.corpus, query, self.k, self.mode)
-        ]
-
-
-def hits_from_documents(documents: list[Document]) -> list[SearchHit]:
-    """The `SearchHit`s a `HybridRetriever` returned as documents (text from page_content, the rest metadata)."""
-    return [SearchHit(text=d.page_content, **d.metadata) for d in documents]
-

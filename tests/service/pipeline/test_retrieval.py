@@ -13,14 +13,8 @@ import pytest
 
 from service.config import Settings
 from service.errors import InvalidInput
-from service.pipeline.retrieval import (
-    HybridRetriever,
-    fuse,
-    hits_from_documents,
-    read_queries,
-    retrieve,
-    search,
-)
+from service.pipeline.langchain_retriever import HybridRetriever, hits_from_documents
+from service.pipeline.retrieval import fuse, read_queries, retrieve, search
 
 TREATY = "000_1ca178c960a0782e.txt"  # names the Ottawa Treaty and the casualty report
 PLEDGE = "001_846b2a5c2ae0efae.txt"  # the June 2022 pledge
