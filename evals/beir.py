@@ -15,7 +15,7 @@ import statistics
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from pydantic import BaseModel, Field
 
@@ -23,6 +23,7 @@ from service.errors import InvalidInput
 
 if TYPE_CHECKING:
     from service.engine import Engine
+    from service.pipeline.retrieval import Mode
 
 MODES = ("dense", "bm25", "hybrid")
 CHUNKS_PER_QUERY = 300  # chunks retrieved per query, enough to rank 100 distinct documents
@@ -167,13 +168,8 @@ def ensure_indexed(engine: Engine, dataset: BeirDataset, files_dir: Path, progre
     return time.perf_counter() - started
 
 
-def _hit_sources(hits: object) -> list[str]:
-    results = getattr(hits, "results", hits)  # a SearchResponse or a list of SearchHit
-    return [h.source for h in results]  # type: ignore[union-attr]
-
-
 def evaluate_mode(
-    engine: Engine, dataset: BeirDataset, mode: str, progress: ProgressCallback | None = None
+    engine: Engine, dataset: BeirDataset, mode: Mode, progress: ProgressCallback | None = None
 ) -> ModeScores:
     from service.pipeline.retrieval import retrieve
 
@@ -187,7 +183,7 @@ def evaluate_mode(
         t0 = time.perf_counter()
         hits = retrieve(engine.corpus, text, CHUNKS_PER_QUERY, mode)
         latencies.append((time.perf_counter() - t0) * 1000)
-        ranked = rank_documents(_hit_sources(hits))
+        ranked = rank_documents([h.source for h in hits])
         relevant = dataset.qrels[qid]
         per_query["ndcg"].append(ndcg_at(ranked, relevant, 10))
         per_query["r10"].append(recall_at(ranked, relevant, 10))
@@ -218,7 +214,9 @@ def run_beir(
         index=str(engine.settings.home), ingest_seconds=ingest_seconds,
     )
     for mode in modes:
-        report.rows.append(evaluate_mode(engine, dataset, mode, progress))
+        if mode not in MODES:
+            raise InvalidInput(f"unknown retrieval mode {mode!r}: use {', '.join(MODES)}")
+        report.rows.append(evaluate_mode(engine, dataset, cast("Mode", mode), progress))
     return report
 
 

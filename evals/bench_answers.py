@@ -28,6 +28,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="citewise-bench-answers-") as home:
         settings = get_settings().model_copy(update={"home": Path(home)})
         with Engine(settings) as engine:
+            assert suite.docs_dir is not None  # load_suite resolved it
             engine.ingest([suite.docs_dir])
             started = time.perf_counter()
             engine.llm.check()

@@ -48,11 +48,11 @@ def latency(corpus: Corpus, queries: list[str], k: int, mode: str) -> dict[str, 
         cpu.append((time.process_time() - cpu_started) * 1000)
     return {
         "p50_ms": round(statistics.median(timings), 2),
-        "p95_ms": round(percentile(timings, 95), 2),
+        "p95_ms": round(percentile(timings, 95) or 0.0, 2),
         "mean_ms": round(statistics.fmean(timings), 2),
         # CPU time of this process (all threads): what a query costs when the machine is not shared.
         "cpu_p50_ms": round(statistics.median(cpu), 2),
-        "cpu_p95_ms": round(percentile(cpu, 95), 2),
+        "cpu_p95_ms": round(percentile(cpu, 95) or 0.0, 2),
     }
 
 

@@ -98,7 +98,6 @@ def register(app: typer.Typer, engine_factory: Callable[[], Engine | RemoteEngin
         """Score answers against a suite's expected facts and sources; exit 1 below thresholds or on regression."""
         from evals.runner import load_result, rescore, run_suite
         from evals.suite import load_suite
-        from service.config import get_settings
         from service.engine import Engine
 
         use_model(model)
@@ -121,8 +120,8 @@ def register(app: typer.Typer, engine_factory: Callable[[], Engine | RemoteEngin
             if suite is not None or beir is not None:
                 raise UsageProblem("--rescore takes a saved result, not a SUITE.yaml or --beir")
             previous = load_result(baseline) if baseline is not None else None
-            result = rescore(load_result(rescore_file), k=k)
-            _finish(result, None, previous, tolerance, report, as_json)
+            rescored = rescore(load_result(rescore_file), k=k)
+            _finish(rescored, None, previous, tolerance, report, as_json)
             return
         if suite is None and beir is None:
             raise UsageProblem("give a SUITE.yaml, --beir DIR, or both")
@@ -143,8 +142,8 @@ def register(app: typer.Typer, engine_factory: Callable[[], Engine | RemoteEngin
             with served:
                 check_served_suite(served, loaded)
                 with ProgressBar(err.is_terminal) as bar:
-                    result = run_suite(served, loaded, k=k or get_settings().top_k, progress=bar)  # type: ignore[arg-type]
-            _finish(result, None, previous, tolerance, report, as_json)
+                    answered = run_suite(served, loaded, k=k, progress=bar)
+            _finish(answered, None, previous, tolerance, report, as_json)
             return
         base = served
         if judge and not base.settings.llm_base_url:
@@ -156,6 +155,7 @@ def register(app: typer.Typer, engine_factory: Callable[[], Engine | RemoteEngin
             bar = stack.enter_context(ProgressBar(err.is_terminal))
             if loaded is not None:
                 engine = eval_engine(base, stack, "suite")
+                assert loaded.docs_dir is not None  # load_suite resolved it
                 ingest = engine.ingest([loaded.docs_dir], progress=bar)
                 if ingest.failed_paths:
                     raise InvalidInput(f"could not ingest {', '.join(ingest.failed_paths)}")

@@ -10,21 +10,20 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+from collections.abc import Callable
 from pathlib import Path
-
-from service.retrieval import fuse, fuse_scores
 
 from evals.beir import doc_id_of, load_beir, ndcg_at, recall_at
 from evals.bench_beir import SCIFACT
+from service.pipeline.retrieval import fuse, fuse_scores
 
 DEPTH = 300
 
 
 def dump(home: Path, out: Path) -> None:
-    from service.retrieval import dense_ranking
-
     from index.corpus import Corpus
     from service.config import Settings
+    from service.pipeline.retrieval import dense_ranking
 
     dataset = load_beir(SCIFACT)
     corpus = Corpus.open(Settings(home=home))
@@ -59,7 +58,7 @@ def score(name: str, fuser, data: dict, qrels: dict, qids: list[str]) -> tuple[f
 
 
 def variants() -> dict:
-    out = {"dense": lambda d, b: d, "bm25": lambda d, b: b}
+    out: dict[str, Callable[..., list[tuple[str, float]]]] = {"dense": lambda d, b: d, "bm25": lambda d, b: b}
     for depth in (50, 100, 300):
         for w in (0.3, 0.4, 0.5, 0.6, 0.7):
             out[f"convex w={w} depth={depth}"] = lambda d, b, w=w, n=depth: fuse_scores(d[:n], b[:n], w)

@@ -274,7 +274,7 @@ def html_report(
         if result.notes:
             body.append("".join(f'<p class="meta">{_e(n)}</p>' for n in result.notes))
     if beir is not None:
-        rows = "".join(
+        beir_rows = "".join(
             f'<tr><td>{_e(r.mode)}</td><td class="num">{r.ndcg_at_10:.3f}</td><td class="num">{r.recall_at_10:.3f}</td>'
             f'<td class="num">{r.recall_at_100:.3f}</td><td class="num">{r.mrr_at_10:.3f}</td><td class="num">{r.latency_p50_ms:.0f}</td></tr>'
             for r in beir.rows
@@ -282,7 +282,7 @@ def html_report(
         body.append(
             f"<h2>Retrieval: BEIR {_e(beir.dataset)}</h2><p class=\"meta\">{beir.documents} documents, {beir.queries} queries</p>"
             '<table class="beir"><thead><tr><th>retrieval</th><th>nDCG@10</th><th>recall@10</th><th>recall@100</th>'
-            "<th>MRR@10</th><th>p50 ms</th></tr></thead><tbody>" + rows + "</tbody></table>"
+            "<th>MRR@10</th><th>p50 ms</th></tr></thead><tbody>" + beir_rows + "</tbody></table>"
         )
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>'

@@ -176,6 +176,14 @@ def _configured_model(engine: Engine | RemoteEngine) -> str | None:
     return None if isinstance(engine, RemoteEngine) else engine.settings.llm_model
 
 
+def _top_k(engine: Engine | RemoteEngine) -> int:
+    """The configured chunks per question: the engine's settings, or this process's for a server's engine."""
+    from service.cli.remote import RemoteEngine
+    from service.config import get_settings
+
+    return get_settings().top_k if isinstance(engine, RemoteEngine) else engine.settings.top_k
+
+
 def run_suite(
     engine: Engine | RemoteEngine,
     suite: Suite,
@@ -188,7 +196,7 @@ def run_suite(
 
     `support` defaults to the verifier's support check with the real embedder.
     """
-    k = k or engine.settings.top_k
+    k = k or _top_k(engine)
     support = support or default_support_fn()
     result = EvalResult(
         suite=suite.title, k=k, docs=str(suite.docs_dir) if suite.docs_dir else suite.docs,

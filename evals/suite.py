@@ -6,6 +6,7 @@ wrong `sources:` entry would otherwise silently score as a citation miss.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,6 +20,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from service.errors import InvalidInput
 from service.schemas import ChatMessage
@@ -174,7 +176,7 @@ class _LineList(list):
 class _LineLoader(yaml.SafeLoader):
     """SafeLoader whose mappings and sequences carry 1-based line numbers; duplicate keys are errors."""
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> _LineDict:  # type: ignore[override]
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> _LineDict:
         self.flatten_mapping(node)
         result = _LineDict()
         result.line = node.start_mark.line + 1
@@ -187,7 +189,7 @@ class _LineLoader(yaml.SafeLoader):
             result.key_lines[key] = key_node.start_mark.line + 1
         return result
 
-    def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> _LineList:  # type: ignore[override]
+    def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> _LineList:
         result = _LineList(self.construct_object(child, deep=True) for child in node.value)
         result.line = node.start_mark.line + 1
         result.item_lines = [child.start_mark.line + 1 for child in node.value]
@@ -220,7 +222,7 @@ def _line_of(data: Any, loc: tuple[int | str, ...]) -> int:
     return line
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails) -> str:
     loc = ".".join(str(p) for p in error["loc"])
     if error["type"] == "extra_forbidden":
         return f"unknown key {loc.rsplit('.', 1)[-1]!r} (at {loc})"
@@ -287,7 +289,10 @@ def load_suite(path: Path, docs: Path | None = None) -> Suite:
 
 def _check_ids_and_sources(path: Path, data: _LineDict, suite: Suite, files: set[str]) -> None:
     seen: dict[str, int] = {}
-    for section, cases in (("questions", suite.questions), ("summaries", suite.summaries)):
+    sections: tuple[tuple[str, Sequence[Question | SummaryCase]], ...] = (
+        ("questions", suite.questions), ("summaries", suite.summaries)
+    )
+    for section, cases in sections:
         for index, case in enumerate(cases):
             item = data[section][index]
             line = data[section].item_lines[index]

@@ -103,8 +103,11 @@ class ChromaManifest:
     def chunk_count(self) -> int:
         return sum(len(row.chunk_ids) for row in self.rows())
 
-    def shas(self) -> set[str]:
-        return {row.sha256 for row in self.rows()}
+    def in_use(self, shas: set[str]) -> set[str]:
+        if not shas:
+            return set()
+        where: Any = {"$and": [{"kind": "doc"}, {"sha256": {"$in": sorted(shas)}}]}
+        return {str(m["sha256"]) for m in _metadatas(self.collection.get(where=where, include=["metadatas"]))}
 
     def writing(self) -> bool:
         found = self.collection.get(ids=[_WRITING_ID], include=["metadatas"])
@@ -219,6 +222,10 @@ class ChromaTextStore:
         for sha in shas:
             where: Any = {"$and": [{"kind": {"$in": ["text", "lines"]}}, {"sha256": sha}]}  # Chroma's Where type is narrower
             self.collection.delete(where=where)
+
+    def sweep(self, referenced: set[str]) -> None:
+        """Delete every text the manifest does not reference (each text is written by single calls: no temp files)."""
+        self.delete(self.stored() - referenced)
 
 
 def _metadata(row: ManifestRow) -> dict[str, Any]:

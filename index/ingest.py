@@ -17,7 +17,7 @@ import re
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -137,7 +137,7 @@ class Ingester:
                 self._removed.update(cid for r in doomed for cid in r.chunk_ids)
                 checkpoint(self.settings, "after_remove_manifest")
                 self.store.delete([cid for r in doomed for cid in r.chunk_ids])
-                self.texts.delete({r.sha256 for r in doomed} - self.manifest.shas())
+                self._delete_texts_of(doomed)
                 self._refresh_bm25()
         return [r.source for r in doomed]
 
@@ -249,7 +249,7 @@ class Ingester:
         for row in new_rows:
             rows[row.source] = row
         if old_rows:  # texts are shared by content: drop only those no document references any more
-            self.texts.delete({old.sha256 for old in old_rows} - self.manifest.shas())
+            self._delete_texts_of(old_rows)
         for p in pending:
             report.files.append(FileResult(source=p.candidate.source, outcome=p.outcome, chunks=len(p.chunks), reason=p.note))
 
@@ -289,13 +289,17 @@ class Ingester:
         self.manifest.delete(r.source for r in gone)
         self._removed.update(cid for r in gone for cid in r.chunk_ids)
         self.store.delete([cid for r in gone for cid in r.chunk_ids])
-        self.texts.delete({r.sha256 for r in gone} - self.manifest.shas())
+        self._delete_texts_of(gone)
         for r in gone:
             report.files.append(FileResult(source=r.source, outcome="removed", reason="file is gone", chunks=len(r.chunk_ids)))
 
+    def _delete_texts_of(self, rows: Iterable[ManifestRow]) -> None:
+        """Delete the texts of these (removed or replaced) rows that no other document shares."""
+        shas = {r.sha256 for r in rows}
+        self.texts.delete(shas - self.manifest.in_use(shas))
+
     def _delete_unreferenced_texts(self) -> None:
-        referenced = {r.sha256 for r in self.manifest.rows()}
-        self.texts.delete(self.texts.stored() - referenced)
+        self.texts.sweep({r.sha256 for r in self.manifest.rows()})
 
     def _refresh_bm25(self) -> None:
         """Apply the manifest's change to the lexical index (the chunks written here are in hand)."""

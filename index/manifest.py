@@ -26,6 +26,7 @@ CREATE TABLE IF NOT EXISTS documents (
     root        TEXT                    -- absolute command-line path it was found under (scope of --prune)
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS documents_by_sha256 ON documents (sha256);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('generation', '0');
 """
 
@@ -89,9 +90,10 @@ class Manifest:
         """Chunks referenced by all documents (a document's chunk ids are distinct; ids are per document)."""
         return int(self._db.execute("SELECT COALESCE(SUM(chunks), 0) FROM documents").fetchone()[0])
 
-    def shas(self) -> set[str]:
-        """The sha256 of every document (the texts in use)."""
-        return {sha for (sha,) in self._db.execute("SELECT sha256 FROM documents")}
+    def in_use(self, shas: set[str]) -> set[str]:
+        """Which of these sha256 some document still has (its text is in use): an indexed lookup per sha."""
+        query = "SELECT 1 FROM documents WHERE sha256 = ? LIMIT 1"
+        return {sha for sha in shas if self._db.execute(query, (sha,)).fetchone() is not None}
 
     def writing(self) -> bool:
         """Whether a write is marked in progress (left set by a write that was killed)."""

@@ -64,5 +64,10 @@ class TextStore:
         for sha in shas:
             self.path(sha).unlink(missing_ok=True)
             self.map_path(sha).unlink(missing_ok=True)
+
+    def sweep(self, referenced: set[str]) -> None:
+        """Delete every text the manifest does not reference, and temp files a killed write left (a scan of the
+        folder: run after an interrupted write, not on every one)."""
+        self.delete(self.stored() - referenced)
         for leftover in self.folder.glob(".tmp-*"):
             leftover.unlink(missing_ok=True)

@@ -157,6 +157,25 @@ def test_rm_removes_document_and_chunks(corpus: Corpus, mixed_corpus: Path) -> N
     assert store_is_consistent(corpus)
 
 
+def test_a_text_two_documents_share_survives_removing_one(corpus: Corpus, tmp_path: Path) -> None:
+    """Texts are stored by content: removing or changing one of two identical files keeps the other's text."""
+    body = "The harbour bell was recast in 1954.\nIt rings at noon."
+    for name in ("a.txt", "b.txt"):
+        (tmp_path / name).write_text(body)
+    corpus.ingest([tmp_path])
+    corpus.remove(["a.txt"])
+    assert corpus.text("b.txt") == body
+    (tmp_path / "b.txt").write_text("The harbour bell was recast in 1955.\n")
+    (tmp_path / "a.txt").write_text(body)
+    corpus.ingest([tmp_path])  # a.txt back with the old text, b.txt moved on
+    assert corpus.text("a.txt") == body
+    assert corpus.text("b.txt").startswith("The harbour bell was recast in 1955.")
+    sha = corpus.manifest.get("b.txt").sha256  # type: ignore[union-attr]
+    corpus.remove(["b.txt"])
+    assert not corpus.texts.exists(sha)  # no document uses it any more
+    assert corpus.text("a.txt") == body
+
+
 def test_bad_inputs_get_reasons_and_the_rest_still_ingests(corpus: Corpus, mixed_corpus: Path, tmp_path: Path) -> None:
     corpus.ingest([mixed_corpus])
     before = {d.source: d.sha256 for d in corpus.list_documents()}
