@@ -82,7 +82,7 @@ def chroma_alone(home: Path, repeats: int) -> dict[str, float]:
         times: dict[str, list[float]] = {"upsert": [], "delete": []}
         for i in range(repeats):
             times["upsert"].append(_time(lambda i=i: collection.upsert(
-                ids=[f"bench-probe-{i}"], embeddings=[vector], documents=["probe"], metadatas=[{"source": "probe"}])))
+                ids=[f"bench-probe-{i}"], embeddings=[vector.tolist()], documents=["probe"], metadatas=[{"source": "probe"}])))
             times["delete"].append(_time(lambda i=i: collection.delete(ids=[f"bench-probe-{i}"])))
         return {op: statistics.median(values) for op, values in times.items()}
     finally:
