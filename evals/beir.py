@@ -206,6 +206,9 @@ def run_beir(
 
     `files_dir`: where the per-document .txt files are written for ingestion (keep it stable to reuse an index).
     """
+    unknown = [m for m in modes if m not in MODES]
+    if unknown:  # before the index is built
+        raise InvalidInput(f"unknown retrieval mode {unknown[0]!r}: use {', '.join(MODES)}")
     dataset = load_beir(folder)
     ingest_seconds = ensure_indexed(engine, dataset, files_dir, progress)
     report = BeirReport(
@@ -214,8 +217,6 @@ def run_beir(
         index=str(engine.settings.home), ingest_seconds=ingest_seconds,
     )
     for mode in modes:
-        if mode not in MODES:
-            raise InvalidInput(f"unknown retrieval mode {mode!r}: use {', '.join(MODES)}")
         report.rows.append(evaluate_mode(engine, dataset, cast("Mode", mode), progress))
     return report
 

@@ -70,14 +70,16 @@ def measure(home: Path, folder: Path, repeats: int) -> dict[str, float]:
 
 
 def chroma_alone(home: Path, repeats: int) -> dict[str, float]:
-    """Median seconds of Chroma's own upsert and delete of one 384-d vector: the part of an update no index of
+    """Median seconds of Chroma's own upsert and delete of one vector (a bench-probe id, deleted again; a killed run's leftover is an orphan the next write sweeps): the part of an update no index of
     ours can make independent of the collection's size (its HNSW graph and SQLite tables)."""
     import numpy as np
+
+    from index.embeddings import DIMENSIONS
 
     corpus = Corpus.open(Settings(home=home))
     try:
         collection = corpus.store.collection
-        vector = np.random.default_rng(0).standard_normal(384).astype(np.float32)
+        vector = np.random.default_rng(0).standard_normal(DIMENSIONS).astype(np.float32)
         vector /= np.linalg.norm(vector)
         times: dict[str, list[float]] = {"upsert": [], "delete": []}
         for i in range(repeats):

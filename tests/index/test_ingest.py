@@ -176,6 +176,19 @@ def test_a_text_two_documents_share_survives_removing_one(corpus: Corpus, tmp_pa
     assert corpus.text("a.txt") == body
 
 
+def test_temp_files_a_killed_write_left_are_swept_by_the_next_write(corpus: Corpus, tmp_path: Path) -> None:
+    """Only a write after an interrupted one scans the texts folder; it removes the killed write's temp files."""
+    (tmp_path / "a.txt").write_text("The harbour bell was recast in 1954.")
+    corpus.ingest([tmp_path])
+    leftover = corpus.texts.folder / ".tmp-killed.txt"  # what a write killed inside _write_atomic leaves
+    leftover.write_text("half a text")
+    corpus.remove(["a.txt"])
+    assert leftover.exists()  # a clean write does not scan the folder
+    corpus.manifest.set_writing(True)  # the mark a killed write leaves: the next write sweeps
+    corpus.ingest([tmp_path])
+    assert not leftover.exists()
+
+
 def test_bad_inputs_get_reasons_and_the_rest_still_ingests(corpus: Corpus, mixed_corpus: Path, tmp_path: Path) -> None:
     corpus.ingest([mixed_corpus])
     before = {d.source: d.sha256 for d in corpus.list_documents()}
