@@ -2,14 +2,19 @@
 
 With a Chroma server, API replicas on different machines must agree on which documents exist. So the manifest
 rows and the extracted texts live next to the chunks, in a second collection (`<collection>-manifest`) of the
-same server, instead of in CITEWISE_HOME: any replica reads the same rows, and its BM25 index (derived data,
-still under its own CITEWISE_HOME) is rebuilt whenever the manifest version it reflects changes.
+same server, instead of in CITEWISE_HOME: any replica reads the same rows, and its lexical index (derived data,
+still under its own CITEWISE_HOME) follows the manifest version by the change journal (`log:<seq>`): a replica
+reads the chunk ids the changes since its version added and removed, not every row.
 
 Records (all with a 1-dimensional dummy embedding; this collection is never queried by vector):
   `doc:<source>`          one per document: sha256, chunk ids (JSON), ingested_at, path, root
   `text:<sha256>:<part>`  the extracted text, in parts small enough for one request
   `lines:<sha256>:<part>` its line map (`index.locations`), the same way
-  `meta:generation`       the manifest version: a random stamp, re-drawn on every change
+  `meta:generation`       the manifest version: a random stamp, re-drawn on every change; with it the change's
+                          sequence number and the referenced chunk count
+  `log:<seq>`             the chunk ids change <seq> added and removed, and the version it produced (the last
+                          JOURNAL_KEEP changes; a replica further behind, or behind a repair, which journals
+                          nothing, re-reads every row)
   `meta:writer`           the write lease (owner, expiry): one writer at a time across machines
   `meta:writing`          set while a write runs; left set by a killed writer, so the next one sweeps
 
@@ -36,7 +41,7 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from index.locations import LineMap
-from index.manifest import ManifestRow
+from index.manifest import JOURNAL_KEEP, ManifestChange, ManifestRow, compose, row_changes
 
 _DUMMY = np.ones(1, dtype=np.float32)  # the manifest collection holds records, not vectors
 _GENERATION_ID = "meta:generation"
@@ -73,6 +78,10 @@ def _doc_id(source: str) -> str:
     return f"doc:{source}"
 
 
+def _log_id(seq: int) -> str:
+    return f"log:{seq}"
+
+
 class ChromaManifest:
     """`index.manifest.Manifest`'s interface over a Chroma collection shared by all replicas."""
 
@@ -84,10 +93,12 @@ class ChromaManifest:
 
     # --- reads -------------------------------------------------------------------------------------
     def generation(self) -> int:
+        return int(self._version().get("generation", 0))
+
+    def _version(self) -> dict[str, Any]:
+        """The `meta:generation` record: generation, and (written since the journal exists) seq and chunks."""
         found = self.collection.get(ids=[_GENERATION_ID], include=["metadatas"])
-        if not found["ids"]:
-            return 0
-        return int(_metadatas(found)[0]["generation"])
+        return _metadatas(found)[0] if found["ids"] else {"generation": 0, "seq": 0, "chunks": 0}
 
     def get(self, source: str) -> ManifestRow | None:
         found = self.collection.get(ids=[_doc_id(source)], include=["metadatas"])
@@ -101,7 +112,9 @@ class ChromaManifest:
         return {cid for row in self.rows() for cid in row.chunk_ids}
 
     def chunk_count(self) -> int:
-        return sum(len(row.chunk_ids) for row in self.rows())
+        """Chunks referenced by all documents: kept beside the version (a manifest from before it: every row)."""
+        chunks = self._version().get("chunks")
+        return int(chunks) if chunks is not None else sum(len(row.chunk_ids) for row in self.rows())
 
     def in_use(self, shas: set[str]) -> set[str]:
         if not shas:
@@ -122,6 +135,64 @@ class ChromaManifest:
         generation = self.generation()
         return generation, self.referenced_ids()
 
+    def changes_since(self, generation: int) -> ManifestChange | None:
+        """The change from `generation` to now, from the journal; None when it does not reach back that far.
+        Version first, then the log entries up to it (as in `snapshot`)."""
+        version = self._version()
+        current, seq = int(version["generation"]), version.get("seq")
+        if generation == current:
+            return ManifestChange(current)
+        if seq is None:
+            return None
+        since = 0 if generation == 0 else self._seq_of(generation)
+        if since is None or since > int(seq):
+            return None
+        where: Any = {"$and": [{"kind": "log"}, {"seq": {"$gt": since}}, {"seq": {"$lte": int(seq)}}]}
+        logs = sorted(_metadatas(self.collection.get(where=where, include=["metadatas"])), key=lambda m: int(m["seq"]))
+        if not logs or [int(m["seq"]) for m in logs] != list(range(since + 1, int(seq) + 1)):
+            return None
+        if int(logs[-1]["generation"]) != current:
+            return None
+        return compose(current, ((json.loads(m["added"]), json.loads(m["removed"])) for m in logs))
+
+    def _seq_of(self, generation: int) -> int | None:
+        where: Any = {"$and": [{"kind": "log"}, {"generation": generation}]}
+        found = _metadatas(self.collection.get(where=where, include=["metadatas"], limit=1))
+        return int(found[0]["seq"]) if found else None
+
+    def _counted_version(self) -> dict[str, Any]:
+        """The version record before a change, with its chunk count (summed from the rows when it has none)."""
+        version = self._version()
+        return version if version.get("chunks") is not None else dict(version, chunks=self.chunk_count())
+
+    def _write_version(self, before: dict[str, Any], rows: list[ManifestRow], added: list[str], removed: list[str]) -> None:
+        """The rows (none for a delete), the change's log entry and the version after `before`, in one upsert
+        request; then the log entry that fell out of the journal is dropped."""
+        seq = int(before.get("seq") or 0) + 1
+        count = int(before["chunks"]) + len(added) - len(removed)
+        generation = _new_generation()
+        log = {"kind": "log", "seq": seq, "generation": generation, "added": json.dumps(added), "removed": json.dumps(removed)}
+        meta = {"kind": "meta", "generation": generation, "seq": seq, "chunks": count}
+        ids = [_doc_id(r.source) for r in rows] + [_log_id(seq), _GENERATION_ID]
+        _put(self.collection, ids, [_metadata(r) for r in rows] + [log, meta])
+        if seq > JOURNAL_KEEP:
+            self.collection.delete(ids=[_log_id(seq - JOURNAL_KEEP)])
+
+    def recount(self) -> None:
+        """After a killed write: when the rows no longer add up to the chunk count kept beside the version (a
+        delete removed rows but died before writing its version), write a new version with the true count and
+        no journal entry for it, so every replica re-reads the rows once instead of trusting the journal."""
+        version = self._version()
+        count = sum(len(r.chunk_ids) for r in self.rows())
+        if version.get("generation") and version.get("chunks") != count:
+            seq = int(version.get("seq") or 0) + 1
+            meta = {"kind": "meta", "generation": _new_generation(), "seq": seq, "chunks": count}
+            _put(self.collection, [_GENERATION_ID], [meta])
+
+    def _chunk_lists(self, sources: list[str]) -> dict[str, list[str]]:
+        found = self.collection.get(ids=[_doc_id(s) for s in sources], include=["metadatas"])
+        return {row.source: row.chunk_ids for row in map(_row, _metadatas(found))}
+
     def _pages(self, where: dict) -> Iterator[dict]:
         offset = 0
         while True:
@@ -137,16 +208,19 @@ class ChromaManifest:
         rows = list(rows)
         if not rows:
             return
-        ids = [_doc_id(r.source) for r in rows] + [_GENERATION_ID]
-        metadatas = [_metadata(r) for r in rows] + [{"kind": "meta", "generation": _new_generation()}]
-        _put(self.collection, ids, metadatas)
+        # The caller holds the write lease, so the sequence numbers of the journal do not race.
+        before = self._counted_version()
+        added, removed = row_changes(self._chunk_lists([r.source for r in rows]), {r.source: r.chunk_ids for r in rows})
+        self._write_version(before, rows, added, removed)
 
     def delete(self, sources: Iterable[str]) -> None:
         sources = list(sources)
         if not sources:
             return
-        self.collection.delete(ids=[_doc_id(s) for s in sources])
-        self._bump()
+        before = self._counted_version()
+        added, removed = row_changes(self._chunk_lists(sources), {})
+        self.collection.delete(ids=[_doc_id(s) for s in sources])  # rows first, version second (module docstring)
+        self._write_version(before, [], added, removed)
 
     def set_location(self, source: str, path: str, root: str) -> None:
         row = self.get(source)
@@ -154,10 +228,6 @@ class ChromaManifest:
             return
         meta = _metadata(ManifestRow(row.source, row.sha256, row.chunk_ids, row.ingested_at, path, root))
         _put(self.collection, [_doc_id(source)], [meta])
-
-    def _bump(self) -> None:
-        meta = {"kind": "meta", "generation": _new_generation()}
-        _put(self.collection, [_GENERATION_ID], [meta])
 
 
 class ChromaTextStore:

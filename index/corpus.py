@@ -65,7 +65,7 @@ class ForeignVectors:
         self.store, self.embedder = store, embedder
         self._vectors: dict[str, np.ndarray] = {}
 
-    def for_view(self, valid: set[str]) -> tuple[tuple[str, ...], np.ndarray]:
+    def for_view(self, valid: frozenset[str]) -> tuple[tuple[str, ...], np.ndarray]:
         queryable = self.store.queryable_ids(valid)
         self._vectors = {cid: v for cid, v in self._vectors.items() if cid in valid}
         new = sorted(valid - queryable - self._vectors.keys()) if queryable is not None else []
@@ -221,11 +221,20 @@ class Corpus:
         with self._view_lock:
             if self._view is not None and self._view.generation == self.manifest.generation():
                 return self._view
-            # Usually a writer has applied the change already; if not (a crash, or another replica wrote),
-            # only the chunks added since are read.
-            fetch = lambda ids: {cid: c.text for cid, c in self.store.get(ids).items()}  # noqa: E731
-            generation, valid = self.lexical.sync(self.manifest.snapshot, self.manifest.generation, fetch)
-            foreign_ids, foreign_vectors = self._foreign.for_view(set(valid))
-            view_ids = frozenset(valid)
+            generation, view_ids = self._follow(self._view)
+            foreign_ids, foreign_vectors = self._foreign.for_view(view_ids)
             self._view = SearchView(generation, view_ids, LexicalView(self.lexical, view_ids), foreign_ids, foreign_vectors)
             return self._view
+
+    def _follow(self, view: SearchView | None) -> tuple[int, frozenset[str]]:
+        """The manifest's generation and referenced ids now, with the lexical index brought up to them. From an
+        earlier view, by the manifest's change journal: only the changed ids and the added chunks' texts are
+        read (usually the writer has applied the change to the lexical index already). Otherwise — the first
+        view, or a view older than the journal — every referenced id is read and compared with the index's."""
+        fetch = lambda ids: {cid: c.text for cid, c in self.store.get(ids).items()}  # noqa: E731
+        if view is not None:
+            change = self.manifest.changes_since(view.generation)
+            if change is not None and self.lexical.follow(view.generation, change, fetch):
+                return change.generation, change.applied_to(view.valid_ids)
+        generation, valid = self.lexical.sync(self.manifest.snapshot, self.manifest.generation, fetch)
+        return generation, frozenset(valid)

@@ -275,6 +275,7 @@ class Ingester:
                 if r.source not in queued
             ]
         self._delete_unreferenced_texts()
+        self.manifest.recount()
         return candidates
 
     def _prune(self, folders: list[Path], seen: set[Path], report: IngestReport) -> None:

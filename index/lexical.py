@@ -1,6 +1,7 @@
 """The lexical index: SQLite FTS5 with its bm25() ranking over the stemmed chunk texts, updated by deltas.
 
-Derived data, kept in step with the manifest: `sync` compares the chunk ids the manifest references with the
+Derived data, kept in step with the manifest: `follow` applies one change of the manifest's journal (the
+writer's own delta, or a reader's catching up); `sync` compares the chunk ids the manifest references with the
 ids the index holds and applies only the difference (texts of added chunks only are read, from the writer's
 hands or from Chroma), in one SQLite transaction that also records the manifest generation it reflects. A
 crashed sync rolls back and the next one redoes it; re-running one is a no-op. The cost of an update is the
@@ -8,8 +9,8 @@ changed chunks' texts plus a scan of ids, not a re-read and re-tokenisation of e
 
 Chroma's own sparse / BM25 index is not an option here: chromadb 1.5 refuses sparse vector indexes outside
 Chroma Cloud ("Sparse vector indexing is not enabled in local", both PersistentClient and `chroma run`).
-In server mode (CITEWISE_CHROMA_URL) each replica keeps this index under its own CITEWISE_HOME and applies
-the same delta when the shared manifest's version changes: it reads the texts of the changed chunks only.
+In server mode (CITEWISE_CHROMA_URL) each replica keeps this index under its own CITEWISE_HOME and follows
+the shared manifest's journal: it reads the changed chunk ids and the added chunks' texts only.
 
 Tokenisation is what the bm25s index used before: lower-case words of two or more characters, English
 stopwords removed, PyStemmer English stems; the stems are stored space-separated, and FTS5 only splits them.
@@ -25,6 +26,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import bm25s
+
+from index.manifest import ManifestChange
 
 Snapshot = Callable[[], tuple[int, set[str]]]  # the manifest's (generation, referenced chunk ids)
 Generation = Callable[[], int]
@@ -146,6 +149,17 @@ class LexicalIndex:
                 self._db.execute("ROLLBACK")
                 raise
         return True
+
+    def follow(self, base: int, change: ManifestChange, fetch: Fetch) -> bool:
+        """Bring the index from generation `base` by the manifest's `change` (its added chunks' texts fetched);
+        True when the index now reflects `change.generation` (or did already), False when it is at neither."""
+        at = self.generation()
+        if at == change.generation:
+            return True
+        if at != base:
+            return False
+        texts = fetch(sorted(change.added)) if change.added else {}
+        return self.apply(base, texts, set(change.removed), change.generation)
 
     def _delete(self, ids: set[str]) -> None:
         ordered = sorted(ids)

@@ -1,7 +1,9 @@
 """The manifest (SQLite): which documents are ingested, from which file, with which chunks.
 
 The manifest is what readers trust: a chunk is visible only while a manifest row references it. Every change
-bumps a generation counter in the same transaction, so readers (BM25 cache, valid-id set) know when to refresh.
+bumps a generation counter in the same transaction, so readers (BM25 cache, valid-id set) know when to refresh,
+and records which chunk ids it added and removed (the `changes` journal, the last JOURNAL_KEEP generations), so a
+reader one or a few generations behind catches up by the change alone instead of re-reading every row.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,8 +29,54 @@ CREATE TABLE IF NOT EXISTS documents (
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS documents_by_sha256 ON documents (sha256);
+CREATE TABLE IF NOT EXISTS changes (
+    generation INTEGER PRIMARY KEY,     -- the generation this change produced
+    added      TEXT NOT NULL,           -- JSON array of chunk ids
+    removed    TEXT NOT NULL
+);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('generation', '0');
 """
+
+
+JOURNAL_KEEP = 256  # generations of changes kept; a reader further behind re-reads the referenced ids
+
+
+@dataclass(frozen=True)
+class ManifestChange:
+    """What changed from a reader's generation to `generation`: chunk ids now referenced and no longer referenced."""
+
+    generation: int
+    added: frozenset[str] = field(default_factory=frozenset)
+    removed: frozenset[str] = field(default_factory=frozenset)
+
+    def applied_to(self, ids: frozenset[str]) -> frozenset[str]:
+        return (ids - self.removed) | self.added
+
+
+def compose(generation: int, steps: Iterable[tuple[Iterable[str], Iterable[str]]]) -> ManifestChange:
+    """One change for consecutive (added, removed) steps, oldest first."""
+    added: set[str] = set()
+    removed: set[str] = set()
+    for step_added, step_removed in steps:
+        for cid in step_removed:
+            if cid in added:
+                added.discard(cid)
+            else:
+                removed.add(cid)
+        for cid in step_added:
+            if cid in removed:
+                removed.discard(cid)
+            else:
+                added.add(cid)
+    return ManifestChange(generation, frozenset(added), frozenset(removed))
+
+
+def row_changes(old: dict[str, list[str]], new: dict[str, list[str]]) -> tuple[list[str], list[str]]:
+    """(added, removed) chunk ids when documents switch from `old` chunk lists to `new` ones (a source absent
+    from `new` is removed; chunk ids are per document, so documents never share one)."""
+    added = [cid for source, ids in new.items() for cid in set(ids) - set(old.get(source, ()))]
+    removed = [cid for source, ids in old.items() for cid in set(ids) - set(new.get(source, ()))]
+    return added, removed
 
 
 @dataclass(frozen=True)
@@ -112,6 +160,45 @@ class Manifest:
         finally:
             self._db.execute("COMMIT")
 
+    def changes_since(self, generation: int) -> ManifestChange | None:
+        """The change from `generation` to now, from the journal; None when it does not reach back that far."""
+        self._db.execute("BEGIN")
+        try:
+            current = self.generation()
+            rows = self._db.execute(
+                "SELECT generation, added, removed FROM changes WHERE generation > ? AND generation <= ?"
+                " ORDER BY generation", (generation, current),
+            ).fetchall()  # fmt: skip
+        finally:
+            self._db.execute("COMMIT")
+        if generation > current or [g for g, _, _ in rows] != list(range(generation + 1, current + 1)):
+            return None
+        return compose(current, ((json.loads(a), json.loads(r)) for _, a, r in rows))
+
+    def recount(self) -> None:
+        """The chunk count is summed from the rows on each read: nothing to repair."""
+
+    def _chunk_lists(self, sources: list[str]) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for start in range(0, len(sources), 500):
+            part = sources[start : start + 500]
+            marks = ",".join("?" * len(part))
+            query = f"SELECT source, chunk_ids FROM documents WHERE source IN ({marks})"
+            found.update((source, json.loads(ids)) for source, ids in self._db.execute(query, part))
+        return found
+
+    def _journal(self, added: list[str], removed: list[str]) -> None:
+        """Record the change the open transaction makes, under the generation it is about to become."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO changes (generation, added, removed)"
+            " SELECT CAST(value AS INTEGER) + 1, ?, ? FROM meta WHERE key='generation'",
+            (json.dumps(added), json.dumps(removed)),
+        )
+        self._db.execute(
+            "DELETE FROM changes WHERE generation <= (SELECT CAST(value AS INTEGER) FROM meta WHERE key='generation') - ?",
+            (JOURNAL_KEEP - 1,),
+        )
+
     # --- writes (each one transaction, bumping the generation) -------------------------------------
     def replace(self, rows: Iterable[ManifestRow]) -> None:
         """Insert or switch documents to new chunk lists, atomically for all `rows`."""
@@ -119,6 +206,8 @@ class Manifest:
         if not rows:
             return
         with self._transaction():
+            old = self._chunk_lists([r.source for r in rows])
+            self._journal(*row_changes(old, {r.source: r.chunk_ids for r in rows}))
             self._db.executemany(
                 "INSERT OR REPLACE INTO documents (source, sha256, chunk_ids, chunks, ingested_at, path, root)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -134,6 +223,7 @@ class Manifest:
         if not sources:
             return
         with self._transaction():
+            self._journal(*row_changes(self._chunk_lists(sources), {}))
             self._db.executemany("DELETE FROM documents WHERE source=?", [(s,) for s in sources])
 
     def set_location(self, source: str, path: str, root: str) -> None:

@@ -123,7 +123,7 @@ class ChunkStore:
                 found[chunk_id] = _chunk(chunk_id, text, dict(meta))
         return found
 
-    def queryable_ids(self, present: set[str]) -> set[str] | None:
+    def queryable_ids(self, present: frozenset[str]) -> set[str] | None:
         """Chunk ids this process's queries can find (None: all of them — a Chroma server). `present` is what
         the index holds now; on the first call for this path in this process, all of it is queryable."""
         if self._path is None:

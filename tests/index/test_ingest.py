@@ -363,3 +363,30 @@ def test_a_reader_finds_by_meaning_what_another_process_ingested(settings: Setti
         assert hit.source == "ferry.txt" and "cancelled" in hit.text
     finally:
         reader.close()
+
+
+def test_a_reader_follows_another_writers_changes_without_rereading_the_manifest(
+    settings: Settings, news_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two open corpora on one index (a server and a CLI ingest): the reader's next search applies the writer's
+    change from the manifest's journal — it never lists every referenced chunk id again."""
+    docs = tmp_path / "docs"
+    shutil.copytree(news_dir, docs)
+    writer, reader = Corpus.open(settings), Corpus.open(settings)
+    try:
+        writer.ingest([docs])
+        assert reader.search_view().valid_ids == writer.manifest.referenced_ids()
+
+        def refused() -> None:
+            raise AssertionError("the reader re-read every manifest row")
+
+        monkeypatch.setattr(reader.manifest, "snapshot", refused)
+        (docs / "ferry.txt").write_text("The night ferry to Skerrin leaves at 23:40 from pier four.\n", encoding="utf-8")
+        writer.ingest([docs])
+        assert [h.source for h in retrieve(reader, "night ferry Skerrin", 1, "bm25")] == ["ferry.txt"]
+        writer.remove(["ferry.txt"])
+        assert all(h.source != "ferry.txt" for h in retrieve(reader, "night ferry Skerrin", 5))
+        assert reader.search_view().valid_ids == writer.manifest.referenced_ids()
+    finally:
+        writer.close()
+        reader.close()

@@ -1,0 +1,116 @@
+"""Replicas follow a shared Chroma server by the manifest's change journal: after another replica adds, changes
+or removes a document, a replica's next search reads the changed chunk ids and the added texts only — never every
+manifest row — and finds the new version. The chunk count kept beside the version stays the rows' sum, and a
+repair after a killed delete sends every replica to one full re-read instead of a journal that missed it."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from index.chroma_manifest import ChromaManifest
+from index.corpus import Corpus
+from service.config import Settings
+from service.pipeline.retrieval import retrieve
+from tests.hardening.processes import NEWS_DIR, Process, running, start_chroma
+
+pytestmark = pytest.mark.slow
+
+FERRY = "The night ferry to Skerrin leaves at 23:40 from pier four.\n"
+CANCELLED = "The night ferry to Skerrin was cancelled for the winter.\n"
+QUERY = "night ferry Skerrin"
+
+
+@pytest.fixture(scope="module")
+def chroma(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
+    workdir = tmp_path_factory.mktemp("chroma-journal")
+    with running(start_chroma(workdir / "chroma-data", workdir)) as process:
+        yield process
+
+
+@pytest.fixture
+def replicas(chroma: Process, tmp_path: Path) -> Iterator[tuple[Corpus, Corpus]]:
+    a = Corpus(Settings(home=tmp_path / "a", chroma_url=chroma.url, collection=f"journal-{tmp_path.name[-12:]}"))
+    b = Corpus(Settings(home=tmp_path / "b", chroma_url=chroma.url, collection=f"journal-{tmp_path.name[-12:]}"))
+    yield a, b
+    a.close()
+    b.close()
+
+
+def _no_full_reads(monkeypatch: pytest.MonkeyPatch, corpus: Corpus) -> None:
+    def refused() -> None:
+        raise AssertionError("the replica re-read every manifest row")
+
+    for name in ("snapshot", "referenced_ids", "rows"):
+        monkeypatch.setattr(corpus.manifest, name, refused)
+
+
+def _sum_of_rows(manifest: ChromaManifest) -> int:
+    return sum(len(row.chunk_ids) for row in manifest.rows())
+
+
+def test_a_replica_follows_add_change_and_delete_by_the_journal(
+    replicas: tuple[Corpus, Corpus], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = replicas
+    docs = tmp_path / "docs"
+    shutil.copytree(NEWS_DIR, docs)
+    a.ingest([docs])
+    first = b.search_view()  # the first view reads every row
+    assert first.valid_ids == a.manifest.referenced_ids()
+    assert isinstance(a.manifest, ChromaManifest)
+    news_chunks = a.manifest.chunk_count()
+    assert news_chunks == _sum_of_rows(a.manifest) == a.store.count()
+
+    _no_full_reads(monkeypatch, b)
+    (docs / "ferry.txt").write_text(FERRY, encoding="utf-8")
+    assert a.ingest([docs]).count("added") == 1
+    hits = retrieve(b, QUERY, 1, "bm25")
+    assert [(h.source, h.text.strip()) for h in hits] == [("ferry.txt", FERRY.strip())]
+    assert b.search_view().valid_ids == a.manifest.referenced_ids()
+    assert a.manifest.chunk_count() == _sum_of_rows(a.manifest) == news_chunks + 1
+
+    (docs / "ferry.txt").write_text(CANCELLED, encoding="utf-8")
+    assert a.ingest([docs]).count("updated") == 1
+    hits = retrieve(b, QUERY, 5, "hybrid")
+    assert [h.text.strip() for h in hits if h.source == "ferry.txt"] == [CANCELLED.strip()]  # the old chunk is gone
+    assert b.search_view().valid_ids == a.manifest.referenced_ids()
+
+    a.remove(["ferry.txt"])
+    assert all(h.source != "ferry.txt" for h in retrieve(b, QUERY, 5, "hybrid"))
+    assert b.search_view().valid_ids == a.manifest.referenced_ids()
+    assert a.manifest.chunk_count() == _sum_of_rows(a.manifest) == news_chunks
+
+
+def test_a_repair_after_a_killed_delete_recounts_and_replicas_reread_once(
+    replicas: tuple[Corpus, Corpus], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = replicas
+    docs = tmp_path / "docs"
+    shutil.copytree(NEWS_DIR, docs)
+    (docs / "ferry.txt").write_text(FERRY, encoding="utf-8")
+    a.ingest([docs])
+    assert any(h.source == "ferry.txt" for h in retrieve(b, QUERY, 3, "bm25"))
+    assert isinstance(a.manifest, ChromaManifest)
+    before = a.manifest.generation()
+
+    # A delete killed after removing the row, before writing its version: the count beside the version is stale.
+    a.manifest.set_writing(True)
+    a.manifest.collection.delete(ids=["doc:ferry.txt"])
+    assert a.manifest.chunk_count() == _sum_of_rows(a.manifest) + 1
+    assert a.manifest.generation() == before  # readers cannot have noticed
+
+    (docs / "ferry.txt").unlink()
+    a.ingest([docs])  # the next write sweeps: the orphan chunk goes, the count is corrected, the version moves
+    assert a.manifest.generation() != before
+    assert a.manifest.chunk_count() == _sum_of_rows(a.manifest) == a.store.count()
+    assert a.manifest.changes_since(before) is None  # the repair journaled nothing: replicas re-read the rows
+    rereads: list[int] = []
+    snapshot = b.manifest.snapshot
+    monkeypatch.setattr(b.manifest, "snapshot", lambda: rereads.append(1) or snapshot())
+    assert all(h.source != "ferry.txt" for h in retrieve(b, QUERY, 5, "hybrid"))
+    assert b.search_view().valid_ids == a.manifest.referenced_ids()
+    assert rereads == [1]
