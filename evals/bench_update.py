@@ -4,24 +4,35 @@ Target: each operation on the 15k-chunk SciFact index takes ≤ 1.3× the same o
 (the lexical index applies only the change: index/lexical.py). Also prints the one-off cost of building the
 lexical index from an existing index (e.g. one built before it existed) and peak RSS.
 
+Server mode (`chroma run`, two replicas with their own CITEWISE_HOME): the SciFact index is copied into the
+server, replica A adds / changes / deletes, replica B's next search must find the new version; B's catch-up
+time is printed beside A's writes, with the chunk texts it read and its full manifest reads (target: 0).
+
 The SciFact index is reused from --home (build it once: `python -m evals.bench_beir --home DIR`); the file is
 removed again at the end, so the index is left as it was.
 
-    python -m evals.bench_update [--home DIR] [--repeats 3]
+    python -m evals.bench_update [--home DIR] [--repeats 3] [--modes embedded,server]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
+from chromadb.api.models.Collection import Collection
+
 from evals.bench_beir import INDEX_HOME
 from evals.bench_ingest import peak_rss_mb
+from evals.chroma_server import chroma_server
+from evals.index_copy import copy_documents
 from index.corpus import Corpus
+from index.embeddings import MiniLMEmbedder
 from service.config import Settings
+from service.pipeline.retrieval import retrieve
 
 TARGET_RATIO = 1.3
 NOTE = "# Harbour notes\n\nThe harbour bell was recast in {year}.\n"  # about 60 bytes
@@ -35,8 +46,6 @@ def _time(step: object) -> float:
 
 def scan_costs(corpus: Corpus) -> dict[str, float]:
     """Seconds of the reads every update still makes over the whole index (ids, not texts)."""
-    from service.pipeline.retrieval import retrieve
-
     costs = {
         "Chroma: all chunk ids (orphan sweep)": _time(corpus.store.all_ids),
         "manifest: all rows (snapshot)": _time(corpus.manifest.rows),
@@ -50,84 +59,169 @@ def scan_costs(corpus: Corpus) -> dict[str, float]:
     return costs
 
 
-def measure(home: Path, folder: Path, repeats: int) -> dict[str, float]:
-    """Median seconds of add / change / delete of one small file, through one open Corpus."""
-    corpus = Corpus.open(Settings(home=home))
-    try:
-        corpus.search_view()  # the reader's view (and the lexical index) brought up to date first
-        times: dict[str, list[float]] = {"add": [], "change": [], "delete": []}
-        path = folder / "bench-update-note.md"
-        for i in range(repeats):
-            path.write_text(NOTE.format(year=1954 + i))
-            times["add"].append(_time(lambda: corpus.ingest([path])))
-            path.write_text(NOTE.format(year=1887 + i))
-            times["change"].append(_time(lambda: corpus.ingest([path])))
-            times["delete"].append(_time(lambda: corpus.remove([path.name])))
-            corpus.search_view()
-        return {op: statistics.median(values) for op, values in times.items()}
-    finally:
-        corpus.close()
+def measure(writer: Corpus, folder: Path, repeats: int, reader: Corpus | None = None) -> dict[str, float]:
+    """Median seconds of add / change / delete of one small file through `writer`. With a `reader` (a second
+    replica on the same Chroma server), also its catch-up after each (`follow …`: its next search view), checked
+    by a BM25 search that must find the new version, and what the catch-ups read (`reader …` counts)."""
+    writer.search_view()  # the writer's view (and its lexical index) brought up to date first
+    reads = _count_reads(reader) if reader is not None else {}
+    if reader is not None:
+        reader.search_view()
+        reads.update(chunks=0, full=0)
+    times: dict[str, list[float]] = {op: [] for op in ("add", "change", "delete")}
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "bench-update-note.md"
+
+    def follow(op: str, expect: str | None) -> None:
+        if reader is None:
+            return
+        times.setdefault(f"follow {op}", []).append(_time(reader.search_view))
+        hits = [h for h in retrieve(reader, "harbour bell recast", 3, "bm25") if h.source == path.name]
+        found = hits[0].text if hits else None
+        if (expect is None) != (found is None) or (expect is not None and expect not in (found or "")):
+            raise RuntimeError(f"the second replica did not follow the {op}: found {found!r}")
+
+    for i in range(repeats):
+        path.write_text(NOTE.format(year=1954 + i))
+        times["add"].append(_time(lambda: writer.ingest([path])))
+        follow("add", str(1954 + i))
+        path.write_text(NOTE.format(year=1887 + i))
+        times["change"].append(_time(lambda: writer.ingest([path])))
+        follow("change", str(1887 + i))
+        times["delete"].append(_time(lambda: writer.remove([path.name])))
+        follow("delete", None)
+        writer.search_view()
+    figures = {op: statistics.median(values) for op, values in times.items()}
+    if reader is not None:
+        figures["reader chunk texts read"] = reads["chunks"]
+        figures["reader full manifest reads"] = reads["full"]
+    return figures
 
 
-def chroma_alone(home: Path, repeats: int) -> dict[str, float]:
-    """Median seconds of Chroma's own upsert and delete of one vector (a bench-probe id, deleted again; a killed run's leftover is an orphan the next write sweeps): the part of an update no index of
-    ours can make independent of the collection's size (its HNSW graph and SQLite tables)."""
+def _count_reads(reader: Corpus) -> dict[str, int]:
+    """Count the chunks a replica fetches and its reads of every manifest row, from now on."""
+    counts = {"chunks": 0, "full": 0}
+    get, snapshot = reader.store.get, reader.manifest.snapshot
+
+    def counted_get(ids):  # noqa: ANN001, ANN202 - same signature as ChunkStore.get
+        counts["chunks"] += len(ids)
+        return get(ids)
+
+    def counted_snapshot():  # noqa: ANN202
+        counts["full"] += 1
+        return snapshot()
+
+    reader.store.get = counted_get  # type: ignore[method-assign]
+    reader.manifest.snapshot = counted_snapshot  # type: ignore[method-assign]
+    return counts
+
+
+def chroma_alone(collection: Collection, repeats: int) -> dict[str, float]:
+    """Median seconds of Chroma's own upsert and delete of one vector (a bench-probe id, deleted again; a killed
+    run's leftover is an orphan the next write sweeps): the part of an update no index of ours can make
+    independent of the collection's size (its HNSW graph and SQLite tables)."""
     import numpy as np
 
     from index.embeddings import DIMENSIONS
 
-    corpus = Corpus.open(Settings(home=home))
+    vector = np.random.default_rng(0).standard_normal(DIMENSIONS).astype(np.float32)
+    vector /= np.linalg.norm(vector)
+    times: dict[str, list[float]] = {"upsert": [], "delete": []}
+    for i in range(repeats):
+        times["upsert"].append(_time(lambda i=i: collection.upsert(
+            ids=[f"bench-probe-{i}"], embeddings=[vector.tolist()], documents=["probe"], metadatas=[{"source": "probe"}])))
+        times["delete"].append(_time(lambda i=i: collection.delete(ids=[f"bench-probe-{i}"])))
+    return {op: statistics.median(values) for op, values in times.items()}
+
+
+def print_table(title: str, large: dict[str, float], empty: dict[str, float], chroma_large: dict[str, float],
+                chroma_empty: dict[str, float]) -> None:  # fmt: skip
+    print(f"\n{title}")
+    print("| operation | large ms | empty ms | ratio | target |")
+    print("|---|---:|---:|---:|---:|")
+    for op in [op for op in large if op in ("add", "change", "delete") or op.startswith("follow")]:
+        ratio = large[op] / empty[op] if empty[op] else float("inf")
+        verdict = f"≤ {TARGET_RATIO} {'ok' if ratio <= TARGET_RATIO else 'MISSED'}"
+        print(f"| {op} | {large[op] * 1000:.1f} | {empty[op] * 1000:.1f} | {ratio:.2f} | {verdict} |")
+    for op in ("upsert", "delete"):
+        print(f"| Chroma alone: one-vector {op} | {chroma_large[op] * 1000:.1f} | {chroma_empty[op] * 1000:.1f} "
+              f"| {chroma_large[op] / chroma_empty[op]:.2f} | |")
+    for key in ("reader chunk texts read", "reader full manifest reads"):
+        if key in large:
+            print(f"{key}: {int(large[key])} on the large index, {int(empty[key])} on the empty one")
+
+
+def local_run(home: Path, folder: Path, repeats: int, embedder: MiniLMEmbedder) -> None:
+    corpus = Corpus(Settings(home=home), embedder=embedder)
     try:
-        collection = corpus.store.collection
-        vector = np.random.default_rng(0).standard_normal(DIMENSIONS).astype(np.float32)
-        vector /= np.linalg.norm(vector)
-        times: dict[str, list[float]] = {"upsert": [], "delete": []}
-        for i in range(repeats):
-            times["upsert"].append(_time(lambda i=i: collection.upsert(
-                ids=[f"bench-probe-{i}"], embeddings=[vector.tolist()], documents=["probe"], metadatas=[{"source": "probe"}])))
-            times["delete"].append(_time(lambda i=i: collection.delete(ids=[f"bench-probe-{i}"])))
-        return {op: statistics.median(values) for op, values in times.items()}
+        fresh = corpus.lexical.generation() != corpus.manifest.generation()
+        build = _time(corpus.search_view)
+        chunks = len(corpus.search_view().valid_ids)
+        parts = scan_costs(corpus)
+        print("per-update costs that still grow with the index (scale model):")
+        for name, seconds in parts.items():
+            print(f"  {name}: {seconds * 1000:.0f} ms")
+        if fresh:
+            print(f"lexical index built from the existing {chunks} chunks in {build:.1f} s (one-off)")
+        large = measure(corpus, folder, repeats)
+        chroma_large = chroma_alone(corpus.store.collection, repeats)
     finally:
         corpus.close()
+    empty_corpus = Corpus(Settings(home=folder / "empty-home"), embedder=embedder)
+    try:
+        empty = measure(empty_corpus, folder, repeats)
+        chroma_empty = chroma_alone(empty_corpus.store.collection, repeats)
+    finally:
+        empty_corpus.close()
+    print_table(f"one-file update, median of {repeats}: {chunks}-chunk index vs empty index (embedded)",
+                large, empty, chroma_large, chroma_empty)  # fmt: skip
+
+
+def server_run(home: Path, folder: Path, repeats: int, embedder: MiniLMEmbedder) -> None:
+    """The same on a `chroma run` server with two replicas (own CITEWISE_HOMEs): the SciFact index is copied
+    into the server once (evals/index_copy.py), replica A writes, replica B follows."""
+    with chroma_server(folder / "chroma") as url:
+        local = Corpus(Settings(home=home), embedder=embedder)
+        replicas = {
+            name: [Corpus(Settings(home=folder / f"{name}-{r}", chroma_url=url, collection=name), embedder=embedder)
+                   for r in ("a", "b")]
+            for name in ("scifact", "empty")
+        }  # fmt: skip
+        try:
+            started = time.perf_counter()
+            chunks = copy_documents(local, replicas["scifact"][0], local.manifest.rows())
+            print(f"server mode: {chunks} chunks copied into a chroma run server in {time.perf_counter() - started:.0f} s")
+            first = _time(replicas["scifact"][1].search_view)
+            print(f"replica B's first view (every row and chunk text read once): {first:.1f} s")
+            large = measure(replicas["scifact"][0], folder, repeats, reader=replicas["scifact"][1])
+            empty = measure(replicas["empty"][0], folder, repeats, reader=replicas["empty"][1])
+            chroma_large = chroma_alone(replicas["scifact"][0].store.collection, repeats)
+            chroma_empty = chroma_alone(replicas["empty"][0].store.collection, repeats)
+        finally:
+            local.close()
+            for pair in replicas.values():
+                for corpus in pair:
+                    corpus.close()
+    print_table(f"one-file update, median of {repeats}: {chunks}-chunk collection vs empty one (chroma run, "
+                "replica A writes, B follows)", large, empty, chroma_large, chroma_empty)  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", type=Path, default=INDEX_HOME, help="a SciFact index (see evals.bench_beir)")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--modes", default="embedded,server", help="comma-separated: embedded,server")
     args = parser.parse_args(argv if argv is not None else [])
     if not (args.home / "manifest.sqlite3").is_file():
         print(f"no index in {args.home}: build it with `python -m evals.bench_beir --home {args.home}`")
         return
+    embedder = MiniLMEmbedder()
     with tempfile.TemporaryDirectory(prefix="bench-update-") as tmp:
-        folder = Path(tmp)
-        corpus = Corpus.open(Settings(home=args.home))
-        try:
-            fresh = corpus.lexical.generation() != corpus.manifest.generation()
-            build = _time(corpus.search_view)
-            chunks = len(corpus.search_view().valid_ids)
-            parts = scan_costs(corpus)
-        finally:
-            corpus.close()
-        print("per-update costs that still grow with the index (scale model):")
-        for name, seconds in parts.items():
-            print(f"  {name}: {seconds * 1000:.0f} ms")
-        if fresh:
-            print(f"lexical index built from the existing {chunks} chunks in {build:.1f} s (one-off)")
-        large = measure(args.home, folder, args.repeats)
-        empty = measure(folder / "empty-home", folder, args.repeats)
-        chroma_large = chroma_alone(args.home, args.repeats)
-        chroma_empty = chroma_alone(folder / "empty-home", args.repeats)
-    print(f"\none-file update, median of {args.repeats}: {chunks}-chunk index vs empty index")
-    print("| operation | large ms | empty ms | ratio | target |")
-    print("|---|---:|---:|---:|---:|")
-    for op in ("add", "change", "delete"):
-        ratio = large[op] / empty[op] if empty[op] else float("inf")
-        print(f"| {op} | {large[op] * 1000:.1f} | {empty[op] * 1000:.1f} | {ratio:.2f} | ≤ {TARGET_RATIO} {'ok' if ratio <= TARGET_RATIO else 'MISSED'} |")
-    for op in ("upsert", "delete"):
-        print(f"| Chroma alone: one-vector {op} | {chroma_large[op] * 1000:.1f} | {chroma_empty[op] * 1000:.1f} "
-              f"| {chroma_large[op] / chroma_empty[op]:.2f} | |")
-    print(f"peak RSS {peak_rss_mb():.0f} MB")
+        if "embedded" in args.modes:
+            local_run(args.home, Path(tmp) / "embedded", args.repeats, embedder)
+        if "server" in args.modes:
+            server_run(args.home, Path(tmp) / "server", args.repeats, embedder)
+    print(f"peak RSS {peak_rss_mb():.0f} MB; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
