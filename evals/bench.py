@@ -14,6 +14,7 @@ BENCHMARKS = [
     ("ingest", "evals.bench_ingest"),  # SciFact ingest: chunks/s vs embedding-only, re-ingest, peak RSS
     ("retrieval", "evals.bench_retrieval"),  # retrieval latency p50/p95 on the SciFact index
     ("update", "evals.bench_update"),  # one-file add / change / delete on the SciFact index vs an empty one
+    ("scale", "evals.bench_scale"),  # ingest / update / catch-up / search / memory at growing sizes, projected to 1M
     ("beir", "evals.bench_beir"),  # nDCG@10 etc. for dense / BM25 / hybrid on SciFact
     ("answers", "evals.bench_answers"),  # ask latency and first-token time with the embedded model
     ("summaries", "evals.bench_summaries"),  # Multi-News ROUGE vs lead-3
