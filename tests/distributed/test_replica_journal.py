@@ -48,6 +48,14 @@ def _no_full_reads(monkeypatch: pytest.MonkeyPatch, corpus: Corpus) -> None:
         monkeypatch.setattr(corpus.manifest, name, refused)
 
 
+def _news_folder(tmp_path: Path, **extra: str) -> Path:
+    docs = tmp_path / "docs"
+    shutil.copytree(NEWS_DIR, docs)
+    for name, text in extra.items():
+        (docs / name).write_text(text, encoding="utf-8")
+    return docs
+
+
 def _sum_of_rows(manifest: ChromaManifest) -> int:
     return sum(len(row.chunk_ids) for row in manifest.rows())
 
@@ -56,8 +64,7 @@ def test_a_replica_follows_add_change_and_delete_by_the_journal(
     replicas: tuple[Corpus, Corpus], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     a, b = replicas
-    docs = tmp_path / "docs"
-    shutil.copytree(NEWS_DIR, docs)
+    docs = _news_folder(tmp_path)
     a.ingest([docs])
     first = b.search_view()  # the first view reads every row
     assert first.valid_ids == a.manifest.referenced_ids()
@@ -89,9 +96,7 @@ def test_a_repair_after_a_killed_delete_recounts_and_replicas_reread_once(
     replicas: tuple[Corpus, Corpus], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     a, b = replicas
-    docs = tmp_path / "docs"
-    shutil.copytree(NEWS_DIR, docs)
-    (docs / "ferry.txt").write_text(FERRY, encoding="utf-8")
+    docs = _news_folder(tmp_path, **{"ferry.txt": FERRY})
     a.ingest([docs])
     assert any(h.source == "ferry.txt" for h in retrieve(b, QUERY, 3, "bm25"))
     assert isinstance(a.manifest, ChromaManifest)
