@@ -36,7 +36,7 @@ def evidence(news_dir: Path) -> list[RankedEvidence]:
         _sentence(news_dir, NEWS_A, "Earlier, Biden had also authorized Kyiv"),
         _sentence(news_dir, NEWS_B, "However, proponents argue"),
     ]
-    return [e.model_copy(update={"number": i, "score": 0.9 - i / 10}) for i, e in enumerate(picked, start=1)]
+    return [e.model_copy(update={"number": i, "score": 0.9 - i / 10, "dense": 0.8 - i / 10}) for i, e in enumerate(picked, start=1)]
 
 
 def test_markers_are_parsed_in_every_form() -> None:
@@ -134,9 +134,15 @@ def test_addresses_question_refuses_without_relevant_evidence(evidence) -> None:
     assert addresses_question("Which company manufactures the mines?", middling)[0]
     # a strong match outweighs an unmentioned name
     assert addresses_question("Did Raytheon manufacture the mines?", [e.model_copy(update={"score": 0.7}) for e in evidence])[0]
-    ok, reason = addresses_question("How many mines will be shipped?", [evidence[3].model_copy(update={"score": 0.7})])
+    ok, reason = addresses_question("How many mines will be shipped?", [evidence[3].model_copy(update={"score": 0.7, "dense": 0.6})])
     assert not ok and "number" in reason
     assert addresses_question("Where did Ukraine rank among the most affected countries?", evidence)[0]
+    # words in common but nothing close in meaning (SQuAD 2's unanswerable questions, more often than answerable ones)
+    far = [e.model_copy(update={"score": 0.7, "dense": 0.4}) for e in evidence]
+    ok, reason = addresses_question("Where did Ukraine rank among the most affected countries?", far)
+    assert not ok and "close in meaning" in reason
+    one_close = [*far[:-1], far[-1].model_copy(update={"dense": 0.5})]
+    assert addresses_question("Where did Ukraine rank among the most affected countries?", one_close)[0]
 
 
 def test_a_draft_cut_off_mid_sentence_loses_its_unfinished_tail(embedder: MiniLMEmbedder, evidence) -> None:
