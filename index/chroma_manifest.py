@@ -78,6 +78,9 @@ def _doc_id(source: str) -> str:
     return f"doc:{source}"
 
 
+_SEQS_KEPT = 64  # versions whose journal position a replica remembers (its own view's is the one it needs)
+
+
 def _log_id(seq: int) -> str:
     return f"log:{seq}"
 
@@ -87,6 +90,8 @@ class ChromaManifest:
 
     def __init__(self, client: chromadb.ClientAPI, collection: str) -> None:
         self.collection = client.get_or_create_collection(manifest_collection_name(collection), embedding_function=None)
+        self._seqs: dict[int, int] = {}  # journal position of versions read lately (generation → seq)
+        self._seqs_lock = threading.Lock()
 
     def close(self) -> None:
         pass
@@ -98,7 +103,13 @@ class ChromaManifest:
     def _version(self) -> dict[str, Any]:
         """The `meta:generation` record: generation, and (written since the journal exists) seq and chunks."""
         found = self.collection.get(ids=[_GENERATION_ID], include=["metadatas"])
-        return _metadatas(found)[0] if found["ids"] else {"generation": 0, "seq": 0, "chunks": 0}
+        version = _metadatas(found)[0] if found["ids"] else {"generation": 0, "seq": 0, "chunks": 0}
+        if version.get("seq") is not None:  # remembered, so a reader's next catch-up finds its place by id
+            with self._seqs_lock:
+                self._seqs[int(version["generation"])] = int(version["seq"])
+                while len(self._seqs) > _SEQS_KEPT:
+                    self._seqs.pop(next(iter(self._seqs)))
+        return version
 
     def get(self, source: str) -> ManifestRow | None:
         found = self.collection.get(ids=[_doc_id(source)], include=["metadatas"])
@@ -147,8 +158,10 @@ class ChromaManifest:
         since = 0 if generation == 0 else self._seq_of(generation)
         if since is None or since > int(seq):
             return None
-        where: Any = {"$and": [{"kind": "log"}, {"seq": {"$gt": since}}, {"seq": {"$lte": int(seq)}}]}
-        logs = sorted(_metadatas(self.collection.get(where=where, include=["metadatas"])), key=lambda m: int(m["seq"]))
+        if int(seq) - since > JOURNAL_KEEP:
+            return None
+        wanted = [_log_id(n) for n in range(since + 1, int(seq) + 1)]
+        logs = sorted(_metadatas(self.collection.get(ids=wanted, include=["metadatas"])), key=lambda m: int(m["seq"]))
         if not logs or [int(m["seq"]) for m in logs] != list(range(since + 1, int(seq) + 1)):
             return None
         if int(logs[-1]["generation"]) != current:
@@ -156,6 +169,9 @@ class ChromaManifest:
         return compose(current, ((json.loads(m["added"]), json.loads(m["removed"])) for m in logs))
 
     def _seq_of(self, generation: int) -> int | None:
+        with self._seqs_lock:
+            if generation in self._seqs:
+                return self._seqs[generation]
         where: Any = {"$and": [{"kind": "log"}, {"generation": generation}]}
         found = _metadatas(self.collection.get(where=where, include=["metadatas"], limit=1))
         return int(found[0]["seq"]) if found else None

@@ -79,6 +79,7 @@ class Ingester:
         self.lexical = lexical
         self._written: dict[str, str] = {}  # texts of chunks written since the last lexical sync
         self._interrupted = True  # set per write from the manifest's write-in-progress mark
+        self._counted = False  # whether this process compared the store's and the manifest's chunk counts
         self.store = store
         self.manifest = manifest
         self.texts = texts
@@ -152,9 +153,13 @@ class Ingester:
     def _writing(self) -> Iterator[None]:
         """Mark a write in progress in the manifest for its duration. A mark left by a killed write tells the
         next one to sweep the whole index (orphan chunks, broken rows); after clean writes nothing scans it."""
-        # A killed write, or chunks gone / added behind the manifest's back (a store restored from a backup):
-        # comparing counts is cheap, listing every id is not.
-        self._interrupted = self.manifest.writing() or self.store.count() != self.manifest.chunk_count()
+        # A killed write (its mark), or — checked on this process's first write only, since Chroma counts its rows
+        # in O(chunks) — chunks gone or added behind the manifest's back (a store restored from a backup).
+        # Comparing counts is cheaper than listing every id; `citewise repair` sweeps whatever the time.
+        self._interrupted = self.manifest.writing() or (
+            not self._counted and self.store.count() != self.manifest.chunk_count()
+        )
+        self._counted = True
         generation = self.manifest.generation()
         # The lexical index follows this write by its own delta when it reflects the manifest now.
         self._lexical_base = generation if not self._interrupted and self.lexical.generation() == generation else None

@@ -108,6 +108,10 @@ class Manifest:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        # A manifest from before the count was kept: summed once (a no-op when the row exists).
+        self._db.execute(
+            "INSERT OR IGNORE INTO meta (key, value) SELECT 'chunks', COALESCE(SUM(chunks), 0) FROM documents"
+        )
 
     def close(self) -> None:
         self._db.close()
@@ -135,8 +139,9 @@ class Manifest:
         return ids
 
     def chunk_count(self) -> int:
-        """Chunks referenced by all documents (a document's chunk ids are distinct; ids are per document)."""
-        return int(self._db.execute("SELECT COALESCE(SUM(chunks), 0) FROM documents").fetchone()[0])
+        """Chunks referenced by all documents (a document's chunk ids are distinct; ids are per document): kept
+        in `meta` by every write, so reading it does not sum every row."""
+        return int(self._db.execute("SELECT value FROM meta WHERE key='chunks'").fetchone()[0])
 
     def in_use(self, shas: set[str]) -> set[str]:
         """Which of these sha256 some document still has (its text is in use): an indexed lookup per sha."""
@@ -176,7 +181,7 @@ class Manifest:
         return compose(current, ((json.loads(a), json.loads(r)) for _, a, r in rows))
 
     def recount(self) -> None:
-        """The chunk count is summed from the rows on each read: nothing to repair."""
+        """The chunk count changes in the same transaction as the rows: it cannot go stale, nothing to repair."""
 
     def _chunk_lists(self, sources: list[str]) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
@@ -186,6 +191,9 @@ class Manifest:
             query = f"SELECT source, chunk_ids FROM documents WHERE source IN ({marks})"
             found.update((source, json.loads(ids)) for source, ids in self._db.execute(query, part))
         return found
+
+    def _count(self, delta: int) -> None:
+        self._db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key='chunks'", (delta,))
 
     def _journal(self, added: list[str], removed: list[str]) -> None:
         """Record the change the open transaction makes, under the generation it is about to become."""
@@ -208,6 +216,7 @@ class Manifest:
         with self._transaction():
             old = self._chunk_lists([r.source for r in rows])
             self._journal(*row_changes(old, {r.source: r.chunk_ids for r in rows}))
+            self._count(sum(len(r.chunk_ids) for r in rows) - sum(len(ids) for ids in old.values()))
             self._db.executemany(
                 "INSERT OR REPLACE INTO documents (source, sha256, chunk_ids, chunks, ingested_at, path, root)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -223,7 +232,9 @@ class Manifest:
         if not sources:
             return
         with self._transaction():
-            self._journal(*row_changes(self._chunk_lists(sources), {}))
+            old = self._chunk_lists(sources)
+            self._journal(*row_changes(old, {}))
+            self._count(-sum(len(ids) for ids in old.values()))
             self._db.executemany("DELETE FROM documents WHERE source=?", [(s,) for s in sources])
 
     def set_location(self, source: str, path: str, root: str) -> None:

@@ -79,6 +79,11 @@ def test_a_replica_follows_add_change_and_delete_by_the_journal(
     assert [(h.source, h.text.strip()) for h in hits] == [("ferry.txt", FERRY.strip())]
     assert b.search_view().valid_ids == a.manifest.referenced_ids()
     assert a.manifest.chunk_count() == _sum_of_rows(a.manifest) == news_chunks + 1
+    # A replica that never read that version finds its place in the journal by a query, to the same change.
+    fresh = ChromaManifest(a.store.client, a.settings.collection)
+    change = fresh.changes_since(first.generation)
+    assert change is not None and change == b.manifest.changes_since(first.generation)
+    assert len(change.added) == 1 and not change.removed
 
     (docs / "ferry.txt").write_text(CANCELLED, encoding="utf-8")
     assert a.ingest([docs]).count("updated") == 1

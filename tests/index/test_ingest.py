@@ -296,14 +296,18 @@ def test_crash_after_manifest_switch_leaves_new_version_and_sweep_removes_old_ch
     assert store_is_consistent(corpus)
 
 
-def test_document_whose_chunks_vanished_is_reingested(corpus: Corpus, mixed_corpus: Path) -> None:
+def test_document_whose_chunks_vanished_is_reingested(corpus: Corpus, settings: Settings, mixed_corpus: Path) -> None:
     corpus.ingest([mixed_corpus])
     ids = corpus.manifest.get("page.html").chunk_ids  # type: ignore[union-attr]
-    corpus.store.delete(ids[:1])  # e.g. a store restored from an older backup
-    report = corpus.ingest([mixed_corpus / "notes.txt"])  # any ingest run sweeps and repairs
-    assert ("page.html", "added") in [(f.source, f.outcome) for f in report.files]
-    assert store_is_consistent(corpus)
-    assert_chunks_match_text(corpus, "page.html")
+    corpus.store.delete(ids[:1])  # e.g. a store restored from an older backup while the service was down
+    restarted = Corpus.open(settings)
+    try:
+        report = restarted.ingest([mixed_corpus / "notes.txt"])  # a process's first ingest run sweeps and repairs
+        assert ("page.html", "added") in [(f.source, f.outcome) for f in report.files]
+        assert store_is_consistent(restarted)
+        assert_chunks_match_text(restarted, "page.html")
+    finally:
+        restarted.close()
 
 
 def test_ingest_named_uses_given_sources_and_suffixes(corpus: Corpus, tmp_path: Path) -> None:

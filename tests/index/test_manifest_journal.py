@@ -73,3 +73,16 @@ def test_a_write_that_fails_after_journaling_leaves_no_journal_entry(manifest: M
     manifest.replace([_row("c.txt", "c-1")])
     assert manifest.changes_since(1) == ManifestChange(2, frozenset({"c-1"}), frozenset())
     assert manifest.changes_since(0) == ManifestChange(2, frozenset({"a-1", "c-1"}), frozenset())
+
+
+def test_the_chunk_count_follows_every_write_and_is_summed_once_for_an_older_manifest(tmp_path: Path) -> None:
+    path = tmp_path / "manifest.sqlite3"
+    manifest = Manifest(path)
+    manifest.replace([_row("a.txt", "a-1", "a-2"), _row("b.txt", "b-1")])
+    manifest.replace([_row("a.txt", "a-3", sha="t")])
+    assert manifest.chunk_count() == 2
+    manifest.delete(["b.txt", "b.txt", "missing.txt"])
+    assert manifest.chunk_count() == 1
+    with sqlite3.connect(path) as db:  # as an older version left it: no kept count
+        db.execute("DELETE FROM meta WHERE key='chunks'")
+    assert Manifest(path).chunk_count() == 1
