@@ -41,10 +41,11 @@ QUERIES = ["effects of vitamin D on bone density", "gene expression in tumour ce
 BUDGETS = {
     "retrieve p50 ms": 20.0,
     "rss after search MB": 8192.0,
-    "add ms": 1.3,  # × the empty index's (a ratio: checked against the smallest size's intercept)
-    "follow ms": 1.3,
-    "first view s": 60.0,
+    "add ms": 1.3,  # × the empty index's
+    "follow ms": 20.0,  # a reader's catch-up after one change, within one retrieval's budget
+    "first view ms": 60_000.0,
 }
+REPEATS = 7
 
 
 def _time(step: object) -> float:
@@ -74,14 +75,14 @@ def measure_one(home: Path, scratch: Path) -> dict[str, float]:
     writer = Corpus(Settings(home=home), embedder=embedder)
     try:
         figures["chunks"] = reader.manifest.chunk_count()
-        figures["first view s"] = _time(reader.search_view)
+        figures["first view ms"] = _time(reader.search_view) * 1000
         times = [_time(lambda q=q: retrieve(reader, q, 8)) for q in QUERIES * 3]
         figures["retrieve p50 ms"] = statistics.median(times) * 1000
         figures["rss after search MB"] = _rss_mb() - base_rss  # the index's share (the model's excluded)
         writer.search_view()
         note = scratch / "scale-note.md"
         adds, follows, changes, deletes = [], [], [], []
-        for year in (1954, 1955, 1956):
+        for year in range(1954, 1954 + REPEATS):
             note.write_text(f"# Harbour notes\n\nThe harbour bell was recast in {year}.\n")
             adds.append(_time(lambda: writer.ingest([note])))
             follows.append(_time(reader.search_view))
@@ -179,7 +180,7 @@ def main(argv: list[str] | None = None) -> None:
         at = a + b * PROJECT_TO
         budget, verdict = "", ""
         if name in BUDGETS:
-            limit = BUDGETS[name] * rows[0][name] if name in ("add ms", "follow ms") else BUDGETS[name]
+            limit = BUDGETS[name] * rows[0][name] if name == "add ms" else BUDGETS[name]
             budget = f"{limit:.1f}"
             verdict = "ok" if at <= limit else "MISSED"
             if at > limit:
