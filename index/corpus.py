@@ -10,6 +10,7 @@ import logging
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -35,6 +36,10 @@ _CHUNK_CACHE_SIZE = 4096
 _LINE_MAP_CACHE_SIZE = 256
 
 
+# Server mode: a replica compares every referenced id at least this often, not only the journal's changes. The
+# write lease is best effort (index/chroma_manifest.py): two writers whose claims overlapped could write the same
+# journal position, and one change would then reach other replicas' views only by this comparison.
+RECONCILE_S = 600.0
 FOREIGN_MAX_CHUNKS = 1000  # chunks written by other processes that a reader embeds itself (beyond: BM25 only)
 log = logging.getLogger("citewise.index")
 
@@ -106,6 +111,7 @@ class Corpus:
             self._ingester.lock = SharedWriteLock(self._ingester.lock, self.store.client, settings.collection)  # type: ignore[assignment]
         self._foreign = ForeignVectors(self.store, self.embedder)
         self._view: SearchView | None = None
+        self._compared_at = 0.0  # when this process last compared every referenced id (monotonic seconds)
         self._view_lock = threading.Lock()
         self._chunk_cache: LRUCache[str, Chunk] = LRUCache(maxsize=_CHUNK_CACHE_SIZE)
         self._cache_lock = threading.Lock()
@@ -232,9 +238,11 @@ class Corpus:
         read (usually the writer has applied the change to the lexical index already). Otherwise — the first
         view, or a view older than the journal — every referenced id is read and compared with the index's."""
         fetch = lambda ids: {cid: c.text for cid, c in self.store.get(ids).items()}  # noqa: E731
-        if view is not None:
+        due = self.settings.chroma_url is not None and time.monotonic() - self._compared_at > RECONCILE_S
+        if view is not None and not due:
             change = self.manifest.changes_since(view.generation)
             if change is not None and self.lexical.follow(view.generation, change, fetch):
                 return change.generation, change.applied_to(view.valid_ids)
         generation, valid = self.lexical.sync(self.manifest.snapshot, self.manifest.generation, fetch)
+        self._compared_at = time.monotonic()
         return generation, frozenset(valid)

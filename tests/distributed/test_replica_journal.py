@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from index.chroma_manifest import ChromaManifest
+import index.corpus
+from index.chroma_manifest import ChromaManifest, _doc_id, _metadata, _put
 from index.corpus import Corpus
 from service.config import Settings
 from service.pipeline.retrieval import retrieve
@@ -124,3 +125,31 @@ def test_a_repair_after_a_killed_delete_recounts_and_replicas_reread_once(
     assert all(h.source != "ferry.txt" for h in retrieve(b, QUERY, 5, "hybrid"))
     assert b.search_view().valid_ids == a.manifest.referenced_ids()
     assert rereads == [1]
+
+
+def test_a_replica_still_compares_every_id_now_and_then(
+    replicas: tuple[Corpus, Corpus], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lease is best effort: a change two racing writers' journal entries lost reaches the views by the
+    periodic full comparison (here: a row written behind the journal's back, then RECONCILE_S elapsed)."""
+    a, b = replicas
+    docs = _news_folder(tmp_path)
+    a.ingest([docs])
+    b.search_view()
+    assert isinstance(a.manifest, ChromaManifest)
+    (docs / "ferry.txt").write_text(FERRY, encoding="utf-8")
+    a.ingest([docs])
+    row = a.manifest.get("ferry.txt")
+    assert row is not None
+    chunks = list(a.get_chunks(row.chunk_ids).values())
+    a.remove(["ferry.txt"])
+    a.store.upsert(chunks, a.embedder.encode([c.text for c in chunks]))
+    _put(a.manifest.collection, [_doc_id("ferry.txt")], [_metadata(row)])
+    (docs / "ferry.txt").unlink()
+    (docs / "bell.txt").write_text("The harbour bell was recast in 1954.\n", encoding="utf-8")
+    a.ingest([docs])  # a journaled change that does not mention the ferry's chunks
+    assert all(h.source != "ferry.txt" for h in retrieve(b, QUERY, 3, "bm25"))  # B follows the journal: not there
+    monkeypatch.setattr(index.corpus, "RECONCILE_S", 0.0)
+    (docs / "bell.txt").write_text("The harbour bell was recast in 1955.\n", encoding="utf-8")
+    a.ingest([docs])
+    assert [h.source for h in retrieve(b, QUERY, 1, "bm25")] == ["ferry.txt"]  # the comparison finds the row
