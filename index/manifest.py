@@ -108,10 +108,11 @@ class Manifest:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
-        # A manifest from before the count was kept: summed once (a no-op when the row exists).
-        self._db.execute(
-            "INSERT OR IGNORE INTO meta (key, value) SELECT 'chunks', COALESCE(SUM(chunks), 0) FROM documents"
-        )
+        if self._db.execute("SELECT 1 FROM meta WHERE key='chunks'").fetchone() is None:
+            # A manifest from before the count was kept: summed once (OR IGNORE: another process may race us).
+            self._db.execute(
+                "INSERT OR IGNORE INTO meta (key, value) SELECT 'chunks', COALESCE(SUM(chunks), 0) FROM documents"
+            )
 
     def close(self) -> None:
         self._db.close()
