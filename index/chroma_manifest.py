@@ -150,21 +150,19 @@ class ChromaManifest:
         """The change from `generation` to now, from the journal; None when it does not reach back that far.
         Version first, then the log entries up to it (as in `snapshot`)."""
         version = self._version()
-        current, seq = int(version["generation"]), version.get("seq")
+        current = int(version["generation"])
         if generation == current:
             return ManifestChange(current)
-        if seq is None:
+        if version.get("seq") is None:
             return None
+        seq = int(version["seq"])
         since = 0 if generation == 0 else self._seq_of(generation)
-        if since is None or since > int(seq):
+        if since is None or not 0 < seq - since <= JOURNAL_KEEP:
             return None
-        if int(seq) - since > JOURNAL_KEEP:
-            return None
-        wanted = [_log_id(n) for n in range(since + 1, int(seq) + 1)]
-        logs = sorted(_metadatas(self.collection.get(ids=wanted, include=["metadatas"])), key=lambda m: int(m["seq"]))
-        if not logs or [int(m["seq"]) for m in logs] != list(range(since + 1, int(seq) + 1)):
-            return None
-        if int(logs[-1]["generation"]) != current:
+        wanted = list(range(since + 1, seq + 1))
+        found = _metadatas(self.collection.get(ids=[_log_id(n) for n in wanted], include=["metadatas"]))
+        logs = sorted(found, key=lambda m: int(m["seq"]))
+        if [int(m["seq"]) for m in logs] != wanted or int(logs[-1]["generation"]) != current:
             return None
         return compose(current, ((json.loads(m["added"]), json.loads(m["removed"])) for m in logs))
 
@@ -179,7 +177,9 @@ class ChromaManifest:
     def _counted_version(self) -> dict[str, Any]:
         """The version record before a change, with its chunk count (summed from the rows when it has none)."""
         version = self._version()
-        return version if version.get("chunks") is not None else dict(version, chunks=self.chunk_count())
+        if version.get("chunks") is not None:
+            return version
+        return dict(version, chunks=sum(len(row.chunk_ids) for row in self.rows()))
 
     def _write_version(self, before: dict[str, Any], rows: list[ManifestRow], added: list[str], removed: list[str]) -> None:
         """The rows (none for a delete), the change's log entry and the version after `before`, in one upsert
@@ -191,6 +191,10 @@ class ChromaManifest:
         meta = {"kind": "meta", "generation": generation, "seq": seq, "chunks": count}
         ids = [_doc_id(r.source) for r in rows] + [_log_id(seq), _GENERATION_ID]
         _put(self.collection, ids, [_metadata(r) for r in rows] + [log, meta])
+        self._drop_log_before(seq)
+
+    def _drop_log_before(self, seq: int) -> None:
+        """Drop the log entry that the version `seq` pushed out of the journal."""
         if seq > JOURNAL_KEEP:
             self.collection.delete(ids=[_log_id(seq - JOURNAL_KEEP)])
 
@@ -204,6 +208,7 @@ class ChromaManifest:
             seq = int(version.get("seq") or 0) + 1
             meta = {"kind": "meta", "generation": _new_generation(), "seq": seq, "chunks": count}
             _put(self.collection, [_GENERATION_ID], [meta])
+            self._drop_log_before(seq)
 
     def _chunk_lists(self, sources: list[str]) -> dict[str, list[str]]:
         found = self.collection.get(ids=[_doc_id(s) for s in sources], include=["metadatas"])

@@ -193,11 +193,13 @@ class Manifest:
             found.update((source, json.loads(ids)) for source, ids in self._db.execute(query, part))
         return found
 
-    def _count(self, delta: int) -> None:
-        self._db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key='chunks'", (delta,))
-
-    def _journal(self, added: list[str], removed: list[str]) -> None:
-        """Record the change the open transaction makes, under the generation it is about to become."""
+    def _record(self, old: dict[str, list[str]], new: dict[str, list[str]]) -> None:
+        """Journal the change the open transaction makes (documents switching from `old` chunk lists to `new`),
+        under the generation it is about to become, and move the kept chunk count by it."""
+        added, removed = row_changes(old, new)
+        self._db.execute(
+            "UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key='chunks'", (len(added) - len(removed),)
+        )
         self._db.execute(
             "INSERT OR REPLACE INTO changes (generation, added, removed)"
             " SELECT CAST(value AS INTEGER) + 1, ?, ? FROM meta WHERE key='generation'",
@@ -215,9 +217,7 @@ class Manifest:
         if not rows:
             return
         with self._transaction():
-            old = self._chunk_lists([r.source for r in rows])
-            self._journal(*row_changes(old, {r.source: r.chunk_ids for r in rows}))
-            self._count(sum(len(r.chunk_ids) for r in rows) - sum(len(ids) for ids in old.values()))
+            self._record(self._chunk_lists([r.source for r in rows]), {r.source: r.chunk_ids for r in rows})
             self._db.executemany(
                 "INSERT OR REPLACE INTO documents (source, sha256, chunk_ids, chunks, ingested_at, path, root)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -233,9 +233,7 @@ class Manifest:
         if not sources:
             return
         with self._transaction():
-            old = self._chunk_lists(sources)
-            self._journal(*row_changes(old, {}))
-            self._count(-sum(len(ids) for ids in old.values()))
+            self._record(self._chunk_lists(sources), {})
             self._db.executemany("DELETE FROM documents WHERE source=?", [(s,) for s in sources])
 
     def set_location(self, source: str, path: str, root: str) -> None:
