@@ -32,13 +32,26 @@ TARGET_REINGEST_SHARE = 0.05
 TARGET_RSS_MB = 1536
 
 
+def _status_mb(field: str) -> float | None:
+    """A memory figure of this process from /proc/self/status (Linux), in MB; None elsewhere."""
+    status = Path("/proc/self/status")
+    if status.is_file():
+        for line in status.read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) / 1024  # kB
+    return None
+
+
 def peak_rss_mb() -> float:
     """This process's peak RSS. VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss over from the parent
     across (v)fork + exec, so a bench started from a big process would report the parent's peak."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024  # kB
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not on Linux: KiB there too
+    peak = _status_mb("VmHWM")
+    return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB there too
+
+
+def rss_mb() -> float:
+    """This process's RSS now (0 where /proc is missing)."""
+    return _status_mb("VmRSS") or 0.0
 
 
 def run(home: Path, docs_dir: Path, limit: int | None = None) -> dict[str, float | int | str]:

@@ -3,9 +3,10 @@ measured on SciFact copies of growing size and projected to 1M chunks from the m
 
 Indexes of 1/8, 1/4, 1/2 and all of the SciFact index (--home, built by `python -m evals.bench_beir`) are made
 by copying documents with their stored vectors (evals/index_copy.py; no re-embedding). Each size is then
-measured in a fresh process, so its memory is its own: peak RSS after opening it and searching, the first
-search view of a restarted process (the lexical index checked against every referenced id), one-file add / change / delete, a reader's
-catch-up by the journal, 50 new files ingested, hybrid retrieve p50 and the size on disk. Each figure is fitted
+measured in a fresh process, so its memory is its own: RSS after opening it and searching, the first search
+view of a restarted process (the lexical index checked against every referenced id), one-file add / change /
+delete and a reader's catch-up by the journal (bench_update's cycle), 50 new files ingested, hybrid retrieve p50
+and the size on disk. Each figure is fitted
 by least squares as a + b·chunks and projected to 1M chunks; the table names the figure whose projection
 misses its budget first.
 
@@ -25,7 +26,8 @@ import time
 from pathlib import Path
 
 from evals.bench_beir import INDEX_HOME
-from evals.bench_ingest import peak_rss_mb
+from evals.bench_ingest import peak_rss_mb, rss_mb
+from evals.bench_update import elapsed, measure
 from evals.index_copy import copy_documents
 from index.corpus import Corpus
 from index.embeddings import MiniLMEmbedder
@@ -48,19 +50,6 @@ BUDGETS = {
 REPEATS = 7
 
 
-def _time(step: object) -> float:
-    started = time.perf_counter()
-    step()  # type: ignore[operator]
-    return time.perf_counter() - started
-
-
-def _rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def _disk_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20
 
@@ -70,33 +59,23 @@ def measure_one(home: Path, scratch: Path) -> dict[str, float]:
     figures: dict[str, float] = {}
     embedder = MiniLMEmbedder()
     embedder.encode(["warm up"])
-    base_rss = _rss_mb()
+    base_rss = rss_mb()
     reader = Corpus(Settings(home=home), embedder=embedder)
     writer = Corpus(Settings(home=home), embedder=embedder)
     try:
         figures["chunks"] = reader.manifest.chunk_count()
-        figures["first view ms"] = _time(reader.search_view) * 1000
-        times = [_time(lambda q=q: retrieve(reader, q, 8)) for q in QUERIES * 3]
+        figures["first view ms"] = elapsed(reader.search_view) * 1000
+        times = [elapsed(lambda q=q: retrieve(reader, q, 8)) for q in QUERIES * 3]
         figures["retrieve p50 ms"] = statistics.median(times) * 1000
-        figures["rss after search MB"] = _rss_mb() - base_rss  # the index's share (the model's excluded)
-        writer.search_view()
-        note = scratch / "scale-note.md"
-        adds, follows, changes, deletes = [], [], [], []
-        for year in range(1954, 1954 + REPEATS):
-            note.write_text(f"# Harbour notes\n\nThe harbour bell was recast in {year}.\n")
-            adds.append(_time(lambda: writer.ingest([note])))
-            follows.append(_time(reader.search_view))
-            note.write_text(f"# Harbour notes\n\nThe harbour bell was cast in {year - 100}.\n")
-            changes.append(_time(lambda: writer.ingest([note])))
-            deletes.append(_time(lambda: writer.remove([note.name])))
-            reader.search_view()
-        figures.update({"add ms": statistics.median(adds) * 1000, "follow ms": statistics.median(follows) * 1000,
-                        "change ms": statistics.median(changes) * 1000, "delete ms": statistics.median(deletes) * 1000})  # fmt: skip
+        figures["rss after search MB"] = rss_mb() - base_rss  # the index's share (the model's excluded)
+        update = measure(writer, scratch, REPEATS, reader=reader)  # the same cycle as `make bench BENCH=update`
+        figures.update({f"{op} ms": update[key] * 1000 for op, key in
+                        (("add", "add"), ("follow", "follow add"), ("change", "change"), ("delete", "delete"))})  # fmt: skip
         batch = scratch / "batch"
         batch.mkdir(exist_ok=True)
         for i in range(NEW_FILES):
             (batch / f"scale-{i}.txt").write_text(f"Field note {i}: the tide gauge at station {i} read {i * 7} cm.\n")
-        figures["ingest 50 files s"] = _time(lambda: writer.ingest([batch]))
+        figures["ingest 50 files s"] = elapsed(lambda: writer.ingest([batch]))
         writer.remove([f"scale-{i}.txt" for i in range(NEW_FILES)])
         figures["peak rss MB"] = peak_rss_mb()
     finally:
@@ -132,7 +111,7 @@ def build_sizes(home: Path, fractions: list[float], folder: Path) -> list[Path]:
                 started = time.perf_counter()
                 chunks = copy_documents(source, target, rows[: int(len(rows) * fraction)])
                 copied = time.perf_counter() - started
-                built = _time(target.search_view)  # its lexical index, so every size starts up to date
+                built = elapsed(target.search_view)  # its lexical index, so every size starts up to date
                 print(f"  copied {chunks} chunks in {copied:.0f} s, lexical index built in {built:.0f} s", flush=True)
             finally:
                 target.close()

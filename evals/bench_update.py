@@ -38,7 +38,7 @@ TARGET_RATIO = 1.3
 NOTE = "# Harbour notes\n\nThe harbour bell was recast in {year}.\n"  # about 60 bytes
 
 
-def _time(step: object) -> float:
+def elapsed(step: object) -> float:
     started = time.perf_counter()
     step()  # type: ignore[operator]
     return time.perf_counter() - started
@@ -47,13 +47,13 @@ def _time(step: object) -> float:
 def scan_costs(corpus: Corpus) -> dict[str, float]:
     """Seconds of the reads every update still makes over the whole index (ids, not texts)."""
     costs = {
-        "Chroma: all chunk ids (orphan sweep)": _time(corpus.store.all_ids),
-        "manifest: all rows (snapshot)": _time(corpus.manifest.rows),
-        "lexical index: all ids (delta)": _time(corpus.lexical.ids),
+        "Chroma: all chunk ids (orphan sweep)": elapsed(corpus.store.all_ids),
+        "manifest: all rows (snapshot)": elapsed(corpus.manifest.rows),
+        "lexical index: all ids (delta)": elapsed(corpus.lexical.ids),
     }
     queries = ["effects of vitamin D on bone density", "gene expression in tumour cells", "antibiotic resistance"]
-    lexical = [_time(lambda q=q: corpus.search_view().bm25.search(q, 100)) for q in queries * 3]
-    hybrid = [_time(lambda q=q: retrieve(corpus, q, 8)) for q in queries * 3]
+    lexical = [elapsed(lambda q=q: corpus.search_view().bm25.search(q, 100)) for q in queries * 3]
+    hybrid = [elapsed(lambda q=q: retrieve(corpus, q, 8)) for q in queries * 3]
     costs["lexical search p50 (k=100)"] = statistics.median(lexical)
     costs["hybrid retrieve p50 (k=8)"] = statistics.median(hybrid)
     return costs
@@ -75,7 +75,7 @@ def measure(writer: Corpus, folder: Path, repeats: int, reader: Corpus | None = 
     def follow(op: str, expect: str | None) -> None:
         if reader is None:
             return
-        times.setdefault(f"follow {op}", []).append(_time(reader.search_view))
+        times.setdefault(f"follow {op}", []).append(elapsed(reader.search_view))
         hits = [h for h in retrieve(reader, "harbour bell recast", 3, "bm25") if h.source == path.name]
         found = hits[0].text if hits else None
         if (expect is None) != (found is None) or (expect is not None and expect not in (found or "")):
@@ -83,12 +83,12 @@ def measure(writer: Corpus, folder: Path, repeats: int, reader: Corpus | None = 
 
     for i in range(repeats):
         path.write_text(NOTE.format(year=1954 + i))
-        times["add"].append(_time(lambda: writer.ingest([path])))
+        times["add"].append(elapsed(lambda: writer.ingest([path])))
         follow("add", str(1954 + i))
         path.write_text(NOTE.format(year=1887 + i))
-        times["change"].append(_time(lambda: writer.ingest([path])))
+        times["change"].append(elapsed(lambda: writer.ingest([path])))
         follow("change", str(1887 + i))
-        times["delete"].append(_time(lambda: writer.remove([path.name])))
+        times["delete"].append(elapsed(lambda: writer.remove([path.name])))
         follow("delete", None)
         writer.search_view()
     figures = {op: statistics.median(values) for op, values in times.items()}
@@ -128,9 +128,9 @@ def chroma_alone(collection: Collection, repeats: int) -> dict[str, float]:
     vector /= np.linalg.norm(vector)
     times: dict[str, list[float]] = {"upsert": [], "delete": []}
     for i in range(repeats):
-        times["upsert"].append(_time(lambda i=i: collection.upsert(
+        times["upsert"].append(elapsed(lambda i=i: collection.upsert(
             ids=[f"bench-probe-{i}"], embeddings=[vector.tolist()], documents=["probe"], metadatas=[{"source": "probe"}])))
-        times["delete"].append(_time(lambda i=i: collection.delete(ids=[f"bench-probe-{i}"])))
+        times["delete"].append(elapsed(lambda i=i: collection.delete(ids=[f"bench-probe-{i}"])))
     return {op: statistics.median(values) for op, values in times.items()}
 
 
@@ -163,7 +163,7 @@ def local_run(home: Path, folder: Path, repeats: int, embedder: MiniLMEmbedder) 
     corpus = Corpus(Settings(home=home), embedder=embedder)
     try:
         fresh = corpus.lexical.generation() != corpus.manifest.generation()
-        build = _time(corpus.search_view)
+        build = elapsed(corpus.search_view)
         chunks = len(corpus.search_view().valid_ids)
         parts = scan_costs(corpus)
         print("per-update costs that still grow with the index (scale model):")
@@ -199,7 +199,7 @@ def server_run(home: Path, folder: Path, repeats: int, embedder: MiniLMEmbedder)
             started = time.perf_counter()
             chunks = copy_documents(local, replicas["scifact"][0], local.manifest.rows())
             print(f"server mode: {chunks} chunks copied into a chroma run server in {time.perf_counter() - started:.0f} s")
-            first = _time(replicas["scifact"][1].search_view)
+            first = elapsed(replicas["scifact"][1].search_view)
             print(f"replica B's first view (every row and chunk text read once): {first:.1f} s")
             large = measure(replicas["scifact"][0], folder, repeats, reader=replicas["scifact"][1])
             empty = measure(replicas["empty"][0], folder, repeats, reader=replicas["empty"][1])
