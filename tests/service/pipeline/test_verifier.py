@@ -130,6 +130,11 @@ def test_addresses_question_refuses_without_relevant_evidence(evidence) -> None:
     middling = [e.model_copy(update={"score": 0.5}) for e in evidence]
     ok, reason = addresses_question("Did Raytheon manufacture the mines?", middling)  # a name no text mentions
     assert not ok and "never mention Raytheon" in reason
+    # another form of a name the text has is no unknown name: an inflection, a misspelling, a decade, a demonym
+    for question in ["Did the Raytheons make the mines?", "Did Raytheom make the mines?", "Were the mines made in the 1990s?",
+                     "Did a German company make the mines?"]:  # fmt: skip
+        text = "Raytheon made mines in 1997 in Germany."
+        assert addresses_question(question, middling, [text])[0], question
     # unknown ordinary words are no sign (SQuAD 2: as common in answerable questions as in unanswerable ones)
     assert addresses_question("Which company manufactures the mines?", middling)[0]
     # a strong match outweighs an unmentioned name
