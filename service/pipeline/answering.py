@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from service.errors import InvalidInput, error_data
+from service.pipeline.bridging import second_hop
 from service.pipeline.citations import CitationBook, located
 from service.pipeline.contradictions import (
     DIFF_MIN_SHARED,
@@ -23,6 +24,7 @@ from service.pipeline.contradictions import (
     shared_subject,
 )
 from service.pipeline.evidence import (
+    MIN_WORDS,
     RankedEvidence,
     answer_type_bonus,
     best_for_parts,
@@ -36,7 +38,7 @@ from service.pipeline.markers import escape_markers, with_markers
 from service.pipeline.ports import ChatModel, Encoder, Locate, Retrieve, TextOf
 from service.pipeline.prompts import render_prompt
 from service.pipeline.routing import Route, route_question
-from service.pipeline.sentences import Sentence, split_sentences
+from service.pipeline.sentences import Sentence, is_heading, split_sentences
 from service.pipeline.support_judge import model_judge
 from service.pipeline.terms import (
     STOPWORDS,
@@ -88,6 +90,7 @@ class _Prepared:
     evidence: list[RankedEvidence]
     refusal_reason: str | None
     part_best: list[RankedEvidence] = field(default_factory=list)  # each part's answer, for compound questions
+    bridge: RankedEvidence | None = None  # the second hop's sentence (service.pipeline.bridging)
     timings: dict[str, float] = field(default_factory=dict)
     started: float = 0.0
     profile: str | None = None
@@ -175,6 +178,12 @@ def _prepare(p: AnswerPipeline, question: str, history: Sequence[ChatMessage], k
     evidence = select_evidence(standalone, hits, p.encoder, p.text_of, p.evidence_max, follow_up=question)
     answerable, reason = addresses_question(standalone, evidence, [h.text for h in hits])
     part_best = [_joined(evidence, e) for e in best_for_parts(standalone, hits, p.encoder, p.text_of)]
+    bridge = None
+    if answerable:
+        hop = second_hop(standalone, evidence, hits, retrieve=p.retrieve, encoder=p.encoder, text_of=p.text_of)
+        hits = [*hits, *hop.hits]
+        if hop.evidence is not None:
+            bridge = _joined(evidence, hop.evidence)
     timings["evidence_ms"] = _ms(t)
     return _Prepared(
         question=question,
@@ -183,6 +192,7 @@ def _prepare(p: AnswerPipeline, question: str, history: Sequence[ChatMessage], k
         evidence=evidence,
         refusal_reason=None if answerable else reason,
         part_best=part_best,
+        bridge=bridge,
         timings=timings,
         started=started,
         usage=usage,
@@ -251,6 +261,75 @@ def _joined(evidence: list[RankedEvidence], sentence: RankedEvidence) -> RankedE
     joined = sentence.model_copy(update={"number": len(evidence) + 1})
     evidence.append(joined)
     return joined
+
+
+_WH_FOCUS = re.compile(r"\b(?:which|what)\s+((?:[\w'’-]+\s+){0,3}[\w'’-]+)", re.I)
+_DEFINITE = frozenset({"the", "this", "that", "these", "those"})
+ANTECEDENT_LINES = 2  # the sentence before, on the same line or across one blank line (a paragraph break)
+
+
+def focus_terms(question: str) -> set[str]:
+    """What a which/what question asks for, as stems: the words after "which"/"what" up to the first function
+    word ("Which wildly popular show was …" → wildly, popular, show). Empty for other questions."""
+    match = _WH_FOCUS.search(question)
+    if match is None:
+        return set()
+    kept = []
+    for token in match.group(1).split():
+        if token.lower() in STOPWORDS:
+            break
+        if not token[0].isupper():  # a name ("Which US national park") is not what is asked for
+            kept.append(token)
+    return content_terms(" ".join(kept))
+
+
+def names_focus(sentence: str, focus: set[str]) -> bool:
+    """Does `sentence` speak of the asked-for thing by a definite description ("the wildly popular South Korean
+    show", "the park")? Then the thing itself was named before it."""
+    tokens = [t.lower() for t in words(sentence)]
+    return any(
+        token in _DEFINITE and any(content_terms(t) & focus for t in tokens[i + 1 : i + 5])
+        for i, token in enumerate(tokens)
+    )
+
+
+def _previous(sentences: Sequence[Sentence], evidence: RankedEvidence) -> Sentence | None:
+    """The sentence right before `evidence`'s own, when it is at most ANTECEDENT_LINES lines up."""
+    for before, current in zip(sentences, sentences[1:]):
+        if current.start_line == evidence.start_line and current.text == evidence.text:
+            return before if evidence.start_line - before.end_line <= ANTECEDENT_LINES else None
+    return None
+
+
+def with_antecedents(
+    question: str, chosen: Sequence[RankedEvidence], evidence: list[RankedEvidence], text_of: Callable[[str], str]
+) -> list[RankedEvidence]:
+    """`chosen`, each preceded by the sentence before it when it speaks of what the question asks for only as "the
+    show", "the park" and that sentence names something the question does not ("“Squid Game” is officially
+    coming back." before "Netflix announced … the wildly popular South Korean show is green lit …")."""
+    focus = focus_terms(question)
+    if not focus:
+        return list(chosen)
+    asked = {k.lower() for k in key_terms(question)}
+    out: list[RankedEvidence] = []
+    for i, e in enumerate(chosen):
+        if i == 0 and names_focus(e.text, focus):  # the best evidence only: what the answer leads with
+            try:
+                before = _previous(split_sentences(text_of(e.source)), e)
+            except Exception:  # the document went away meanwhile
+                before = None
+            usable = before is not None and len(words(before.text)) >= MIN_WORDS and not is_heading(before.text)
+            if before is not None and usable and {k.lower() for k in key_terms(before.text)} - asked:
+                extra = RankedEvidence(
+                    number=0, source=e.source, start_line=before.start_line, end_line=before.end_line,
+                    text=before.text, score=e.score, dense=e.dense, lexical=e.lexical,
+                )  # fmt: skip
+                joined = _joined(evidence, extra)
+                if joined not in out:
+                    out.append(joined)
+        if e not in out:
+            out.append(e)
+    return out
 
 
 def with_continuations(
@@ -359,7 +438,9 @@ def _must_include(p: AnswerPipeline, prepared: _Prepared) -> list[RankedEvidence
         return []
     # judged on the user's own words, not the context a follow-up's rewrite added
     evidence = prepared.evidence
-    return with_continuations([*also_include(prepared.question, evidence), *prepared.part_best], evidence, p.text_of)
+    bridge = [prepared.bridge] if prepared.bridge is not None else []
+    chosen = with_antecedents(prepared.question, [*also_include(prepared.question, evidence), *prepared.part_best, *bridge], evidence, p.text_of)
+    return with_continuations(chosen, evidence, p.text_of)
 
 
 def _generate_then_finish(
