@@ -44,6 +44,17 @@ def test_markers_are_parsed_in_every_form() -> None:
     assert strip_markers("Ukraine ranked third [1][2].") == "Ukraine ranked third."  # one grammar: spaces tidied
 
 
+def test_a_marker_after_a_full_stop_closes_that_sentence_unless_it_starts_a_numbered_line() -> None:
+    from service.pipeline.markers import marked_sentences
+
+    assert marked_sentences("The treaty bans mines. [1] Russia invaded in 2022. [2]") == [
+        "The treaty bans mines. [1]", "Russia invaded in 2022. [2]"]  # fmt: skip
+    assert marked_sentences("The treaty bans mines.\n[1]\nRussia invaded [2].") == ["The treaty bans mines. [1]", "Russia invaded [2]."]
+    # the tiny model echoing its evidence list: each line's number is its own
+    echoed = "[1] The release is planned for September 2025.\n[2] The release has moved to October 2025."
+    assert [markers_in(s) for s in marked_sentences(echoed)] == [[1], [2]]
+
+
 def test_check_support_accepts_a_faithful_claim_and_rejects_others(embedder: MiniLMEmbedder, evidence) -> None:
     rank = evidence[0].text
     good = check_support("Ukraine ranked third among the countries most affected by antipersonnel mines [1].", [rank], embedder)
