@@ -5,11 +5,17 @@ dense alone 0.665, BM25 alone 0.659 — `python -m evals.bench_retrieval --fusio
 Past the first CONVEX_HEAD places (a caller asking for more than 20 results, like the BEIR bench's 300), the tail
 is ordered by pseudo-relevance feedback instead (`feedback_rankings`: Rocchio on the query vector, RM3-style
 expansion of the BM25 query, both from the head's first 10 chunks). SciFact recall@100, the variant chosen on
-even query ids (0.952 → 0.986), held-out odd ids 0.956 → 0.963, all 0.954 → 0.974 (BEIR bench: 0.951 → 0.974);
-nDCG@10 and every answer's retrieval (k = 8) are unchanged. Rejected on the same split: replacing the first
-rankings by the feedback ones (nDCG@10 −0.008 to −0.03), document-level aggregation of chunk scores (max or
-sum, −0.002 to −0.05), a title column in BM25 (±0.002), z-score or reciprocal-rank fusion in the head (−0.01 to
-−0.02), joining a short leading chunk (a title) to the next (−0.002, dense −0.014).
+even query ids (0.952 → 0.986), held-out odd ids 0.956 → 0.963, all 0.954 → 0.974 (BEIR bench: 0.951 → 0.974;
+`python -m evals.fusion_offline`); nDCG@10 and every answer's retrieval (k = 8) are unchanged. On the QA dev sets
+at k = 30: HotpotQA both gold paragraphs 0.917 → 0.938 (dev) / 0.923 → 0.962 (test), RealTime QA and SQuAD 2
+gold-source hits unchanged. It costs a second Chroma query and a ~30-stem FTS5 query: SciFact p50 at 300
+results 59 → 134 ms at load 5 (k ≤ 20, every answer, pays nothing; a focused summary's k = 24 does).
+
+Rejected (SciFact nDCG@10 0.731; even ids to choose, odd to report): replacing the first rankings by the feedback
+ones (−0.008 to −0.029), document-level aggregation of chunk scores before fusion (max: −0.001 to −0.005; sum of a
+document's chunks: up to −0.046), a title column in BM25 (±0.002), z-score convex or reciprocal-rank fusion in the
+head (−0.007 to −0.022), a short leading chunk (a title alone) joined to the next (−0.002; dense −0.014, BM25
++0.018). nDCG@10 ≥ 0.75 is out of reach of these first-stage changes.
 
 Only chunks the manifest currently references are returned (see `Corpus.search_view`), so a reader never
 sees a half-updated document. Three modes share one code path: "hybrid" (default), "dense" and "bm25".
