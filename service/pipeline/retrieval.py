@@ -9,7 +9,7 @@ even query ids (0.952 → 0.986), held-out odd ids 0.956 → 0.963, all 0.954 �
 `python -m evals.fusion_offline`); nDCG@10 and every answer's retrieval (k = 8) are unchanged. On the QA dev sets
 at k = 30: HotpotQA both gold paragraphs 0.917 → 0.938 (dev) / 0.923 → 0.962 (test), RealTime QA and SQuAD 2
 gold-source hits unchanged. It costs a second Chroma query and a ~30-stem FTS5 query: SciFact p50 at 300
-results 59 → 134 ms at load 5 (k ≤ 20, every answer, pays nothing; a focused summary's k = 24 does).
+results 84 → 154 ms back to back at load 4.9 (k ≤ 20, every answer, pays nothing; a focused summary's k = 24 does).
 
 Rejected (SciFact nDCG@10 0.731; even ids to choose, odd to report): replacing the first rankings by the feedback
 ones (−0.008 to −0.029), document-level aggregation of chunk scores before fusion (max: −0.001 to −0.005; sum of a
