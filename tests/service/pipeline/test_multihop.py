@@ -29,7 +29,7 @@ for firm, city, work in [("Norvik Consulting", "Oslo", "Pell Bridge"), ("Aster P
     PAGES[f"{firm.lower().replace(' ', '-')}.md"] = (
         f"# {firm}\n\n{firm} is an engineering firm headquartered in {city}. The firm designed the {work}.\n"
     )
-QUESTION = "Where is the firm that designed the Kestrel Bridge headquartered?"
+QUESTION = "In which city is the engineering firm that designed the Kestrel Bridge headquartered?"
 
 
 @pytest.fixture(scope="module")
