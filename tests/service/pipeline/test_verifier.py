@@ -152,6 +152,8 @@ def test_addresses_question_refuses_without_relevant_evidence(evidence) -> None:
     assert addresses_question("Did Raytheon manufacture the mines?", [e.model_copy(update={"score": 0.7}) for e in evidence])[0]
     ok, reason = addresses_question("How many mines will be shipped?", [evidence[3].model_copy(update={"score": 0.7, "dense": 0.6})])
     assert not ok and "number" in reason
+    spelled = evidence[3].model_copy(update={"score": 0.7, "dense": 0.6, "text": "All forces are based on four interactions."})
+    assert addresses_question("How many interactions are the forces based on?", [spelled])[0]  # a number in words
     assert addresses_question("Where did Ukraine rank among the most affected countries?", evidence)[0]
     # words in common but nothing close in meaning (SQuAD 2's unanswerable questions, more often than answerable ones)
     far = [e.model_copy(update={"score": 0.7, "dense": 0.4}) for e in evidence]
