@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from service.pipeline.evidence import MIN_WORDS, RankedEvidence
 from service.pipeline.ports import Encoder, TextOf
 from service.pipeline.sentences import Sentence, is_heading, split_sentences
-from service.pipeline.terms import words
+from service.pipeline.terms import comparable_words, key_terms, words
 from service.pipeline.verifier import check_support
 from service.schemas import Evidence
 
@@ -117,15 +117,20 @@ def build_passages(
 
 def narrow(claim: str, passage: Passage, encoder: Encoder) -> list[RankedEvidence]:
     """The passage's sentences a verified claim rests on: the shortest run of them holding every number, date
-    and name of the claim, closest in meaning to it; the whole passage when no shorter run holds them."""
+    and name of the claim that the passage holds (a claim joining two passages takes some from each), closest in
+    meaning to it among the runs that hold them."""
     members = passage.members
-    runs = [(i, j) for size in range(1, len(members) + 1) for i in range(len(members) - size + 1) for j in [i + size - 1]]
-    best: tuple[float, tuple[int, int]] | None = None
-    for i, j in runs:
-        if best is not None and j - i > best[1][1] - best[1][0]:
-            break  # only the shortest runs that hold
-        check = check_support(claim, [" ".join(m.text for m in members[i : j + 1])], encoder, "semantic")
-        if not check.missing_terms and not check.unpaired and (best is None or check.semantic > best[0]):
-            best = (check.semantic, (i, j))
-    i, j = best[1] if best is not None else (0, len(members) - 1)
-    return members[i : j + 1]
+    keys = {k if k[0].isdigit() else k.lower() for k in key_terms(claim)}
+    needed = keys & comparable_words(passage.text)
+    best: tuple[float, int, int] | None = None
+    for size in range(1, len(members) + 1):
+        for i in range(len(members) - size + 1):
+            run = " ".join(m.text for m in members[i : i + size])
+            if not needed <= comparable_words(run):
+                continue
+            semantic = check_support(claim, [run], encoder, "semantic").semantic
+            if best is None or semantic > best[0]:
+                best = (semantic, i, i + size)
+        if best is not None:
+            break
+    return members[best[1] : best[2]] if best is not None else list(members)

@@ -265,13 +265,50 @@ def _judge(
         why = f"cited {valid} do not support it ({_describe(check)})"
     else:
         why = "no valid citation"
-    best = _best_support(claim, [e for e in evidence if e.score >= min_score], embedder, paraphrase)
+    usable = [e for e in evidence if e.score >= min_score]
+    best = _best_support(claim, usable, embedder, paraphrase)
+    if best is None and paraphrase == "semantic":
+        best = _joined_support(claim, valid, usable, embedder, judge)
     if best is None:
         reason = f"{why}; no evidence supports it"
         return None, VerifierDecision(sentence=claim, action="dropped", cited=valid, reason=reason)
     numbers, check = best
     decision = VerifierDecision(sentence=claim, action="reattributed", cited=numbers, reason=f"{why}; {_describe(check)}")
     return VerifiedSentence(text=claim, cited=numbers), decision
+
+
+def _joined_support(
+    claim: str, valid: list[int], evidence: Sequence[Evidence], embedder: Encoder, judge: Judge | None
+) -> tuple[list[int], SupportCheck] | None:
+    """A capable model's sentence that joins two documents (a two-hop answer: "… the Brisbane Institute … a painter
+    known for urban landscapes" from the institute's page and the painter's): what it cites (uncited: the closest
+    piece) plus the one piece that holds every name and number it lacks, both cited, when together they support it.
+    A join across documents is where a false link hides ("both airports are in Louisiana"), so the judge, when
+    there is one, must agree as well."""
+    by_number = {e.number: e for e in evidence}
+    start = [n for n in valid if n in by_number]
+    if not start:
+        closest = max(evidence, key=lambda e: word_overlap(claim, e.text), default=None)
+        start = [closest.number] if closest is not None else []
+    if not start:
+        return None
+    texts = [by_number[n].text for n in start]
+    missing = missing_key_terms(claim, " ".join(texts))
+    if not missing:
+        return None  # what it lacks is wording, not a second source
+    completing = [e for e in evidence if e.number not in start and not missing_key_terms(claim, " ".join([*texts, e.text]))]
+    if not completing:
+        return None
+    other = max(completing, key=lambda e: e.score)
+    check = check_support(claim, [*texts, other.text], embedder, "semantic")
+    if not check.supported:
+        return None
+    if judge is not None:
+        verdict = judge(claim, " ".join([*texts, other.text]))
+        check = check.model_copy(update={"judged": verdict})
+        if not verdict:
+            return None
+    return sorted([*start, other.number]), check
 
 
 class _Deferred:

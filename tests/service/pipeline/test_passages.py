@@ -58,6 +58,9 @@ def test_a_claim_cites_only_the_sentences_it_rests_on(embedder: MiniLMEmbedder) 
     both = narrow("The series from Streamly, “The Lantern Hours”, returns for a third season.", passage, embedder)
     assert [m.text for m in both] == [m.text for m in passage.members[:2]]  # the name in one, the renewal in the other
     assert narrow("Nothing here says this.", passage, embedder)[0].text == passage.members[0].text
+    # a claim joining two sources: this passage answers for the names it holds ("Nordvik" is the other source's)
+    joined = narrow("The series from Streamly was sold to Nordvik Pictures.", passage, embedder)
+    assert [m.text for m in joined] == [passage.members[1].text]
 
 
 def test_a_prompt_with_a_worked_example_is_sent_as_turns() -> None:

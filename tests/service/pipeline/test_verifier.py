@@ -279,3 +279,22 @@ def test_judge_replies_are_read_as_yes_no_or_no_verdict() -> None:
 
     assert parse_verdict("Yes.") is True and parse_verdict(" no") is False and parse_verdict('"yes"') is True
     assert parse_verdict("The statement is supported") is None and parse_verdict("") is None
+
+
+def test_a_capable_model_s_sentence_joining_two_documents_cites_both(embedder: MiniLMEmbedder) -> None:
+    """Semantic mode (capable profiles): a two-hop sentence citing one source is completed by the one piece that
+    holds the names it lacks, and cites both — when the judge agrees; a join it rejects is dropped. The tiny
+    profile's lexical mode never joins documents."""
+    pieces = [
+        RankedEvidence(number=1, source="institute.md", start_line=3, end_line=3, score=0.8,
+                       text="Notable speakers at the Brisbane Institute included judges, writers and one painter."),
+        RankedEvidence(number=2, source="smart.md", start_line=3, end_line=3, score=0.7,
+                       text="Jeffrey Smart was an Australian painter known for his precise depictions of urban landscapes."),
+    ]  # fmt: skip
+    draft = "A painter who spoke at the Brisbane Institute, Jeffrey Smart, was known for depictions of urban landscapes [2]."
+    yes, no = _Judge(True), _Judge(False)
+    joined = verify(draft, pieces, embedder, paraphrase="semantic", judge=yes)
+    assert not joined.extractive and joined.sentences[0].cited == [1, 2] and len(yes.asked) == 1
+    assert "judge: supported" in joined.decisions[0].reason
+    assert verify(draft, pieces, embedder, paraphrase="semantic", judge=no).extractive  # a false link: dropped
+    assert verify(draft, pieces, embedder, paraphrase="lexical").extractive
