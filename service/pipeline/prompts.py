@@ -29,8 +29,9 @@ def render_messages(name: str, **values: str) -> list[ChatMessage]:
     """`prompts/<name>.txt` as chat messages. A prompt of one part is one user message; parts separated by a line
     "---" are the system message, then user and assistant turns alternately (a worked example before the real
     request: small models copy its form — citation markers — far more reliably than they follow a description)."""
-    parts = [part.strip() for part in render_prompt(name, **values).split(ROLE_BREAK)]
-    if len(parts) == 1:
-        return [ChatMessage(role="user", content=parts[0])]
+    text = render_prompt(name, **values)
+    parts = [part.strip() for part in text.split(ROLE_BREAK)]
+    if len(parts) == 1:  # verbatim: a small model's draft changes with a trailing newline ("Answer:\n")
+        return [ChatMessage(role="user", content=text)]
     turns = [ChatMessage(role="user" if i % 2 == 0 else "assistant", content=p) for i, p in enumerate(parts[1:])]
     return [ChatMessage(role="system", content=parts[0]), *turns]

@@ -75,4 +75,7 @@ def test_a_prompt_with_a_worked_example_is_sent_as_turns() -> None:
     assert "[1]" in turns[2].content  # the example answer cites, as the real one must
     assert turns[-1].content.endswith("Question: When did the bridge open?")
     assert "[1] The Kestrel Bridge opened in 1998." in turns[-1].content
-    assert [m.role for m in answer_messages("When?", evidence)] == ["user"]
+    single = answer_messages("When?", evidence)
+    assert [m.role for m in single] == ["user"]
+    # verbatim, trailing newline included: the tiny model's drafts change with it (the examples suite lost 3 facts)
+    assert single[0].content.endswith("Answer:\n")
