@@ -89,6 +89,10 @@ def start_embedded_server(settings: Settings, host: str = "127.0.0.1", port: int
     params.cpuparams.poll = params.cpuparams_batch.poll = 0  # no busy-wait: the cores are shared (10x slower otherwise under load)
     params.verbosity = 0  # llama.cpp logs every request to stderr otherwise
     params.sampling.temp = 0.0  # determinism by default, even for clients that do not send a temperature
+    # llama.cpp reuses the cached prefix of the previous prompt; the reused part was computed in other batches, so
+    # greedy drafts differ between runs (3 of 14 examples-suite drafts asked twice). Off where reading a prompt is
+    # cheap (tiny: evals and CI gates reproduce exactly), on where it is the slow part (the quality models).
+    params.cache_prompt = spec.prompt_cache
     try:
         return xllamacpp.Server(params)
     except Exception as exc:  # the native server raises plain RuntimeErrors

