@@ -24,6 +24,17 @@ CHARS_PER_TOKEN = 3.5  # conservative for English with SmolLM2's tokenizer
 RESERVED_TOKENS = 700  # the map prompt's instructions plus its reply
 FIGURE_BONUS = 0.04  # salience per distinct figure in a sentence (up to three)
 MMR_LAMBDA = 0.7  # relevance vs. novelty when picking sentences
+# The same sentence in two documents (a wire story syndicated, a page archived twice) or a copy with a word changed:
+# said once. Verbatim copies embed at 1.0; on Multi-News validation 100–249 the summaries repeated a sentence in
+# 3 of 150 clusters, 8 once corpus salience favoured what two documents both carry, none after (ROUGE unchanged:
+# 0.4344 → 0.4346 at 0.95, 0.4349 at 0.9).
+DUPLICATE_COSINE = 0.95
+# Corpus salience (corpus_salience): how strongly the other documents say a sentence too, plus its place in its own
+# document. Tuned on Multi-News validation 100–249 (ROUGE-1 / ROUGE-2 of the quoted summary; the document-centroid
+# salience it replaces: 0.4292 / 0.1330, LexRank at the same length 0.4298 / 0.1370):
+CORPUS_LEAD = 0.1  # × e^(-position/2): the lead states the event (0.2: 0.4331 / 0.1427; 0.1: 0.4370 / 0.1458)
+CORPUS_LATE = 0.15  # × position / sentences: what comes late is background (0: 0.4244 / 0.1365; 0.3: 0.4332 / 0.1426)
+CORPUS_FIGURE_BONUS = 0.02  # per figure, up to three: readers want the numbers (0: 0.4337 / 0.1461; 0.04: 0.4313 / 0.1419)
 
 _BOILERPLATE = re.compile(
     r"https?://|www\.|@\w|\bclick\b|\bsubscribe\b|\bnewsletter\b|all rights reserved|copyright|\bcookies?\b"
@@ -193,20 +204,52 @@ def plan_document(source: str, *, documents: DocumentSource, encoder: Encoder, c
     return DocumentPlan(source=source, chunks=chunks, candidates=candidates, groups=groups)
 
 
+def corpus_salience(plans: Sequence[DocumentPlan]) -> None:
+    """Rescore every candidate of a corpus of several documents by what the other documents say too: the mean,
+    over the other documents, of its cosine to their closest sentence; plus its place in its own document.
+
+    A fact several articles state is what a multi-document summary reports first (Multi-News references favour it),
+    while a document's own centroid also rewards what only that document dwells on. A corpus of one document
+    keeps the document's salience."""
+    documents = [p for p in plans if p.candidates]
+    if len(documents) < 2:
+        return
+    vectors = [np.stack([c.vector for c in p.candidates]) for p in documents]
+    for i, plan in enumerate(documents):
+        closest = np.stack([(vectors[i] @ other.T).max(axis=1) for j, other in enumerate(vectors) if j != i])
+        support = closest.mean(axis=0)
+        n = len(plan.candidates)
+        for c, s in zip(plan.candidates, support):
+            lead = CORPUS_LEAD * math.exp(-c.position / 2.0) - CORPUS_LATE * c.position / n
+            specific = CORPUS_FIGURE_BONUS * min(3, len(figures_in(c.text)))
+            leaning = leaning_penalty(c.text) if c.position > 0 else 0.0
+            c.salience = float(s) + lead + specific - leaning
+
+
+def is_duplicate(candidate: Candidate, others: Sequence[Candidate]) -> bool:
+    """Does one of `others` say the same sentence (verbatim or nearly, see DUPLICATE_COSINE)?"""
+    return any(float(candidate.vector @ o.vector) >= DUPLICATE_COSINE for o in others)
+
+
 def select_diverse(
-    candidates: Sequence[Candidate], k: int, score: Callable[[Candidate], float], must: Sequence[Candidate] = ()
+    candidates: Sequence[Candidate], k: int, score: Callable[[Candidate], float], must: Sequence[Candidate] = (),
+    seen: Sequence[Candidate] = (),
 ) -> list[Candidate]:
-    """Maximal marginal relevance: high-scoring sentences that do not repeat each other (`must` come first)."""
+    """Maximal marginal relevance: high-scoring sentences that do not repeat each other (`must` come first) nor
+    what the reader has `seen` already (the overview, for the bullets)."""
     chosen: list[Candidate] = []
     for c in must:
-        if c not in chosen and len(chosen) < k:
+        if c not in chosen and len(chosen) < k and not is_duplicate(c, [*seen, *chosen]):
             chosen.append(c)
     pool = [c for c in candidates if c not in chosen]
-    while pool and len(chosen) < k:
+    while len(chosen) < k:
         def mmr(c: Candidate) -> float:
-            redundancy = max((float(c.vector @ s.vector) for s in chosen), default=0.0)
+            redundancy = max((float(c.vector @ s.vector) for s in [*seen, *chosen]), default=0.0)
             return MMR_LAMBDA * score(c) - (1 - MMR_LAMBDA) * redundancy
 
+        pool = [c for c in pool if not is_duplicate(c, [*seen, *chosen])]
+        if not pool:
+            break
         best = max(pool, key=mmr)
         chosen.append(best)
         pool.remove(best)
