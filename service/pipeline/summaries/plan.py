@@ -24,11 +24,15 @@ CHARS_PER_TOKEN = 3.5  # conservative for English with SmolLM2's tokenizer
 RESERVED_TOKENS = 700  # the map prompt's instructions plus its reply
 FIGURE_BONUS = 0.04  # salience per distinct figure in a sentence (up to three)
 MMR_LAMBDA = 0.7  # relevance vs. novelty when picking sentences
-# The same sentence in two documents (a wire story syndicated, a page archived twice) or a copy with a word changed:
-# said once. Verbatim copies embed at 1.0; on Multi-News validation 100–249 the summaries repeated a sentence in
-# 3 of 150 clusters, 8 once corpus salience favoured what two documents both carry, none after (ROUGE unchanged:
-# 0.4344 → 0.4346 at 0.95, 0.4349 at 0.9).
+# Said once in a summary (is_duplicate): the same sentence in two documents (a wire story syndicated, a page archived
+# twice) or a copy with a word changed — verbatim copies embed at 1.0 —, and a restatement in other words that
+# adds no figure (the paraphrase is cited beside the kept sentence, see summarize._add_consensus, same 0.8). On
+# Multi-News validation 100–249, quoted summaries with two sentences at cosine ≥ 0.95: 3 of 150, 8 once corpus
+# salience favoured what two documents both carry, 0 after; pairs at 0.8–0.95: 66 in 49 summaries → 15 in 14
+# (each adds a figure: "died on Wednesday, November 21" beside "has died after a yearlong battle"); ROUGE-1/2/L
+# 0.4371/0.1465/0.2032 → 0.4382/0.1478/0.2030 (0.85: 0.4376/0.1468; without the figure rule 0.8: 0.4370/0.1469).
 DUPLICATE_COSINE = 0.95
+RESTATEMENT_COSINE = 0.8
 # Corpus salience (corpus_salience): how strongly the other documents say a sentence too, plus its place in its own
 # document. Tuned on Multi-News validation 100–249 (ROUGE-1 / ROUGE-2 of the quoted summary; the document-centroid
 # salience it replaces: 0.4292 / 0.1330, LexRank at the same length 0.4298 / 0.1370):
@@ -57,6 +61,15 @@ _PROCEDURE = re.compile(r"\bcalled to order\b|\bmeeting (?:was )?adjourned\b|\bm
 _LEANING_OPENER = re.compile(r"^(?:(?:it|its|they|their|them|this|these|those|he|she|his|her|such)\b"
                              r"|[^,]{0,30}\b(?:them|it|this|these|those)\s*,)", re.IGNORECASE)
 LEANING_PENALTY = 0.08
+# What a sentence opens with that is the page's furniture, not its statement: a news dateline ("WASHINGTON (AP) — ",
+# "FLORENCE, Italy, Feb. 25 (UPI) -- ", "(CNN) -- "; 30 of 1,097 quoted sentences on Multi-News validation 100–249),
+# a list number ("2. "), a field label of two or three words ("Progress to date: ", "Interior coating: "; a name such
+# as "John Smith:" is a speaker, not a label, and stays).
+_DATELINE = re.compile(
+    r"^(?:[A-Z][A-Z.'’-]+(?: [A-Z][A-Z.'’-]+)*(?:, [A-Z][\w.]*(?: [A-Z][\w.]*)*)*(?:,? [A-Z][a-z]{2}\.? \d{1,2})?\s*"
+    r"(?:\([A-Z][\w. ]*\)\s*)?|\([A-Z][\w. ]*\)\s*)(?:—|--|–)\s*(?=[A-Z0-9\"“‘'])"
+)
+_LABEL = re.compile(r"^(?:\d{1,2}[.)]\s+)?(?:[A-Z][a-z]+(?: [a-z]+){1,2}:\s+)?(?=[A-Z0-9\"“‘'])")
 _LOWER_WORD = re.compile(r"\b(?!(?:of|and|the|for|at|in|de|van|von)\b)[a-z][a-z'’-]*\b")
 _TERMINAL = re.compile(r"[.!?]['\"”’)]*$")
 
@@ -72,7 +85,8 @@ class Candidate:
     group: int = 0
     vector: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32), repr=False)
     salience: float = 0.0
-    reading: str | None = None  # how a quote that is not a sentence reads in a summary (a table row with its header)
+    reading: str | None = None  # how the quote reads in a summary: a table row with its header, a sentence without
+    # its dateline or label (summary_reading)
 
     @property
     def text(self) -> str:
@@ -136,6 +150,13 @@ def is_summary_material(text: str) -> bool:
     return bool(_TERMINAL.search(text)) and not text.rstrip("\"'”’)").endswith("?")
 
 
+def summary_reading(text: str) -> str | None:
+    """How a sentence reads in a summary without the dateline, list number or field label it opens with (None:
+    as it is). Its citation still quotes the whole sentence."""
+    rest = _LABEL.sub("", _DATELINE.sub("", text, count=1), count=1)
+    return rest if rest != text and len(words(rest)) >= MIN_WORDS else None
+
+
 def leaning_penalty(text: str) -> float:
     """Salience lost by a sentence that leans on the one before it ("It costs …")."""
     return LEANING_PENALTY if _LEANING_OPENER.search(text) else 0.0
@@ -174,7 +195,8 @@ def plan_document(source: str, *, documents: DocumentSource, encoder: Encoder, c
     if not material:  # a document without sentence punctuation (notes, lists): its longer lines will do
         material = [s for s in sentences if MIN_WORDS <= len(words(s.text)) <= MAX_WORDS]
     candidates = [
-        Candidate(source=source, sentence=s, position=0, chunk=max(bisect_right(starts, s.start_char) - 1, 0))
+        Candidate(source=source, sentence=s, position=0, chunk=max(bisect_right(starts, s.start_char) - 1, 0),
+                  reading=summary_reading(s.text))
         for s in material
     ]
     for i, c in enumerate(candidates):
@@ -227,8 +249,15 @@ def corpus_salience(plans: Sequence[DocumentPlan]) -> None:
 
 
 def is_duplicate(candidate: Candidate, others: Sequence[Candidate]) -> bool:
-    """Does one of `others` say the same sentence (verbatim or nearly, see DUPLICATE_COSINE)?"""
-    return any(float(candidate.vector @ o.vector) >= DUPLICATE_COSINE for o in others)
+    """Does one of `others` say the same: the same sentence (DUPLICATE_COSINE), or the same statement in other
+    words with no figure of its own (RESTATEMENT_COSINE)?"""
+    for o in others:
+        similarity = float(candidate.vector @ o.vector)
+        if similarity >= DUPLICATE_COSINE or (
+            similarity >= RESTATEMENT_COSINE and figures_in(candidate.text) <= figures_in(o.text)
+        ):
+            return True
+    return False
 
 
 def select_diverse(

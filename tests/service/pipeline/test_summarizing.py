@@ -182,7 +182,7 @@ def test_differences_are_the_real_disagreements_only(products: Engine) -> None:
 
 
 PIER = {  # three reports of one event, written for this test; b.txt carries a.txt's repair sentence verbatim
-    "a.txt": "Harbor officials in Port Ellis closed the north pier on Monday after divers found cracks in three of its "
+    "a.txt": "PORT ELLIS, Maine (AP) — Harbor officials in Port Ellis closed the north pier on Monday after divers found cracks in three of its "
              "support columns. The pier, built in 1958, carries about 400 trucks a day to the container terminal. "
              "Repairs are expected to cost $12 million and take eight months. Local fishermen said the closure forces "
              "them to unload their catch at the smaller south dock.\n",
@@ -199,7 +199,8 @@ PIER = {  # three reports of one event, written for this test; b.txt carries a.t
 @pytest.mark.slow
 def test_corpus_summary_says_a_shared_sentence_once_and_cites_every_copy(settings: Settings, tmp_path: Path) -> None:
     """A sentence two documents carry verbatim is one bullet citing both (each document's best sentence is
-    required, and here both bests are that sentence); no two sentences of the summary say the same thing."""
+    required, and here both bests are that sentence); no two sentences of the summary say the same thing; the
+    overview is a document's opening sentence, without its dateline (which its citation still quotes)."""
     from service.pipeline.evidence import embed
     from service.pipeline.sentences import split_sentences
     from service.pipeline.summaries.plan import DUPLICATE_COSINE
@@ -216,10 +217,23 @@ def test_corpus_summary_says_a_shared_sentence_once_and_cites_every_copy(setting
         repairs = [t for t in said if t.startswith("Repairs are expected to cost $12 million")]
         assert len(repairs) == 1, said
         assert cited_sources(summary, repairs[0]) == {"a.txt", "b.txt"}
+        assert not any(t.startswith("The north pier in Port Ellis was shut") for t in said), "restates the overview"
         assert {c.source for c in summary.citations} == set(PIER), "every document is still cited"
+        openings = [split_sentences(t)[0].text for t in PIER.values()]
+        overview = re.sub(r"\s*\[\d+\]", "", said[0]).rstrip(".")
+        assert any(overview in opening for opening in openings), said[0]
+        assert not any("(AP)" in t for t in said), said
+        assert any(c.quote.startswith("PORT ELLIS, Maine (AP) — Harbor officials") for c in summary.citations) == (
+            any(t.startswith("Harbor officials in Port Ellis") for t in said))
         vectors = embed(engine.corpus.embedder, [MARKER.sub("", t) for t in said])
         similar = vectors @ vectors.T
         assert all(similar[i, j] < DUPLICATE_COSINE for i in range(len(said)) for j in range(i)), said
+    (docs / "c.txt").unlink()  # two documents: their shared repair sentence is the most salient, yet no opening
+    with Engine(Settings(home=tmp_path / "two")) as engine:
+        engine.ingest([docs])
+        summary = engine.summarize(extractive=True)
+        overview = re.sub(r"\s*\[\d+\]", "", summary.summary).rstrip(".")
+        assert any(overview in split_sentences(PIER[name])[0].text for name in ("a.txt", "b.txt")), summary.summary
 
 
 def test_corpus_salience_favours_what_the_other_documents_say_too(embedder) -> None:
@@ -269,6 +283,22 @@ def test_selection_never_repeats_a_sentence_nor_what_was_seen(embedder) -> None:
     assert [c.text for c in picked] == [texts[0], texts[2], texts[3]], "the copy is dropped, even when required"
     after = select_diverse(candidates[1:], 3, lambda c: scores[id(c)], seen=candidates[:1])
     assert [c.text for c in after] == [texts[2], texts[3]], "nothing repeats the overview"
+
+
+@pytest.mark.parametrize(("restatement", "kept"), [
+    ("The north pier in Port Ellis was shut on Monday because of cracked support columns.", False),
+    ("The north pier in Port Ellis was shut on Monday because of 3 cracked support columns.", True),  # adds a figure
+])
+def test_a_restatement_is_dropped_unless_it_adds_a_figure(embedder, restatement: str, kept: bool) -> None:
+    from service.pipeline.evidence import embed
+    from service.pipeline.summaries.plan import RESTATEMENT_COSINE, is_duplicate
+
+    overview = "Port Ellis closed its north pier this week after inspectors discovered cracked columns under the deck."
+    a, b = [Candidate(source=f"{i}.txt", sentence=Sentence(text=t, start_char=0, end_char=len(t), start_line=1,
+                                                           end_line=1), position=0, chunk=0, vector=v)
+            for i, (t, v) in enumerate(zip([overview, restatement], embed(embedder, [overview, restatement])))]
+    assert float(a.vector @ b.vector) >= RESTATEMENT_COSINE
+    assert is_duplicate(b, [a]) is not kept
 
 
 # --- focus ---------------------------------------------------------------------------------------------
