@@ -123,20 +123,38 @@ def _map_document(run: SummaryRun, plan: DocumentPlan, per_group: int, label: st
 
 def _pick_bullets(points: Sequence[Point], n: int, must: Sequence[Point] = (), cover_sources: bool = False,
                   seen: Sequence[Point] = ()) -> list[Point]:
-    """n diverse points: the required ones, then (for a corpus) each document's best, then by MMR; none repeats
-    another or what the reader has `seen` (the overview)."""
+    """n diverse points: the required ones, then (for a corpus) each document's best that says something new (its
+    best at all when everything it says was said: a document is not left out for agreeing), then by MMR; nothing
+    else repeats another point or what the reader has `seen` (the overview)."""
     by_candidate = {id(p.main): p for p in points}
-    required = list(dict.fromkeys(must))
+    shown = [c for p in seen for c in p.cites]
+    required = [p.main for p in dict.fromkeys(must)]
     if cover_sources:
-        best_per_source: dict[str, Point] = {}
-        for p in sorted(points, key=lambda p: p.score, reverse=True):
-            best_per_source.setdefault(p.main.source, p)
-        required += sorted(best_per_source.values(), key=lambda p: p.score, reverse=True)
-    chosen = select_diverse(
-        [p.main for p in points], n, lambda c: by_candidate[id(c)].score,
-        must=list(dict.fromkeys(p.main for p in required)), seen=[c for p in seen for c in p.cites],
-    )
+        ranked = sorted(points, key=lambda p: p.score, reverse=True)
+        for source in dict.fromkeys(p.main.source for p in ranked):
+            if source not in {c.source for c in required}:
+                said = [*shown, *required]
+                own = [p for p in ranked if p.main.source == source]
+                best = next((p for p in own if not is_duplicate(p.main, said)), own[0])
+                if not is_duplicate(best.main, said, verbatim_only=True):
+                    required.append(best.main)
+    chosen = select_diverse([p.main for p in points], n, lambda c: by_candidate[id(c)].score, must=required, seen=shown)
     return [by_candidate[id(c)] for c in chosen]
+
+
+def uncovered_documents(sources: Sequence[str], points: Sequence[Point], shown: Sequence[Point]) -> list[Point]:
+    """For each document none of the `shown` points cites (more documents than bullets), its best point that says
+    something new, else its best unless that is a sentence already shown: these join a corpus overview."""
+    said = [c for p in shown for c in p.cites]
+    added: list[Point] = []
+    for source in sources:
+        own = sorted((p for p in points if p.main.source == source), key=lambda p: p.score, reverse=True)
+        if own and source not in {c.source for c in said}:
+            best = next((p for p in own if not is_duplicate(p.main, said)), own[0])
+            if not is_duplicate(best.main, said, verbatim_only=True):
+                added.append(best)
+                said += best.cites
+    return added
 
 
 def _in_reading_order(points: Sequence[Point], source_order: dict[str, int]) -> list[Point]:
@@ -273,13 +291,7 @@ def summarize_corpus(run: SummaryRun, length: str, started: float) -> Summary:
     overview_points = [overview] if overview else []
     _add_consensus([*overview_points, *bullets], all_candidates, run.encoder)
     bullets = compose_bullets(run, bullets, n, what=f"{len(plans)} documents")
-    # Documents no bullet reached (more documents than bullets): their best point joins the overview.
-    covered = {c.source for p in [*overview_points, *bullets] for c in p.cites}
-    for plan in plans:
-        if plan.source not in covered:
-            best = max((p for p in points if p.main.source == plan.source), key=lambda p: p.score, default=None)
-            if best is not None and not is_duplicate(best.main, [c for p in [*overview_points, *bullets] for c in p.cites]):
-                overview_points.append(best)
+    overview_points += uncovered_documents([p.source for p in plans], points, [*overview_points, *bullets])
     run.timed("reduce", t)
     run.step("combining")
     book = CitationBook()

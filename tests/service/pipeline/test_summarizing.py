@@ -232,6 +232,7 @@ def test_corpus_summary_says_a_shared_sentence_once_and_cites_every_copy(setting
     with Engine(Settings(home=tmp_path / "two")) as engine:
         engine.ingest([docs])
         summary = engine.summarize(extractive=True)
+        assert_citation_contract(engine, summary)
         overview = re.sub(r"\s*\[\d+\]", "", summary.summary).rstrip(".")
         assert any(overview in split_sentences(PIER[name])[0].text for name in ("a.txt", "b.txt")), summary.summary
 
@@ -283,6 +284,28 @@ def test_selection_never_repeats_a_sentence_nor_what_was_seen(embedder) -> None:
     assert [c.text for c in picked] == [texts[0], texts[2], texts[3]], "the copy is dropped, even when required"
     after = select_diverse(candidates[1:], 3, lambda c: scores[id(c)], seen=candidates[:1])
     assert [c.text for c in after] == [texts[2], texts[3]], "nothing repeats the overview"
+
+
+def test_a_document_whose_best_point_restates_another_is_covered_by_its_next_best(embedder) -> None:
+    """A document no bullet cites joins the overview with its best point that says something new; with nothing
+    new, its best still (a document is not left out for agreeing), unless that is the same sentence again."""
+    from service.pipeline.evidence import embed
+    from service.pipeline.summaries.phrasing import points_of
+    from service.pipeline.summaries.summarize import _pick_bullets, uncovered_documents
+
+    texts = [("a.txt", "Repairs are expected to cost $12 million and take eight months.", 1.0),
+             ("d.txt", "Repairs to the pier are expected to cost $12 million and will take eight months.", 0.9),
+             ("d.txt", "The bakery on Water Street has baked rye bread since 1921.", 0.2),
+             ("e.txt", "Repairs are expected to cost $12 million and take eight months.", 0.9)]
+    vectors = embed(embedder, [t for _, t, _ in texts])
+    points = points_of([Candidate(source=s, sentence=Sentence(text=t, start_char=0, end_char=len(t), start_line=1,
+                                                              end_line=1), position=0, chunk=0, vector=v, salience=w)
+                        for (s, t, w), v in zip(texts, vectors)])
+    assert uncovered_documents(["a.txt", "d.txt", "e.txt"], points, points[:1]) == [points[2]]
+    assert uncovered_documents(["a.txt", "d.txt"], points, points[1:2]) == [points[0]], "nothing new: its best"
+    assert uncovered_documents(["a.txt", "e.txt"], points, points[3:]) == [], "the same sentence is not said twice"
+    # the bullets after that overview: d.txt by its bakery sentence; e.txt's copy and d.txt's restatement not again
+    assert _pick_bullets(points[1:], 3, cover_sources=True, seen=points[:1]) == [points[2]]
 
 
 @pytest.mark.parametrize(("restatement", "kept"), [
