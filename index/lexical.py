@@ -15,12 +15,18 @@ the shared manifest's journal: it reads the changed chunk ids and the added chun
 Tokenisation is what the bm25s index used before: lower-case words of two or more characters, English
 stopwords removed, PyStemmer English stems; the stems are stored space-separated, and FTS5 only splits them.
 bm25() uses k1 = 1.2, b = 0.75.
+
+Pseudo-relevance feedback (`expansion_terms`, `LexicalView.search_expanded`): the stems that weigh most in a few
+top chunks (RM3's relevance model: Σ term frequency / chunk length) are added to the query, each of the query's
+own stems repeated so it counts several times (FTS5's bm25() sums over the query's phrases, a repeated phrase
+included). Retrieval uses it for its deep tail only (service.pipeline.retrieval).
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -82,10 +88,13 @@ class LexicalIndex:
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """Top chunks for `query`: (id, BM25 score > 0), best first; chunks sharing no stem are left out."""
-        stems = list(dict.fromkeys(tokenize([query])[0]))
+        return self.search_stems(dict.fromkeys(query_stems(query), 1), k)
+
+    def search_stems(self, stems: dict[str, int], k: int) -> list[tuple[str, float]]:
+        """Top chunks for weighted stems (stem → how many times it counts, ≥ 1), as `search`."""
         if not stems or k <= 0:
             return []
-        match = " OR ".join(f'"{s}"' for s in stems)
+        match = " OR ".join(" OR ".join([f'"{s}"'] * max(1, weight)) for s, weight in stems.items())
         with self._lock:
             rows = self._db.execute(
                 "SELECT c.chunk_id, -bm25(terms) AS score FROM terms JOIN chunks c ON c.rowid = terms.rowid"
@@ -180,6 +189,23 @@ class LexicalIndex:
                 self._db.execute("INSERT INTO terms (rowid, stems) VALUES (?, ?)", (rowid, " ".join(tokens)))
 
 
+def query_stems(query: str) -> list[str]:
+    """The distinct stems of a query, in order."""
+    return list(dict.fromkeys(tokenize([query])[0]))
+
+
+def expansion_terms(query: str, texts: Sequence[str], n: int) -> list[str]:
+    """The `n` stems that weigh most in `texts` (feedback chunks) and are not in `query`: Σ over the texts of
+    term frequency / text length (RM3's relevance model with equal chunk weights); ties by stem."""
+    exclude = set(query_stems(query))
+    weights: dict[str, float] = {}
+    for stems in tokenize(texts):
+        for stem, count in Counter(stems).items():
+            if stem not in exclude:
+                weights[stem] = weights.get(stem, 0.0) + count / len(stems)
+    return sorted(weights, key=lambda s: (-weights[s], s))[: max(n, 0)]
+
+
 class LexicalView:
     """The lexical index as one search view sees it: results restricted to the view's chunk ids (the shared
     index may already be a generation ahead)."""
@@ -189,4 +215,12 @@ class LexicalView:
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         hits = [(cid, s) for cid, s in self.index.search(query, k + 8) if cid in self.valid]
+        return hits[:k]
+
+    def search_expanded(self, query: str, feedback: Sequence[str], terms: int, query_weight: int, k: int) -> list[tuple[str, float]]:
+        """`search` for the query's stems (each counted `query_weight` times) plus the `terms` expansion stems of
+        the `feedback` texts (counted once)."""
+        stems = dict.fromkeys(query_stems(query), query_weight)
+        stems.update((s, 1) for s in expansion_terms(query, feedback, terms))
+        hits = [(cid, s) for cid, s in self.index.search_stems(stems, k + 8) if cid in self.valid]
         return hits[:k]

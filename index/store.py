@@ -123,6 +123,18 @@ class ChunkStore:
                 found[chunk_id] = _chunk(chunk_id, text, dict(meta))
         return found
 
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored embeddings by chunk id (missing ids absent)."""
+        found: dict[str, np.ndarray] = {}
+        for part in self._batches(list(ids)):
+            result = self.collection.get(ids=list(part), include=["embeddings"])
+            embeddings = result["embeddings"]
+            if embeddings is None:
+                continue
+            for chunk_id, vector in zip(result["ids"], embeddings):
+                found[chunk_id] = np.asarray(vector, dtype=np.float32)
+        return found
+
     def queryable_ids(self, present: frozenset[str]) -> set[str] | None:
         """Chunk ids this process's queries can find (None: all of them — a Chroma server). `present` is what
         the index holds now; on the first call for this path in this process, all of it is queryable."""

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from service.errors import InvalidInput, error_data
+from service.pipeline.bridging import second_hop
 from service.pipeline.citations import CitationBook, located
 from service.pipeline.contradictions import (
     DIFF_MIN_SHARED,
@@ -23,6 +24,7 @@ from service.pipeline.contradictions import (
     shared_subject,
 )
 from service.pipeline.evidence import (
+    MIN_WORDS,
     RankedEvidence,
     answer_type_bonus,
     best_for_parts,
@@ -33,10 +35,11 @@ from service.pipeline.evidence import (
     term_weights,
 )
 from service.pipeline.markers import escape_markers, with_markers
+from service.pipeline.passages import Passage, build_passages, narrow
 from service.pipeline.ports import ChatModel, Encoder, Locate, Retrieve, TextOf
-from service.pipeline.prompts import render_prompt
+from service.pipeline.prompts import render_messages, render_prompt
 from service.pipeline.routing import Route, route_question
-from service.pipeline.sentences import Sentence, split_sentences
+from service.pipeline.sentences import Sentence, is_heading, split_sentences
 from service.pipeline.support_judge import model_judge
 from service.pipeline.terms import (
     STOPWORDS,
@@ -56,6 +59,7 @@ from service.profiles import PROFILES, ModelProfile
 from service.schemas import (
     Answer,
     ChatMessage,
+    Evidence,
     SearchHit,
     StreamEvent,
     Suggestion,
@@ -88,6 +92,7 @@ class _Prepared:
     evidence: list[RankedEvidence]
     refusal_reason: str | None
     part_best: list[RankedEvidence] = field(default_factory=list)  # each part's answer, for compound questions
+    bridge: RankedEvidence | None = None  # the second hop's sentence (service.pipeline.bridging)
     timings: dict[str, float] = field(default_factory=dict)
     started: float = 0.0
     profile: str | None = None
@@ -175,6 +180,12 @@ def _prepare(p: AnswerPipeline, question: str, history: Sequence[ChatMessage], k
     evidence = select_evidence(standalone, hits, p.encoder, p.text_of, p.evidence_max, follow_up=question)
     answerable, reason = addresses_question(standalone, evidence, [h.text for h in hits])
     part_best = [_joined(evidence, e) for e in best_for_parts(standalone, hits, p.encoder, p.text_of)]
+    bridge = None
+    if answerable:
+        hop = second_hop(standalone, evidence, hits, retrieve=p.retrieve, encoder=p.encoder, text_of=p.text_of)
+        hits = [*hits, *hop.hits]
+        if hop.evidence is not None:
+            bridge = _joined(evidence, hop.evidence)
     timings["evidence_ms"] = _ms(t)
     return _Prepared(
         question=question,
@@ -183,6 +194,7 @@ def _prepare(p: AnswerPipeline, question: str, history: Sequence[ChatMessage], k
         evidence=evidence,
         refusal_reason=None if answerable else reason,
         part_best=part_best,
+        bridge=bridge,
         timings=timings,
         started=started,
         usage=usage,
@@ -190,9 +202,9 @@ def _prepare(p: AnswerPipeline, question: str, history: Sequence[ChatMessage], k
     )
 
 
-def answer_messages(question: str, evidence: Sequence[RankedEvidence], prompt: str = "answer") -> list[ChatMessage]:
-    """The generation prompt: numbered evidence sentences (best first) and the question."""
-    return [ChatMessage(role="user", content=render_prompt(prompt, evidence=evidence_block(evidence), question=question))]
+def answer_messages(question: str, evidence: Sequence[Evidence], prompt: str = "answer") -> list[ChatMessage]:
+    """The generation prompt: numbered evidence (sentences or passages, best first) and the question."""
+    return render_messages(prompt, evidence=evidence_block(evidence), question=question)
 
 
 def also_include(question: str, evidence: Sequence[RankedEvidence]) -> list[RankedEvidence]:
@@ -251,6 +263,75 @@ def _joined(evidence: list[RankedEvidence], sentence: RankedEvidence) -> RankedE
     joined = sentence.model_copy(update={"number": len(evidence) + 1})
     evidence.append(joined)
     return joined
+
+
+_WH_FOCUS = re.compile(r"\b(?:which|what)\s+((?:[\w'’-]+\s+){0,3}[\w'’-]+)", re.I)
+_DEFINITE = frozenset({"the", "this", "that", "these", "those"})
+ANTECEDENT_LINES = 2  # the sentence before, on the same line or across one blank line (a paragraph break)
+
+
+def focus_terms(question: str) -> set[str]:
+    """What a which/what question asks for, as stems: the words after "which"/"what" up to the first function
+    word ("Which wildly popular show was …" → wildly, popular, show). Empty for other questions."""
+    match = _WH_FOCUS.search(question)
+    if match is None:
+        return set()
+    kept = []
+    for token in match.group(1).split():
+        if token.lower() in STOPWORDS:
+            break
+        if not token[0].isupper():  # a name ("Which US national park") is not what is asked for
+            kept.append(token)
+    return content_terms(" ".join(kept))
+
+
+def names_focus(sentence: str, focus: set[str]) -> bool:
+    """Does `sentence` speak of the asked-for thing by a definite description ("the wildly popular South Korean
+    show", "the park")? Then the thing itself was named before it."""
+    tokens = [t.lower() for t in words(sentence)]
+    return any(
+        token in _DEFINITE and any(content_terms(t) & focus for t in tokens[i + 1 : i + 5])
+        for i, token in enumerate(tokens)
+    )
+
+
+def _previous(sentences: Sequence[Sentence], evidence: RankedEvidence) -> Sentence | None:
+    """The sentence right before `evidence`'s own, when it is at most ANTECEDENT_LINES lines up."""
+    for before, current in zip(sentences, sentences[1:]):
+        if current.start_line == evidence.start_line and current.text == evidence.text:
+            return before if evidence.start_line - before.end_line <= ANTECEDENT_LINES else None
+    return None
+
+
+def with_antecedents(
+    question: str, chosen: Sequence[RankedEvidence], evidence: list[RankedEvidence], text_of: Callable[[str], str]
+) -> list[RankedEvidence]:
+    """`chosen`, each preceded by the sentence before it when it speaks of what the question asks for only as "the
+    show", "the park" and that sentence names something the question does not ("“Squid Game” is officially
+    coming back." before "Netflix announced … the wildly popular South Korean show is green lit …")."""
+    focus = focus_terms(question)
+    if not focus:
+        return list(chosen)
+    asked = {k.lower() for k in key_terms(question)}
+    out: list[RankedEvidence] = []
+    for i, e in enumerate(chosen):
+        if i == 0 and names_focus(e.text, focus):  # the best evidence only: what the answer leads with
+            try:
+                before = _previous(split_sentences(text_of(e.source)), e)
+            except Exception:  # the document went away meanwhile
+                before = None
+            usable = before is not None and len(words(before.text)) >= MIN_WORDS and not is_heading(before.text)
+            if before is not None and usable and {k.lower() for k in key_terms(before.text)} - asked:
+                extra = RankedEvidence(
+                    number=0, source=e.source, start_line=before.start_line, end_line=before.end_line,
+                    text=before.text, score=e.score, dense=e.dense, lexical=e.lexical,
+                )  # fmt: skip
+                joined = _joined(evidence, extra)
+                if joined not in out:
+                    out.append(joined)
+        if e not in out:
+            out.append(e)
+    return out
 
 
 def with_continuations(
@@ -322,7 +403,7 @@ DIFFERS_LIMIT = 1
 
 
 def differing_evidence(
-    cited: Sequence[RankedEvidence], evidence: Sequence[RankedEvidence], encoder: Encoder
+    cited: Sequence[Evidence], evidence: Sequence[RankedEvidence], encoder: Encoder
 ) -> list[tuple[RankedEvidence, str]]:
     """Evidence of another source that contradicts what the answer cites about the same thing — a date moved, a
     different figure, the statement negated (service.pipeline.contradictions, the rules of the summaries' "Where
@@ -336,30 +417,49 @@ def differing_evidence(
     if not others:
         return []
     idf = idf_weights([e.text for e in evidence])
-    vectors = embed(encoder, [c.text for c in cited] + [o.text for o in others])
     found: list[tuple[RankedEvidence, str]] = []
-    for j, other in enumerate(others, start=len(cited)):
-        for i, mine in enumerate(cited):
-            similarity = float(vectors[i] @ vectors[j])
-            if similarity < DIFF_MIN_SIMILARITY or shared_subject(mine.text, other.text, idf) < DIFF_MIN_SHARED:
-                continue
-            # no rare-term demand here (a dozen evidence sentences make poor term weights): both address the question
-            if (kind := classify_difference(mine.text, other.text, similarity)) is not None:
-                found.append((other, kind))
-                break
+    for other in others:
+        if (kind := contradiction(other, cited, idf, encoder)) is not None:
+            found.append((other, kind))
         if len(found) >= DIFFERS_LIMIT:
             break
     return found
 
 
-def _must_include(p: AnswerPipeline, prepared: _Prepared) -> list[RankedEvidence]:
-    """Evidence the answer carries whatever the draft says — for the tiny model only: a capable model's prose is
-    kept where supported, and its best evidence is quoted only when nothing of its draft holds."""
-    if p.profile.synthesis:
-        return []
+def contradiction(other: Evidence, cited: Sequence[Evidence], idf: dict[str, float], encoder: Encoder) -> str | None:
+    """The kind of difference between `other` and the first of `cited` it contradicts about the same thing, if any."""
+    vectors = embed(encoder, [other.text, *(c.text for c in cited)])
+    for i, mine in enumerate(cited, start=1):
+        similarity = float(vectors[0] @ vectors[i])
+        if similarity < DIFF_MIN_SIMILARITY or shared_subject(mine.text, other.text, idf) < DIFF_MIN_SHARED:
+            continue
+        # no rare-term demand here (a dozen evidence sentences make poor term weights): both address the question
+        if (kind := classify_difference(mine.text, other.text, similarity)) is not None:
+            return kind
+    return None
+
+
+def best_evidence(p: AnswerPipeline, prepared: _Prepared) -> list[RankedEvidence]:
+    """The evidence sentences an answer quotes when it quotes: the best, runner-ups that cover another part of the
+    question, each part's answer of a compound question, the second hop's sentence, and the sentences they lean on
+    (an antecedent before, a continuation after). The tiny profile always carries them; a capable model's answer
+    only when nothing of its draft holds. May join new sentences to `prepared.evidence`."""
     # judged on the user's own words, not the context a follow-up's rewrite added
     evidence = prepared.evidence
-    return with_continuations([*also_include(prepared.question, evidence), *prepared.part_best], evidence, p.text_of)
+    bridge = [prepared.bridge] if prepared.bridge is not None else []
+    chosen = with_antecedents(prepared.question, [*also_include(prepared.question, evidence), *prepared.part_best, *bridge], evidence, p.text_of)
+    return with_continuations(chosen, evidence, p.text_of)
+
+
+def _passages(p: AnswerPipeline, prepared: _Prepared) -> dict[int, Passage]:
+    """The passages a capable model reads, numbered 1..n: the best evidence's first, the second hop's next."""
+    evidence = prepared.evidence
+    seeds = [evidence[0], *([prepared.bridge] if prepared.bridge else [])]
+    seeds += [e for e in evidence[1:] if e is not prepared.bridge]
+    profile = p.profile
+    built = build_passages(seeds, p.text_of, passages=profile.passages, sentences=profile.passage_sentences,
+                           tokens=profile.evidence_tokens)  # fmt: skip
+    return {q.number: q for q in built}
 
 
 def _generate_then_finish(
@@ -377,15 +477,22 @@ def _generate_then_finish(
         yield from _refused_events(_refusal(prepared, llm.model_name))
         return
     evidence = prepared.evidence
-    must_include = _must_include(p, prepared)  # may add continuations to `evidence`: before it is indexed below
+    quoted = best_evidence(p, prepared)  # may add continuations to `evidence`: before it is indexed below
+    must_include = [] if p.profile.synthesis else quoted  # a capable model's prose stands on its own where it holds
     by_number = {e.number: e for e in evidence}
+    # what the model reads and cites: evidence sentences (tiny), or passages around them (models that can read)
+    passages = _passages(p, prepared) if p.profile.synthesis else {}
+    units: Sequence[Evidence] = list(passages.values()) or evidence
     verifier = DraftVerifier(
-        evidence, p.encoder, min_score=OFF_TOPIC_RATIO * evidence[0].score, paraphrase=p.profile.paraphrase,
+        units, p.encoder, min_score=OFF_TOPIC_RATIO * evidence[0].score, paraphrase=p.profile.paraphrase,
         judge=model_judge(llm, prepared.usage) if p.profile.judge else None, streaming=True,
     )
     splitter = DraftSplitter()
     book = CitationBook()
     shown: list[str] = []
+    cited: list[Evidence] = []  # the evidence sentences the shown sentences cite
+    differing: list[VerifierDecision] = []  # shown sentences introduced as another source's differing statement
+    idf = idf_weights([e.text for e in evidence])
     verify_s = 0.0
 
     def judged(pieces: list[str], closing: bool = False) -> Iterator[StreamEvent]:
@@ -395,11 +502,36 @@ def _generate_then_finish(
             verdict = verifier.judge(piece, last=closing and i == len(pieces) - 1)
             verify_s += time.perf_counter() - t0
             if verdict is not None:
-                yield from _shown(verdict)
+                yield from _shown(*_sentences_of(verdict))
 
-    def _shown(verdict: VerifiedSentence, quoted: bool = False, lead: str = "") -> Iterator[StreamEvent]:
-        """A verified sentence as the final answer will have it (format_answer's rendering, same citation ids)."""
-        ids = [book.cite(by_number[n]) for n in verdict.cited]
+    def _sentences_of(verdict: VerifiedSentence) -> tuple[VerifiedSentence, list[Evidence]]:
+        """The verdict with the evidence sentences it cites: a passage is narrowed to the sentences the claim
+        rests on; a quoted passage (the fallback) to its seed sentence."""
+        if not passages:
+            return verdict, [by_number[n] for n in verdict.cited]
+        sentences: list[Evidence] = []
+        for n in verdict.cited:
+            passage = passages[n]
+            members = [passage.members[passage.seed]] if verdict.extractive else narrow(verdict.text, passage, p.encoder)
+            sentences += [_joined(evidence, m) for m in members]
+        if verdict.extractive:
+            verdict = verdict.model_copy(update={"text": " ".join(e.text for e in sentences)})
+        return verdict, sentences
+
+    def _shown(
+        verdict: VerifiedSentence, sentences: list[Evidence], quoted: bool = False, lead: str = ""
+    ) -> Iterator[StreamEvent]:
+        """A verified sentence as the final answer will have it (format_answer's rendering, same citation ids).
+        A sentence of another source that contradicts what the answer already cites is introduced as differing."""
+        if not lead and cited and not {e.source for e in sentences} & {c.source for c in cited}:
+            kinds = [k for e in sentences if (k := contradiction(e, cited, idf, p.encoder)) is not None]
+            if kinds:
+                lead = DIFFERS_LEAD
+                differing.append(VerifierDecision(
+                    sentence=verdict.text, action="kept", cited=verdict.cited,
+                    reason=f"another source differs on the asked fact ({kinds[0]}): introduced as differing"))  # fmt: skip
+        ids = list(dict.fromkeys(book.cite(e) for e in sentences))
+        cited.extend(sentences)
         text = lead + with_markers(verdict.text, ids, quoted=quoted)
         citations = [c.model_dump(exclude_none=True) for c in located([c for c in book.citations if c.id in ids], p.locate)]
         yield StreamEvent(event="sentence", data={"text": text, "citations": citations})
@@ -411,7 +543,7 @@ def _generate_then_finish(
     first = None
     pending = ""
     prompt = "answer_passages" if p.profile.synthesis else "answer"
-    for delta in generate(answer_messages(prepared.standalone, evidence[: p.profile.passages], prompt)):
+    for delta in generate(answer_messages(prepared.standalone, units[: p.profile.passages], prompt)):
         if first is None:
             first = _ms(prepared.started)
         parts.append(delta)
@@ -428,21 +560,28 @@ def _generate_then_finish(
     draft = "".join(parts)
     t = time.perf_counter()
     verified = verifier.finish(must_include=must_include)
+    if verified.extractive and passages:  # nothing of a capable model's draft held: quote as the tiny profile does
+        why = "nothing in the draft was supported: quoting the best evidence"
+        verified = verified.model_copy(update={
+            "sentences": [VerifiedSentence(text=e.text.strip(), cited=[e.number], extractive=True) for e in quoted],
+            "decisions": [d for d in verified.decisions if d.action != "extractive"] + [
+                VerifierDecision(sentence=e.text, action="extractive", cited=[e.number], reason=why) for e in quoted],
+        })  # fmt: skip
+        passages = {}  # the quotes cite evidence sentences, not passages
     prepared.timings["verify_ms"] = round(verify_s * 1000 + _ms(t), 1)
     if (reason := unanswered_after_fallback(prepared.question, draft, verified)) is not None:
         prepared.refusal_reason = reason  # only when nothing of the draft was kept: nothing was shown yet
         yield from _refused_events(_refusal(prepared, llm.model_name, draft))
         return
     for extra in verified.sentences[len(shown) :]:  # must-include evidence, or the quoted fallback
-        yield from _shown(extra, quoted=verified.extractive)
-    decisions = list(verified.decisions)
-    cited = [by_number[n] for v in verified.sentences for n in v.cited]
+        yield from _shown(*_sentences_of(extra), quoted=verified.extractive)
+    decisions = [*verified.decisions, *differing]
     for other, kind in differing_evidence(cited, evidence, p.encoder):
         decisions.append(VerifierDecision(
             sentence=other.text, action="extractive", cited=[other.number],
             reason=f"another source differs on the asked fact ({kind}): quoted beside the answer"))
-        yield from _shown(VerifiedSentence(text=other.text, cited=[other.number], extractive=True), quoted=True,
-                          lead=DIFFERS_LEAD)
+        yield from _shown(VerifiedSentence(text=other.text, cited=[other.number], extractive=True), [other],
+                          quoted=True, lead=DIFFERS_LEAD)
     text, citations = " ".join(shown), located(book.citations, p.locate)  # where each span is in the original file
     trace = _trace(prepared, draft, decisions)
     yield Answer(

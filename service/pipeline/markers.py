@@ -67,11 +67,16 @@ def with_markers(text: str, ids: Iterable[int], quoted: bool = False) -> str:
 
 def marked_sentences(text: str) -> list[str]:
     """`text` as sentences, each with its own markers: a piece made only of markers (or that starts with them:
-    "…signed it. [1] Russia…") closes the sentence before it."""
+    "…signed it. [1] Russia…") closes the sentence before it — unless the piece starts a line and says something
+    after them: "[2] The release moved to October." is a numbered item (a small model echoing its evidence list)."""
     sentences: list[str] = []
     for sentence in split_sentences(text):
         piece = sentence.text.strip()
         leading = _LEADING_MARKERS.match(piece)
+        line_start = sentence.start_char == 0 or text[: sentence.start_char].rstrip(" \t").endswith("\n")
+        if leading and line_start and piece[leading.end() :].strip(" .,;:-•*"):
+            sentences.append(f"{piece[leading.end() :].strip()} {leading.group(0).strip()}")
+            continue
         if leading and sentences:
             sentences[-1] = f"{sentences[-1]} {leading.group(0).strip()}"
             piece = piece[leading.end() :].strip()

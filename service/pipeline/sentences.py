@@ -62,6 +62,7 @@ def is_heading(text: str) -> bool:
         return True
     if ":" in line or len(line.split()) > 12:
         return False
+    line = re.sub(r"(?<=\S)\s*\([^()]*\)$", "", line)  # "Big Hero 6 (film)": a disambiguating note ends no sentence
     # "Calder Falls Water Utility." — a title some extractors end with a full stop: every word capitalised
     bare = line[:-1] if line.endswith(".") and len(line.split()) <= 8 else line
     tokens = [t for t in bare.split() if t[:1].isalpha()]

@@ -7,6 +7,7 @@ sentence — numbers, dates and proper names — which must literally occur in t
 from __future__ import annotations
 
 import re
+from difflib import SequenceMatcher
 from functools import lru_cache
 
 import Stemmer
@@ -108,7 +109,8 @@ def _capitalised_runs(tokens: list[str]) -> list[list[str]]:
 
 def unmentioned_names(question: str, text: str) -> list[str]:
     """The question's names and numbers that `text` never mentions, an acronym standing for its words either way
-    ("United States" is mentioned by "U.S.", "WHO" by "World Health Organization")."""
+    ("United States" is mentioned by "U.S.", "WHO" by "World Health Organization") and another form of a word
+    counting as the word ("Russians" / "Russian", "Brittish" / "British", "B-cell" / "B cell", "1950s" / "1958")."""
     missing = missing_key_terms(question, text)
     if not missing:
         return []
@@ -119,4 +121,31 @@ def unmentioned_names(question: str, text: str) -> list[str]:
     for run in _capitalised_runs(asked):
         if len(run) >= 2 and "".join(w[0] for w in run).upper() in acronyms:
             covered.update(run)
-    return [m for m in missing if m not in covered]
+    unknown = [m for m in missing if m not in covered]
+    if unknown:
+        lowered = [t.lower() for t in text_tokens]
+        vocabulary = {t for t in lowered if not t[0].isdigit()} | {a + b for a, b in zip(lowered, lowered[1:])}
+        years = {t for t in text_tokens if t.isdigit() and len(t) == 4}
+        unknown = [m for m in unknown if not _variant_mentioned(m, question, vocabulary, years)]
+    return unknown
+
+
+_DEMONYM = re.compile(r"^(?:Native|[A-Z][a-z]+(?:an|ian|ean|ese|ish|ch|i))$")
+VARIANT_PREFIX = 5  # "German" / "Germany", "Russians" / "Russian", "Gothais" / "Gotha": one name, another form
+VARIANT_SIMILARITY = 0.85  # "Brittish" / "British": a misspelling
+
+
+def _variant_mentioned(name: str, question: str, vocabulary: set[str], years: set[str]) -> bool:
+    """Is `name` in the text under another form: a decade ("1950s") by a year in it, a word by an inflection or
+    a misspelling of it? A demonym ("German", "Native") describes rather than names: always counted as mentioned."""
+    if _DEMONYM.search(name):
+        return True
+    if name[0].isdigit():
+        return re.search(rf"\b{re.escape(name)}s\b", question) is not None and any(y[:3] == name[:3] for y in years)
+    lower = name.lower()
+    for word in vocabulary:
+        if len(lower) >= VARIANT_PREFIX and word[:VARIANT_PREFIX] == lower[:VARIANT_PREFIX] and abs(len(word) - len(lower)) <= 3:
+            return True
+        if abs(len(word) - len(lower)) <= 2 and SequenceMatcher(None, word, lower).ratio() >= VARIANT_SIMILARITY:
+            return True
+    return False

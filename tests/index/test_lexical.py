@@ -88,3 +88,26 @@ def test_a_view_sees_only_its_own_chunk_ids(index: LexicalIndex) -> None:
     index.sync(manifest.snapshot, manifest.generation, Fetch(TEXTS))
     view = LexicalView(index, frozenset({"a-1", "b-0"}))
     assert [cid for cid, _ in view.search("mines treaty", 5)] == ["a-1"]
+
+
+def test_a_repeated_stem_counts_more_and_expansion_finds_chunks_sharing_no_query_stem(index: LexicalIndex) -> None:
+    from index.lexical import expansion_terms
+
+    manifest, fetch = Manifest(), Fetch(TEXTS)
+    index.sync(manifest.snapshot, manifest.generation, fetch)
+    plain = dict(index.search_stems({"mine": 1, "bell": 1}, 10))
+    weighted = dict(index.search_stems({"mine": 1, "bell": 3}, 10))
+    assert weighted["b-0"] > plain["b-0"] and weighted["a-0"] == pytest.approx(plain["a-0"])
+    assert index.search_stems({}, 10) == [] and index.search_stems({"mine": 1}, 0) == []
+
+    # The feedback chunk's heaviest stems, not the query's: "harbour", "cast", ... (ties by stem)
+    terms = expansion_terms("When was the bell recast?", [TEXTS["b-0"]], 3)
+    assert terms == ["1954", "cast", "harbour"]
+    assert expansion_terms("bell", ["", "the and of"], 5) == []  # nothing left after stopwords
+
+    # Expanded by the top chunk's stems, "treaty" reaches a-1, which shares no stem with it ("mines").
+    view = LexicalView(index, frozenset(TEXTS))
+    assert [cid for cid, _ in view.search("treaty", 10)] == ["a-0"]
+    expanded = view.search_expanded("treaty", [TEXTS["a-0"]], 5, 3, 10)
+    assert [cid for cid, _ in expanded] == ["a-0", "a-1"]
+    assert [cid for cid, _ in LexicalView(index, frozenset({"a-1"})).search_expanded("treaty", [TEXTS["a-0"]], 5, 3, 10)] == ["a-1"]

@@ -144,3 +144,55 @@ def test_cli_search_json_shapes(news_settings: Settings, tmp_path: Path) -> None
 
     missing = _cli(["search", "--queries", str(tmp_path / "nope.txt"), "--json"], news_settings)
     assert missing.returncode == 1 and len(missing.stderr.strip().splitlines()) == 1
+
+
+def test_fuse_hybrid_orders_the_tail_by_the_given_rankings() -> None:
+    from service.pipeline.retrieval import CONVEX_HEAD, fuse_hybrid
+
+    dense = [(f"d{i}", 1.0 - i / 100) for i in range(CONVEX_HEAD)]
+    lexical = [(f"b{i}", 10.0 - i / 10) for i in range(CONVEX_HEAD)]
+    default = fuse_hybrid(dense, lexical)
+    tail = [[("x", 0.9), ("b19", 0.8)], [("y", 5.0)]]
+    ordered = fuse_hybrid(dense, lexical, tail)
+    assert ordered[:CONVEX_HEAD] == default[:CONVEX_HEAD]  # the head never changes
+    assert [cid for cid, _ in ordered[CONVEX_HEAD:]] == ["x", "y", "b19"]  # only the tail rankings' candidates
+    scores = [s for _, s in ordered]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_feedback_orders_only_the_tail_and_expands_bm25(settings: Settings, tmp_path: Path) -> None:
+    """Asked for more than CONVEX_HEAD results, hybrid retrieval re-ranks with pseudo-relevance feedback: the
+    first 20 places stay as they were; the expanded BM25 ranking reaches a chunk sharing no query stem."""
+    from index.corpus import Corpus
+    from index.lexical import query_stems
+    from service.pipeline.retrieval import CONVEX_HEAD, feedback_rankings, fuse_hybrid, nearest
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "treaty.txt").write_text("The Ottawa Treaty bans antipersonnel mines; landmine clearance continues in Angola.\n")
+    (docs / "clearance.txt").write_text("Landmine clearance in Angola uses trained rats and metal detectors.\n")
+    for i in range(10, 40):
+        (docs / f"log{i}.txt").write_text(
+            f"Harbour log: the harbour bell rang while gulls circled the quay and fishermen mended nets on day {i}.\n"
+        )
+    corpus = Corpus.open(settings)
+    try:
+        corpus.ingest([docs])
+        query = "Which treaty bans mines?"
+        top = retrieve(corpus, query, CONVEX_HEAD)
+        deep = retrieve(corpus, query, CONVEX_HEAD + 10)
+        assert len(deep) == CONVEX_HEAD + 10 and deep[:CONVEX_HEAD] == top
+        assert top[0].source == "treaty.txt"
+
+        view = corpus.search_view()
+        embedding = corpus.embedder.encode([query])[0]
+        dense = nearest(corpus, embedding, 50, view)
+        lexical = view.bm25.search(query, 50)
+        sources = {cid: c.source for cid, c in corpus.get_chunks(sorted(view.valid_ids)).items()}
+        assert "clearance.txt" not in {sources[cid] for cid, _ in lexical}  # it shares no stem with the query
+        assert not set(query_stems(query)) & set(query_stems(corpus.text("clearance.txt")))
+        rocchio, expanded = feedback_rankings(corpus, query, view, fuse_hybrid(dense, lexical), embedding, 50)
+        assert "clearance.txt" in {sources[cid] for cid, _ in expanded}
+        assert sources[rocchio[0][0]] == "treaty.txt" and len(rocchio) == len(sources)
+    finally:
+        corpus.close()
