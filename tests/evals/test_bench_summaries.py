@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from evals.bench_summaries import lead3, lexrank, summary_text
+import pytest
+
+from evals.bench_summaries import lead3, lexrank, paired_margin, summary_text
 from service.schemas import Summary
 
 
@@ -27,3 +29,11 @@ def test_lexrank_picks_the_sentences_the_others_share_words_with_within_the_budg
     assert "storm" in picked and "bakery" not in picked and "Stocks" not in picked
     assert len(picked.split()) < 12 + 10  # stops once the budget is reached (whole sentences)
     assert lexrank([], 10) == ""
+
+
+def test_paired_margin_is_the_mean_difference_with_a_bootstrap_interval_around_it() -> None:
+    mean, lo, hi = paired_margin([0.5, 0.4, 0.6, 0.5], [0.4, 0.4, 0.5, 0.5])
+    assert mean == pytest.approx(0.05) and 0.0 <= lo <= mean <= hi <= 0.1
+    assert paired_margin([0.5, 0.4, 0.6, 0.5], [0.4, 0.4, 0.5, 0.5]) == (mean, lo, hi), "fixed seed"
+    assert paired_margin([0.3] * 5, [0.3] * 5) == (0.0, 0.0, 0.0)
+    assert paired_margin([], []) == (0.0, 0.0, 0.0)

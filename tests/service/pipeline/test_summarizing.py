@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from index.records import Chunk
@@ -178,6 +179,149 @@ def test_differences_are_the_real_disagreements_only(products: Engine) -> None:
     # the tiny profile quotes: no model wording, and the trace says why
     assert summary.model is None and summary.trace is not None and summary.trace.profile == "tiny"
     assert not summary.trace.drafts
+
+
+PIER = {  # three reports of one event, written for this test; b.txt carries a.txt's repair sentence verbatim
+    "a.txt": "PORT ELLIS, Maine (AP) — Harbor officials in Port Ellis closed the north pier on Monday after divers found cracks in three of its "
+             "support columns. The pier, built in 1958, carries about 400 trucks a day to the container terminal. "
+             "Repairs are expected to cost $12 million and take eight months. Local fishermen said the closure forces "
+             "them to unload their catch at the smaller south dock.\n",
+    "b.txt": "The north pier in Port Ellis was shut on Monday because of cracked support columns. Repairs are expected "
+             "to cost $12 million and take eight months. Truck traffic to the container terminal will go through the "
+             "east gate until the work is done. The harbor authority said no one was hurt when the cracks were found.\n",
+    "c.txt": "Port Ellis closed its north pier this week after inspectors discovered cracked columns under the deck. "
+             "The bakery on Water Street, across from the pier, has baked rye bread since 1921. Its owner bakes the "
+             "bread every morning at four and sells the loaves from a cart on the quay. The bakery also sells a "
+             "famous honey cake on Sundays.\n",
+}
+
+
+@pytest.mark.slow
+def test_corpus_summary_says_a_shared_sentence_once_and_cites_every_copy(settings: Settings, tmp_path: Path) -> None:
+    """A sentence two documents carry verbatim is one bullet citing both (each document's best sentence is
+    required, and here both bests are that sentence); no two sentences of the summary say the same thing; the
+    overview is a document's opening sentence, without its dateline (which its citation still quotes)."""
+    from service.pipeline.evidence import embed
+    from service.pipeline.sentences import split_sentences
+    from service.pipeline.summaries.plan import DUPLICATE_COSINE
+
+    docs = tmp_path / "pier"
+    docs.mkdir()
+    for name, text in PIER.items():
+        (docs / name).write_text(text, encoding="utf-8")
+    with Engine(settings) as engine:
+        engine.ingest([docs])
+        summary = engine.summarize(extractive=True)
+        assert_citation_contract(engine, summary)
+        said = [s.text for t in [summary.summary, *summary.bullets] for s in split_sentences(t)]
+        repairs = [t for t in said if t.startswith("Repairs are expected to cost $12 million")]
+        assert len(repairs) == 1, said
+        assert cited_sources(summary, repairs[0]) == {"a.txt", "b.txt"}
+        assert not any(t.startswith("The north pier in Port Ellis was shut") for t in said), "restates the overview"
+        assert {c.source for c in summary.citations} == set(PIER), "every document is still cited"
+        openings = [split_sentences(t)[0].text for t in PIER.values()]
+        overview = re.sub(r"\s*\[\d+\]", "", said[0]).rstrip(".")
+        assert any(overview in opening for opening in openings), said[0]
+        assert not any("(AP)" in t for t in said), said
+        assert any(c.quote.startswith("PORT ELLIS, Maine (AP) — Harbor officials") for c in summary.citations) == (
+            any(t.startswith("Harbor officials in Port Ellis") for t in said))
+        vectors = embed(engine.corpus.embedder, [MARKER.sub("", t) for t in said])
+        similar = vectors @ vectors.T
+        assert all(similar[i, j] < DUPLICATE_COSINE for i in range(len(said)) for j in range(i)), said
+    (docs / "c.txt").unlink()  # two documents: their shared repair sentence is the most salient, yet no opening
+    with Engine(Settings(home=tmp_path / "two")) as engine:
+        engine.ingest([docs])
+        summary = engine.summarize(extractive=True)
+        assert_citation_contract(engine, summary)
+        overview = re.sub(r"\s*\[\d+\]", "", summary.summary).rstrip(".")
+        assert any(overview in split_sentences(PIER[name])[0].text for name in ("a.txt", "b.txt")), summary.summary
+
+
+def test_corpus_salience_favours_what_the_other_documents_say_too(embedder) -> None:
+    """What several documents state outranks what one document dwells on, even late in that document; the
+    bakery sentences are the most central of c.txt by its own centroid."""
+    from service.pipeline.evidence import embed
+    from service.pipeline.sentences import split_sentences
+    from service.pipeline.summaries.plan import DocumentPlan, corpus_salience, unit_centroid
+
+    def plan(source: str, texts: list[str]) -> DocumentPlan:
+        sentences = [s for t in texts for s in split_sentences(t)]
+        vectors = embed(embedder, [s.text for s in sentences])
+        candidates = [Candidate(source=source, sentence=s, position=i, chunk=0, vector=v)
+                      for i, (s, v) in enumerate(zip(sentences, vectors))]
+        return DocumentPlan(source=source, chunks=[], candidates=candidates, groups=[[0]])
+
+    bakery = [s.text for s in split_sentences(PIER["c.txt"])][1:]
+    shared = "Repairs to the cracked north pier will cost $12 million and take eight months."
+    c = plan("c.txt", [*bakery, shared])
+    own = unit_centroid(np.stack([x.vector for x in c.candidates]))
+    assert max(float(x.vector @ own) for x in c.candidates[:3]) > float(c.candidates[-1].vector @ own)
+    lone = plan("c.txt", [*bakery, shared])
+    for x in lone.candidates:
+        x.salience = 0.5
+    corpus_salience([lone])
+    assert {x.salience for x in lone.candidates} == {0.5}, "a corpus of one document keeps its salience"
+
+    corpus_salience([plan("a.txt", [PIER["a.txt"]]), plan("b.txt", [PIER["b.txt"]]), c])
+    ranked = sorted(c.candidates, key=lambda x: x.salience, reverse=True)
+    assert ranked[0].text == shared, [(x.text[:40], round(x.salience, 3)) for x in ranked]
+
+
+def test_selection_never_repeats_a_sentence_nor_what_was_seen(embedder) -> None:
+    from service.pipeline.evidence import embed
+    from service.pipeline.summaries.plan import select_diverse
+
+    texts = ["Repairs are expected to cost $12 million and take eight months.",
+             "Repairs are expected to cost $12 million and take eight months.",
+             "Truck traffic will go through the east gate.",
+             "The harbor authority said no one was hurt."]
+    vectors = embed(embedder, texts)
+    candidates = [Candidate(source=f"{i}.txt", sentence=Sentence(text=t, start_char=0, end_char=len(t), start_line=1,
+                                                                  end_line=1), position=0, chunk=0, vector=v)
+                  for i, (t, v) in enumerate(zip(texts, vectors))]
+    scores = {id(c): s for c, s in zip(candidates, [3.0, 3.0, 1.0, 0.5])}
+    picked = select_diverse(candidates, 3, lambda c: scores[id(c)], must=candidates[:2])
+    assert [c.text for c in picked] == [texts[0], texts[2], texts[3]], "the copy is dropped, even when required"
+    after = select_diverse(candidates[1:], 3, lambda c: scores[id(c)], seen=candidates[:1])
+    assert [c.text for c in after] == [texts[2], texts[3]], "nothing repeats the overview"
+
+
+def test_a_document_whose_best_point_restates_another_is_covered_by_its_next_best(embedder) -> None:
+    """A document no bullet cites joins the overview with its best point that says something new; with nothing
+    new, its best still (a document is not left out for agreeing), unless that is the same sentence again."""
+    from service.pipeline.evidence import embed
+    from service.pipeline.summaries.phrasing import points_of
+    from service.pipeline.summaries.summarize import _pick_bullets, uncovered_documents
+
+    texts = [("a.txt", "Repairs are expected to cost $12 million and take eight months.", 1.0),
+             ("d.txt", "Repairs to the pier are expected to cost $12 million and will take eight months.", 0.9),
+             ("d.txt", "The bakery on Water Street has baked rye bread since 1921.", 0.2),
+             ("e.txt", "Repairs are expected to cost $12 million and take eight months.", 0.9)]
+    vectors = embed(embedder, [t for _, t, _ in texts])
+    points = points_of([Candidate(source=s, sentence=Sentence(text=t, start_char=0, end_char=len(t), start_line=1,
+                                                              end_line=1), position=0, chunk=0, vector=v, salience=w)
+                        for (s, t, w), v in zip(texts, vectors)])
+    assert uncovered_documents(["a.txt", "d.txt", "e.txt"], points, points[:1]) == [points[2]]
+    assert uncovered_documents(["a.txt", "d.txt"], points, points[1:2]) == [points[0]], "nothing new: its best"
+    assert uncovered_documents(["a.txt", "e.txt"], points, points[3:]) == [], "the same sentence is not said twice"
+    # the bullets after that overview: d.txt by its bakery sentence; e.txt's copy and d.txt's restatement not again
+    assert _pick_bullets(points[1:], 3, cover_sources=True, seen=points[:1]) == [points[2]]
+
+
+@pytest.mark.parametrize(("restatement", "kept"), [
+    ("The north pier in Port Ellis was shut on Monday because of cracked support columns.", False),
+    ("The north pier in Port Ellis was shut on Monday because of 3 cracked support columns.", True),  # adds a figure
+])
+def test_a_restatement_is_dropped_unless_it_adds_a_figure(embedder, restatement: str, kept: bool) -> None:
+    from service.pipeline.evidence import embed
+    from service.pipeline.summaries.plan import RESTATEMENT_COSINE, is_duplicate
+
+    overview = "Port Ellis closed its north pier this week after inspectors discovered cracked columns under the deck."
+    a, b = [Candidate(source=f"{i}.txt", sentence=Sentence(text=t, start_char=0, end_char=len(t), start_line=1,
+                                                           end_line=1), position=0, chunk=0, vector=v)
+            for i, (t, v) in enumerate(zip([overview, restatement], embed(embedder, [overview, restatement])))]
+    assert float(a.vector @ b.vector) >= RESTATEMENT_COSINE
+    assert is_duplicate(b, [a]) is not kept
 
 
 # --- focus ---------------------------------------------------------------------------------------------

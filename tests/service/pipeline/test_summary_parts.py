@@ -12,7 +12,7 @@ import pytest
 from service.pipeline.claims import claims_in, contradicting_values
 from service.pipeline.contradictions import classify_difference
 from service.pipeline.markers import with_markers
-from service.pipeline.summaries.plan import is_summary_material
+from service.pipeline.summaries.plan import is_summary_material, summary_reading
 from service.pipeline.summaries.tables import table_rows
 
 CONTRADICTIONS = [
@@ -111,6 +111,25 @@ def test_a_table_row_reads_with_its_header_and_quotes_header_through_row() -> No
 ])
 def test_form_fields_procedure_and_boilerplate_are_not_summary_material(text: str, material: bool) -> None:
     assert is_summary_material(text) is material
+
+
+@pytest.mark.parametrize(("text", "reading"), [
+    ("WASHINGTON (AP) — The Senate passed the bill on Tuesday by a vote of 68 to 32.",
+     "The Senate passed the bill on Tuesday by a vote of 68 to 32."),
+    ("FLORENCE, Italy, Feb. 25 (UPI) -- Raffaele Sollecito has stood by his former girlfriend.",
+     "Raffaele Sollecito has stood by his former girlfriend."),
+    ("(CNN) -- The winter storm moved east on Friday night, bringing snow.", "The winter storm moved east on Friday night, bringing snow."),
+    ("Progress to date: The reservoir was drained and taken offline on April 7, 2025, as planned.",
+     "The reservoir was drained and taken offline on April 7, 2025, as planned."),
+    ("2. Interior coating: The coating has failed over about 30 percent of the wall area.",
+     "The coating has failed over about 30 percent of the wall area."),
+    ("John Smith: We will not raise the rates this year at all.", None),  # a speaker, not a label
+    ("The logic seems sound: the more tickets you buy, the better your odds.", None),
+    ("NASA said the launch — its third this year — went well on Monday.", None),
+    ("WASHINGTON (AP) — Yes.", None),  # nothing left to read
+])
+def test_a_summary_reads_a_sentence_without_its_dateline_or_label(text: str, reading: str | None) -> None:
+    assert summary_reading(text) == reading
 
 
 def test_markers_keep_a_quotation_closed() -> None:
