@@ -68,9 +68,14 @@ def test_quality_model_judges_support_by_meaning(quality_engine: Engine) -> None
     assert judge("The council rejected the water treatment plant, which was to open in 2027.", plant) is False
 
 
-def test_quality_model_summary_is_written_and_verified(quality_engine: Engine) -> None:
+def test_quality_model_summary_is_written_and_verified(quality_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     """A corpus summary with the capable profile: bullets the model wrote (not only quotes), each sentence citing
     what supports it, every quote verbatim in its file."""
+    from service.pipeline.summaries import phrasing
+
+    # The model's time budget per summary (60 s) is for interactive use; on a loaded CI machine the summary fell
+    # back to quotes within it once. What is tested here is the writing and its verification, not the budget.
+    monkeypatch.setattr(phrasing, "MODEL_RUN_BUDGET_S", 600.0)
     summary = quality_engine.summarize(length="short")
     assert summary.trace is not None and summary.trace.profile == "small"
     assert summary.model == "Qwen2.5-Coder-1.5B-Instruct", summary.trace.decisions
