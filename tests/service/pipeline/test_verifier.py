@@ -139,17 +139,15 @@ def test_addresses_question_refuses_without_relevant_evidence(evidence) -> None:
     ok, reason = addresses_question("Where did Ukraine rank?", weak)
     assert not ok and "score" in reason
     middling = [e.model_copy(update={"score": 0.5}) for e in evidence]
-    ok, reason = addresses_question("Did Raytheon manufacture the mines?", middling)  # a name no text mentions
-    assert not ok and "never mention Raytheon" in reason
-    # another form of a name the text has is no unknown name: an inflection, a misspelling, a decade, a demonym
-    for question in ["Did the Raytheons make the mines?", "Did Raytheom make the mines?", "Were the mines made in the 1990s?",
-                     "Did a German company make the mines?"]:  # fmt: skip
-        text = "Raytheon made mines in 1997 in Germany."
-        assert addresses_question(question, middling, [text])[0], question
-    # unknown ordinary words are no sign (SQuAD 2: as common in answerable questions as in unanswerable ones)
+    ok, reason = addresses_question("Which company made the mines in 1985?", middling)  # a number no text mentions
+    assert not ok and "never mention 1985" in reason
+    # a decade is mentioned by a year in it
+    assert addresses_question("Were the mines made in the 1990s?", middling, ["Raytheon made mines in 1997."])[0]
+    # unknown names and ordinary words are no sign (the dev samples: they refused answerable questions only)
+    assert addresses_question("Did Raytheon manufacture the mines?", middling)[0]
     assert addresses_question("Which company manufactures the mines?", middling)[0]
-    # a strong match outweighs an unmentioned name
-    assert addresses_question("Did Raytheon manufacture the mines?", [e.model_copy(update={"score": 0.7}) for e in evidence])[0]
+    # a strong match outweighs an unmentioned number
+    assert addresses_question("Which company made the mines in 1985?", [e.model_copy(update={"score": 0.7}) for e in evidence])[0]
     ok, reason = addresses_question("How many mines will be shipped?", [evidence[3].model_copy(update={"score": 0.7, "dense": 0.6})])
     assert not ok and "number" in reason
     spelled = evidence[3].model_copy(update={"score": 0.7, "dense": 0.6, "text": "All forces are based on four interactions."})
