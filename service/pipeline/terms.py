@@ -70,20 +70,6 @@ def content_terms(text: str) -> set[str]:
     return terms
 
 
-def plain_terms(question: str) -> set[str]:
-    """A question's content words that are neither names nor numbers, stemmed: what it asks *about* the things it
-    names ("What is the population of Calder Falls?" → {"popul"})."""
-    tokens = words(question)
-    kept = [t for i, t in enumerate(tokens) if not t[0].isdigit() and not (i > 0 and t[0].isupper())]
-    return content_terms(" ".join(kept))
-
-
-def shares_term(terms: set[str], text: str) -> bool:
-    """Does `text` hold one of the stemmed `terms`, or a word beginning like one ("maintain" / "maintenance")?"""
-    found = content_terms(text)
-    return bool(terms & found) or bool({t[:VARIANT_PREFIX] for t in terms} & {t[:VARIANT_PREFIX] for t in found})
-
-
 def key_terms(sentence: str) -> list[str]:
     """Numbers, dates and proper names in a sentence: the facts that must appear verbatim in cited text.
 

@@ -277,28 +277,3 @@ def test_sources_that_agree_or_add_information_are_not_reported_as_differing(pro
         answer = products_engine.ask(question)
         assert "Another source differs" not in answer.answer, (question, answer.answer)
 
-
-@pytest.fixture(scope="module")
-def examples_engine(tmp_path_factory: pytest.TempPathFactory, examples_dir: Path, llm) -> Iterator[Engine]:  # noqa: ANN001 - conftest's LLMClient
-    """The bundled examples' text documents (`make run`'s corpus, without the generated PDF and DOCX)."""
-    engine = Engine(Settings(home=tmp_path_factory.mktemp("examples-answers") / "citewise-home"), llm=llm)
-    names = ("project-overview.md", "board-minutes-2025-01-14.txt", "customer-faq.html", "budget-memo-2025-02-03.txt")
-    engine.ingest([examples_dir / name for name in names])
-    try:
-        yield engine
-    finally:
-        engine.close()
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize(
-    "question",
-    ["What is the population of Calder Falls?", "How many employees does the Calder Falls Water Utility have?"],
-)
-def test_a_question_whose_only_match_is_a_name_is_refused(examples_engine: Engine, question: str) -> None:
-    """The documents name Calder Falls often and never its population: the model's true but unrelated sentence
-    about the utility ("… the largest capital project of the Calder Falls Water Utility …") was shown as the answer."""
-    answer = examples_engine.ask(question)
-    assert answer.refused and question in answer.answer, answer.answer
-    assert answer.trace is not None and "beyond its names" in answer.trace.decisions[0].reason
-    assert not examples_engine.ask("Who is the project manager?").refused  # the names alone do not refuse

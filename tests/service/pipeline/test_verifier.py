@@ -158,11 +158,6 @@ def test_addresses_question_refuses_without_relevant_evidence(evidence) -> None:
     spelled = evidence[3].model_copy(update={"score": 0.7, "dense": 0.6, "text": "All forces are based on four interactions."})
     assert addresses_question("How many interactions are the forces based on?", [spelled])[0]  # a number in words
     assert addresses_question("Where did Ukraine rank among the most affected countries?", evidence)[0]
-    # only the names match: nothing in the evidence is about what is asked of them
-    ok, reason = addresses_question("What is the population of Ukraine?", middling)
-    assert not ok and "beyond its names (popul)" in reason
-    assert addresses_question("Which populations does Ukraine protect?", [evidence[0].model_copy(update={
-        "score": 0.5, "text": "Ukraine's population is protected from mines."})])[0]  # fmt: skip
     # words in common but nothing close in meaning (SQuAD 2's unanswerable questions, more often than answerable ones)
     far = [e.model_copy(update={"score": 0.7, "dense": 0.4}) for e in evidence]
     ok, reason = addresses_question("Where did Ukraine rank among the most affected countries?", far)
