@@ -265,6 +265,15 @@ def _joined(evidence: list[RankedEvidence], sentence: RankedEvidence) -> RankedE
     return joined
 
 
+def _joined_neighbour(evidence: list[RankedEvidence], of: RankedEvidence, sentence: Sentence) -> RankedEvidence:
+    """`sentence` (a neighbour of `of` in its document) as a member of `evidence`, ranked as `of` is."""
+    neighbour = RankedEvidence(
+        number=0, source=of.source, start_line=sentence.start_line, end_line=sentence.end_line,
+        text=sentence.text, score=of.score, dense=of.dense, lexical=of.lexical,
+    )  # fmt: skip
+    return _joined(evidence, neighbour)
+
+
 _WH_FOCUS = re.compile(r"\b(?:which|what)\s+((?:[\w'’-]+\s+){0,3}[\w'’-]+)", re.I)
 _DEFINITE = frozenset({"the", "this", "that", "these", "those"})
 ANTECEDENT_LINES = 2  # the sentence before, on the same line or across one blank line (a paragraph break)
@@ -322,11 +331,7 @@ def with_antecedents(
                 before = None
             usable = before is not None and len(words(before.text)) >= MIN_WORDS and not is_heading(before.text)
             if before is not None and usable and {k.lower() for k in key_terms(before.text)} - asked:
-                extra = RankedEvidence(
-                    number=0, source=e.source, start_line=before.start_line, end_line=before.end_line,
-                    text=before.text, score=e.score, dense=e.dense, lexical=e.lexical,
-                )  # fmt: skip
-                joined = _joined(evidence, extra)
+                joined = _joined_neighbour(evidence, e, before)
                 if joined not in out:
                     out.append(joined)
         if e not in out:
@@ -350,11 +355,7 @@ def with_continuations(
             continue
         if following is None or not _REFERS_BACK.match(following.text):
             continue
-        extra = RankedEvidence(
-            number=0, source=e.source, start_line=following.start_line, end_line=following.end_line,
-            text=following.text, score=e.score, dense=e.dense, lexical=e.lexical,
-        )  # fmt: skip
-        joined = _joined(evidence, extra)
+        joined = _joined_neighbour(evidence, e, following)
         if joined not in out:
             out.append(joined)
     return out
