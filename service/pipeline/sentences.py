@@ -52,16 +52,22 @@ def _is_heading(line: str) -> bool:
 
 
 _ADDRESS_LINE = re.compile(r"^\s*(?:to|from|cc|bcc|re|subject|attn|attention)\s*:", re.I)
+_SECTION_NUMBER = re.compile(r"^(?:\d{1,2}\.(?:\d{1,2}\.?)*|[IVX]{1,4}\.)\s+(?=[A-Z])")  # "2. ", "3.1 ", "IV. "
+SECTION_HEADING_WORDS = 10
 
 
 def is_heading(text: str) -> bool:
     """A heading, title, caption or letter address line rather than a sentence: a title-case line without final punctuation or a
-    colon, of a dozen words at most ("Calder Falls Water Utility", "Annual Report 2024"). Never evidence."""
+    colon, of a dozen words at most ("Calder Falls Water Utility", "Annual Report 2024"), or a numbered section's title in
+    any case ("2. Award of the construction contract"). Never evidence."""
     line = " ".join(text.split())
     if _ADDRESS_LINE.match(line):  # a letter's address block ("To: …, Project Manager, …") is furniture too
         return True
     if ":" in line or len(line.split()) > 12:
         return False
+    numbered = _SECTION_NUMBER.sub("", line, count=1)
+    if numbered != line and len(numbered.split()) <= SECTION_HEADING_WORDS and not _TERMINAL.search(numbered):
+        return True  # "2. Award of the Northgate Reservoir construction contract": a numbered section's title
     line = re.sub(r"(?<=\S)\s*\([^()]*\)$", "", line)  # "Big Hero 6 (film)": a disambiguating note ends no sentence
     # "Calder Falls Water Utility." — a title some extractors end with a full stop: every word capitalised
     bare = line[:-1] if line.endswith(".") and len(line.split()) <= 8 else line

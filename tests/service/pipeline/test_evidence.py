@@ -107,3 +107,13 @@ def test_each_part_of_a_compound_question_gets_its_own_best_sentence(examples_di
     assert len(parts) == 2
     assert "254,000" in parts[1].text
     assert best_for_parts("How is the budget funded, and how many whales live in the reservoir?", hits, embedder)[1:] == []
+
+
+
+def test_a_numbered_section_heading_is_never_evidence(examples_dir: Path, embedder: MiniLMEmbedder) -> None:
+    """"2. Award of the Northgate Reservoir construction contract" names everything the question names, so it
+    ranked first and was quoted as the answer; a heading is no claim."""
+    docs = {name: (examples_dir / name).read_text(encoding="utf-8") for name in ("board-minutes-2025-01-14.txt",)}
+    ranked = rank_evidence("How did the board vote on the Northgate Reservoir contract?", _chunk_hits(docs), embedder, docs.get)
+    assert any(e.text.startswith("The motion passed 4-1") for e in ranked)
+    assert not any(e.text.startswith(("1. Approval", "2. Award", "3. Proposed")) for e in ranked)

@@ -58,10 +58,12 @@ def test_profiles_are_chosen_from_the_model_and_overridable() -> None:
 def test_headings_titles_and_address_lines_are_not_sentences() -> None:
     for line in ["Calder Falls Water Utility", "Calder Falls Water Utility.", "Firmware 3.3 Release Notes",
                  "To: Priya Nandakumar, P.E., Project Manager, Calder Falls Water Utility.",
-                 "Big Hero 6 (film)", "Lover Come Back (1961 film)"]:  # fmt: skip  # a disambiguating note ends no sentence
+                 "Big Hero 6 (film)", "Lover Come Back (1961 film)",
+                 "2. Award of the Northgate Reservoir construction contract", "3.1 Scope of work", "IV. Findings"]:  # fmt: skip  # a disambiguating note ends no sentence
         assert is_heading(line), line
     for line in ["Inspection date: October 22, 2024.", "The mines were banned in 1997.", "Mines were banned.",
-                 "He played for the Philadelphia Eagles (1941).", "The cost rose (see Table 2)"]:  # fmt: skip
+                 "He played for the Philadelphia Eagles (1941).", "The cost rose (see Table 2)",
+                 "3.5 million people were displaced", "2. Submit the signed form to the office by Friday."]:  # fmt: skip
         assert not is_heading(line), line
 
 
