@@ -24,12 +24,15 @@ from service.pipeline.contradictions import (
     shared_subject,
 )
 from service.pipeline.evidence import (
+    FULL_DATE,
     MIN_WORDS,
     RankedEvidence,
     answer_type_bonus,
+    asks_date,
     best_for_parts,
     embed,
     evidence_block,
+    holds_date,
     question_parts,
     select_evidence,
     term_weights,
@@ -361,6 +364,29 @@ def with_continuations(
     return out
 
 
+DATELINE_LINES = 5  # a document's own date stands in its first lines ("Minutes of the Regular Meeting, January 14, 2025")
+
+
+def with_dateline(
+    question: str, chosen: Sequence[RankedEvidence], evidence: list[RankedEvidence], text_of: Callable[[str], str]
+) -> list[RankedEvidence]:
+    """`chosen`, with the best sentence's document dateline after it when the question asks "when" and the best
+    sentence holds no date: minutes, memos and letters date what they record once, at the top ("The motion passed
+    4-1" happened at the meeting of "January 14, 2025"). The dateline is a title line, quoted for its date only."""
+    if not chosen or not asks_date(question) or holds_date(chosen[0].text):
+        return list(chosen)
+    best = chosen[0]
+    try:
+        sentences = split_sentences(text_of(best.source))
+    except Exception:  # the document went away meanwhile
+        return list(chosen)
+    dateline = next((s for s in sentences if s.start_line <= min(DATELINE_LINES, best.start_line - 1)
+                     and FULL_DATE.search(s.text)), None)  # fmt: skip
+    if dateline is None:
+        return list(chosen)
+    return [best, _joined_neighbour(evidence, best, dateline), *chosen[1:]]
+
+
 # --- the back half --------------------------------------------------------------------------------
 
 
@@ -449,7 +475,7 @@ def best_evidence(p: AnswerPipeline, prepared: _Prepared) -> list[RankedEvidence
     evidence = prepared.evidence
     bridge = [prepared.bridge] if prepared.bridge is not None else []
     chosen = with_antecedents(prepared.question, [*also_include(prepared.question, evidence), *prepared.part_best, *bridge], evidence, p.text_of)
-    return with_continuations(chosen, evidence, p.text_of)
+    return with_dateline(prepared.question, with_continuations(chosen, evidence, p.text_of), evidence, p.text_of)
 
 
 def _passages(p: AnswerPipeline, prepared: _Prepared) -> dict[int, Passage]:

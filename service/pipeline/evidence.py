@@ -23,7 +23,8 @@ from service.schemas import Evidence, SearchHit
 
 DENSE_WEIGHT = 0.5  # score = DENSE_WEIGHT * cosine + (1 - DENSE_WEIGHT) * weighted question-term coverage
 ANSWER_TYPE_BONUS = 0.1  # added when a sentence holds the kind of thing asked for (a date for "when", a number)
-_ASKS_DATE = re.compile(r"^\s*(when|(in |on |by )?(what|which) (year|month|date|day))\b", re.I)
+LEAD_CONJUNCTION = r"^\s*(?:(?:and|but|so|then|also)\s+)?"  # a follow-up's "and when was that?" asks "when"
+_ASKS_DATE = re.compile(LEAD_CONJUNCTION + r"(when|(in |on |by )?(what|which) (year|month|date|day))\b", re.I)
 _ASKS_NUMBER = re.compile(
     r"\b(how (many|much|large|big|long)|what (percentage|percent|share|number|proportion|amount|price)|costs?)\b", re.I
 )
@@ -41,16 +42,28 @@ PART_SCORE_MIN = 0.4  # a part's best sentence joins the answer only when it sco
 # A part is short: each of its few terms swings the term coverage a lot ("per year" for "yearly" beat "annual
 # loan payment"), so parts are ranked with more weight on the dense similarity.
 PART_DENSE_WEIGHT = 0.7
-_DATE = re.compile(
-    r"\b(1[89]\d\d|20\d\d|January|February|March|April|May|June|July|August|September|October|November|December)\b"
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_DATE = re.compile(  # a year inside a code ("contract NR-2025-01") is no date
+    rf"\b(?<!\w-)(1[89]\d\d|20\d\d)\b(?!-\w)|\b(1[89]|20)\d\d-[01]\d-[0-3]\d\b|\b({_MONTHS})\b"
 )
 _NUMBER = re.compile(r"\d")
+FULL_DATE = re.compile(rf"\b(?:(?:{_MONTHS})\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+(?:{_MONTHS})\s+\d{{4}}|\d{{4}}-\d\d-\d\d)\b")
 
 
 # "how many days …": the counted noun; a sentence counting that noun ("over 1,000 days ago") answers it better
 # than one holding any number ("November 5")
 _COUNTED = re.compile(r"\bhow many ([a-z]{3,})\b", re.I)
 _COUNT = r"\d[\d,.]*\s+(?:[\w-]+\s+){0,2}"
+
+
+def asks_date(question: str) -> bool:
+    """Does the question ask when ("When …", "In what year …", "and when was that?")?"""
+    return _ASKS_DATE.search(question) is not None
+
+
+def holds_date(text: str) -> bool:
+    """Does `text` name a year, a month or a date?"""
+    return _DATE.search(text) is not None
 
 
 def answer_type_bonus(question: str, sentence: str) -> float:

@@ -22,7 +22,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from service.pipeline.evidence import RankedEvidence, answer_type_bonus, embed
+from service.pipeline.evidence import LEAD_CONJUNCTION, RankedEvidence, answer_type_bonus, embed
 from service.pipeline.markers import marked_sentences, markers_in, strip_markers
 from service.pipeline.ports import Encoder
 from service.pipeline.sentences import split_sentences
@@ -75,7 +75,7 @@ NUMBER_WORDS = frozenset(
     "eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds thousand thousands "
     "million millions billion billions dozen dozens half twice double triple single".split()
 )
-NUMERIC_QUESTION = re.compile(r"^\s*(how (many|much)|what (percentage|percent|number))\b", re.I)
+NUMERIC_QUESTION = re.compile(LEAD_CONJUNCTION + r"(how (many|much)|what (percentage|percent|number))\b", re.I)
 
 _LEADING_JUNK = re.compile(
     r"^\s*(?:[-*•]\s+|\d+[.)]\s+|(?:the\s+)?(?:answer|response|evidence)(?:\s+to\s+the\s+question)?(?:\s+is)?(?:\s+from)?\s*:\s*)",

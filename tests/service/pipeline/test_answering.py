@@ -222,6 +222,29 @@ def test_a_typed_answer_still_gets_the_runner_up_for_another_name_in_the_questio
     assert also_include("How much did Ridgeline Civil and Tri-County Builders bid?", evidence) == evidence[:2]
 
 
+def test_a_when_question_gets_the_dateline_of_the_document_its_answer_comes_from(examples_dir: Path) -> None:
+    """Minutes date what they record once, at the top: "and when was that?" about the vote is answered by the
+    vote and the minutes' dateline. A question that is not "when", or whose best sentence holds a date, gets none;
+    a year inside a code ("NR-2025-01") is no date."""
+    from service.pipeline.answering import with_dateline
+    from service.pipeline.evidence import asks_date, holds_date
+    from service.pipeline.sentences import split_sentences
+
+    name = "board-minutes-2025-01-14.txt"
+    text = (examples_dir / name).read_text(encoding="utf-8")
+    vote = next(s for s in split_sentences(text) if s.text.startswith("The motion passed"))
+    best = RankedEvidence(number=1, source=name, start_line=vote.start_line, end_line=vote.end_line, text=vote.text, score=0.6)
+    evidence = [best]
+    chosen = with_dateline("and when was that?", [best], evidence, lambda _: text)
+    assert [e.text for e in chosen] == [vote.text, "Minutes of the Regular Meeting, January 14, 2025"]
+    assert chosen[1].start_line == 2 and chosen[1] in evidence
+    assert with_dateline("How did the board vote?", [best], [best], lambda _: text) == [best]
+    dated = _ranked(1, "Bids were opened on December 19, 2024.", 0.6)
+    assert with_dateline("When were the bids opened?", [dated], [dated], lambda _: text) == [dated]
+    assert asks_date("and when was that?") and asks_date("In what year was it built?") and not asks_date("Who won?")
+    assert not holds_date("award contract NR-2025-01 to Brennan") and holds_date("opened on 2024-12-19")
+
+
 def test_only_citation_markers_look_like_markers_in_the_answer() -> None:
     """A quoted sentence's own footnote "[3]" must not pass for a citation (the contract: every [n] resolves)."""
     # what the answer pipeline does with each verified sentence (answering._generate_then_finish → _shown)
@@ -277,3 +300,28 @@ def test_sources_that_agree_or_add_information_are_not_reported_as_differing(pro
         answer = products_engine.ask(question)
         assert "Another source differs" not in answer.answer, (question, answer.answer)
 
+
+
+@pytest.fixture(scope="module")
+def minutes_engine(tmp_path_factory: pytest.TempPathFactory, examples_dir: Path, llm) -> Iterator[Engine]:  # noqa: ANN001
+    """The bundled examples' text documents: the board minutes, the budget memo and the project overview."""
+    engine = Engine(Settings(home=tmp_path_factory.mktemp("minutes-answers") / "citewise-home"), llm=llm)
+    engine.ingest([examples_dir / n for n in ("board-minutes-2025-01-14.txt", "budget-memo-2025-02-03.txt", "project-overview.md")])
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+def test_and_when_was_that_is_answered_with_the_date_of_the_meeting(minutes_engine: Engine) -> None:
+    """The follow-up carries the previous turn's subject (the vote); the vote's sentence holds no date, the minutes'
+    dateline does — so the answer quotes both and cites the minutes for each, and it never cites a heading."""
+    history = [
+        ChatMessage(role="user", content="How did the board vote on the Northgate Reservoir contract?"),
+        ChatMessage(role="assistant", content="The motion passed 4-1, with Commissioner Wilk voting no [1]."),
+    ]
+    answer = minutes_engine.ask("and when was that?", history=history)
+    assert_contract(minutes_engine, answer)
+    assert not answer.refused and "January 14, 2025" in answer.answer, answer.answer
+    assert "4-1" in answer.answer and "board-minutes-2025-01-14.txt" in cited(answer)
+    assert not any(c.quote.startswith("2. Award") for c in answer.citations)
