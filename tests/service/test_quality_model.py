@@ -92,11 +92,14 @@ def test_llm_server_with_the_quality_model_answers_like_embedded(
     quality_engine: Engine, news_settings: Settings, tmp_path: Path
 ) -> None:
     """`CITEWISE_LLM_BASE_URL` at `citewise llm-server --model quality` (a separate process) gives the same
-    profile, answer and citations as the embedded quality model: the OpenAI-compatible path is the same engine."""
+    profile, answer and citations as the embedded quality model: the OpenAI-compatible path is the same engine.
+    Both models answer this question first: llama.cpp reuses the prompt prefix it computed for earlier requests,
+    and the module's engine, asked other questions before, then drew other facts ("1,983 deaths" or not)."""
     from tests.hardening.processes import running, start_llm_server
 
     question = "How many victims of antipersonnel mines were counted in 2023?"
-    embedded = quality_engine.ask(question)
+    with Engine(quality_engine.settings) as fresh_embedded:
+        embedded = fresh_embedded.ask(question)
     with running(start_llm_server(tmp_path, model="quality")) as server:
         with Engine(news_settings.model_copy(update={"llm_base_url": f"{server.url}/v1"})) as served_engine:
             served = served_engine.ask(question)
