@@ -43,11 +43,13 @@ PART_SCORE_MIN = 0.4  # a part's best sentence joins the answer only when it sco
 # loan payment"), so parts are ranked with more weight on the dense similarity.
 PART_DENSE_WEIGHT = 0.7
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_ISO_DATE = r"\b(?:1[89]|20)\d\d-[01]\d-[0-3]\d\b"
 _DATE = re.compile(  # a year inside a code ("contract NR-2025-01") is no date
-    rf"\b(?<!\w-)(1[89]\d\d|20\d\d)\b(?!-\w)|\b(1[89]|20)\d\d-[01]\d-[0-3]\d\b|\b({_MONTHS})\b"
+    rf"\b(?<!\w-)(?:1[89]\d\d|20\d\d)\b(?!-\w)|{_ISO_DATE}|\b(?:{_MONTHS})\b"
 )
 _NUMBER = re.compile(r"\d")
-FULL_DATE = re.compile(rf"\b(?:(?:{_MONTHS})\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+(?:{_MONTHS})\s+\d{{4}}|\d{{4}}-\d\d-\d\d)\b")
+# day, month and year: "January 14, 2025", "14 January 2025", "2025-01-14"
+FULL_DATE = re.compile(rf"\b(?:(?:{_MONTHS})\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+(?:{_MONTHS})\s+\d{{4}})\b|{_ISO_DATE}")
 
 
 # "how many days …": the counted noun; a sentence counting that noun ("over 1,000 days ago") answers it better
@@ -70,8 +72,8 @@ def answer_type_bonus(question: str, sentence: str) -> float:
     """A small lift for sentences that contain what the question asks for: dates for "when", numbers for
     "how many" (lexical and dense similarity both miss that "began … in February 2022" answers "when"), and
     half as much again when the number counts the noun asked about."""
-    if _ASKS_DATE.search(question):
-        return ANSWER_TYPE_BONUS if _DATE.search(sentence) else 0.0
+    if asks_date(question):
+        return ANSWER_TYPE_BONUS if holds_date(sentence) else 0.0
     if _ASKS_NUMBER.search(question):
         if not _NUMBER.search(sentence):
             return 0.0
