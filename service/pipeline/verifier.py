@@ -22,6 +22,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
+from service.pipeline.claims import claims_in
 from service.pipeline.evidence import LEAD_CONJUNCTION, RankedEvidence, answer_type_bonus, embed
 from service.pipeline.markers import marked_sentences, markers_in, strip_markers
 from service.pipeline.ports import Encoder
@@ -32,6 +33,7 @@ from service.pipeline.terms import (
     key_terms,
     missing_key_terms,
     normalize_number,
+    stem,
     unmentioned_names,
     words,
 )
@@ -76,6 +78,21 @@ NUMBER_WORDS = frozenset(
     "million millions billion billions dozen dozens half twice double triple single".split()
 )
 NUMERIC_QUESTION = re.compile(LEAD_CONJUNCTION + r"(how (many|much)|what (percentage|percent|number))\b", re.I)
+# "What is the population of Calder Falls?": a question for a measure of something is addressed only by evidence
+# that states that measure — its word or a word for it, or, for money and shares, an amount of that kind. Without
+# it the closest sentences are about the thing, not the measure ("the largest capital project of the Calder Falls
+# Water Utility"), and quoting them answers another question. Stems; the claims module tells amounts apart.
+_MEASURE_QUESTION = re.compile(
+    LEAD_CONJUNCTION + r"(?:what|which)(?:\s+(?:is|was|are|were)|'s)\s+(?:the\s+|its\s+|their\s+)?(?:[a-z]+\s+)?"
+    r"(?P<measure>population|cost|price|budget|salary|revenue|income|percentage|share)s?\s+(?:of|in|for|at)\b",
+    re.I,
+)
+_MEASURE_WORDS = {
+    "population": {"popul", "inhabit", "resid", "peopl", "citizen"},
+    "percentage": {"percentag", "percent", "share", "proport"},
+    "share": {"percentag", "percent", "share", "proport"},
+}
+_MEASURE_AMOUNT = {"percentage": "percent", "share": "percent"}  # other measures but population: money
 
 _LEADING_JUNK = re.compile(
     r"^\s*(?:[-*•]\s+|\d+[.)]\s+|(?:the\s+)?(?:answer|response|evidence)(?:\s+to\s+the\s+question)?(?:\s+is)?(?:\s+from)?\s*:\s*)",
@@ -497,6 +514,16 @@ def unanswered_after_fallback(question: str, draft: str, verified: VerifiedAnswe
     return None
 
 
+def states_measure(measure: str, text: str) -> bool:
+    """Does `text` state the asked measure: its word (or one for it), or an amount of its kind ("$2.6 million" is
+    a cost, "22%" a share)?"""
+    measure = measure.lower()
+    if content_terms(text) & _MEASURE_WORDS.get(measure, {stem(measure)}):
+        return True
+    kind = _MEASURE_AMOUNT.get(measure, "money")
+    return measure != "population" and any(c.kind == kind for c in claims_in(text))
+
+
 def addresses_question(
     question: str, evidence: Sequence[RankedEvidence], retrieved_texts: Sequence[str] = ()
 ) -> tuple[bool, str]:
@@ -521,6 +548,8 @@ def addresses_question(
     unknown = [term for term in unmentioned_names(question, mentioned_in) if term[0].isdigit() or not term.isupper()]
     if unknown and best.score < UNKNOWN_NAME_SCORE:
         return False, f"the documents never mention {', '.join(unknown)} (best evidence score {best.score:.2f})"
+    if (measure := _MEASURE_QUESTION.search(question)) and not any(states_measure(measure["measure"], e.text) for e in evidence):
+        return False, f"the question asks for a {measure['measure'].lower()} and no evidence states one"
     if NUMERIC_QUESTION.search(question):
         # Ranked without the lift numbers get for such questions: do the *relevant* sentences hold a number?
         top = sorted(evidence, key=lambda e: e.score - answer_type_bonus(question, e.text), reverse=True)[:3]

@@ -139,7 +139,7 @@ def examples_settings(tmp_path_factory: pytest.TempPathFactory, examples_dir: Pa
 
 
 def test_terminal_chat_replaces_the_draft_with_the_verified_answer(examples_settings: Settings) -> None:
-    """The embedded model drafts "The population of Calder Falls is …" (in no document): it may show
+    """The embedded model drafts "The mayor of Calder Falls is Margaret Osei" (she chairs the board): it may show
     while streaming, dimmed and labelled "draft", but the screen a person reads afterwards holds only the
     verified answer. A terminal emulator (pyte) replays every byte the chat wrote, cursor moves included."""
     import pyte
@@ -165,12 +165,12 @@ def test_terminal_chat_replaces_the_draft_with_the_verified_answer(examples_sett
             raise AssertionError(f"no {pattern!r} on screen:\n" + "\n".join(screen.display))
 
         shown(r"/help for commands[\s\S]*\n>$")
-        os.write(fd, b"What is the population of Calder Falls?\r")
+        os.write(fd, b"Who is the mayor of Calder Falls?\r")
         final = shown(r"Sources[\s\S]*\n>$")
         streamed = ANSI.sub("", raw.decode("utf-8", "replace"))
         assert "draft: " in streamed, "the draft streams, labelled"
         last_draft = re.split(r"[\r\n]", streamed.rsplit("draft: ", 1)[1])[0].strip()
-        assert "population of Calder Falls is" in last_draft, last_draft  # the model's unsupported claim
-        answer = final.split("population of Calder Falls?")[1]
-        assert "population of Calder Falls is" not in answer and "draft:" not in answer, final
+        assert "mayor of Calder Falls is" in last_draft, last_draft  # the model's unsupported claim
+        answer = final.split("mayor of Calder Falls?")[1]
+        assert "mayor of Calder Falls is" not in answer and "draft:" not in answer, final
         assert "Calder Falls" in answer, "the verified answer is shown"

@@ -325,3 +325,14 @@ def test_and_when_was_that_is_answered_with_the_date_of_the_meeting(minutes_engi
     assert not answer.refused and "January 14, 2025" in answer.answer, answer.answer
     assert "4-1" in answer.answer and "board-minutes-2025-01-14.txt" in cited(answer)
     assert not any(c.quote.startswith("2. Award") for c in answer.citations)
+
+
+def test_a_measure_no_document_states_is_refused_and_one_they_state_is_answered(minutes_engine: Engine) -> None:
+    """The documents are about Calder Falls' utility and never give the town's population: the closest sentences
+    name the utility, and quoting them would answer another question. The project's cost they do state."""
+    refused = minutes_engine.ask("What is the population of Calder Falls?")
+    assert_contract(minutes_engine, refused)
+    assert refused.refused and "population of Calder Falls" in refused.answer, refused.answer
+    answered = minutes_engine.ask("What is the total cost of the Northgate Reservoir project?")
+    assert_contract(minutes_engine, answered)
+    assert not answered.refused and "$" in answered.answer, answered.answer

@@ -166,6 +166,23 @@ def test_addresses_question_refuses_without_relevant_evidence(evidence) -> None:
     assert addresses_question("Where did Ukraine rank among the most affected countries?", one_close)[0]
 
 
+def test_a_question_for_a_measure_needs_evidence_that_states_that_measure(evidence) -> None:
+    """"What is the population of …?" is not answered by sentences about the place; a cost by a money amount, a
+    share by a percentage, a population by a word for the people living there."""
+    def ranked(text: str) -> list[RankedEvidence]:
+        return [evidence[0].model_copy(update={"text": text, "score": 0.6, "dense": 0.6})]
+
+    place = ranked("The reservoir project is the largest capital project of the Calder Falls Water Utility.")
+    ok, reason = addresses_question("What is the population of Calder Falls?", place)
+    assert not ok and "asks for a population" in reason
+    assert addresses_question("What is the population of Calder Falls?", ranked("Calder Falls has 41,000 residents."))[0]
+    assert not addresses_question("What is the total cost of the project?", place)[0]
+    assert addresses_question("What is the total cost of the project?", ranked("The contract is worth $5.9 million."))[0]
+    assert addresses_question("and what is the share of renters in Calder Falls?", ranked("Renters are 38% of homes."))[0]
+    assert not addresses_question("What's the price of the annual pass?", ranked("The pass was sold out in 2024."))[0]
+    assert addresses_question("What is the project about?", place)[0]  # not a measure: the other signals decide
+
+
 def test_a_draft_cut_off_mid_sentence_loses_its_unfinished_tail(embedder: MiniLMEmbedder, evidence) -> None:
     draft = (
         "Ukraine ranked third among the countries most affected by antipersonnel mines [1]. "
