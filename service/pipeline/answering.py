@@ -372,8 +372,14 @@ def with_dateline(
 ) -> list[RankedEvidence]:
     """`chosen`, with the best sentence's document dateline after it when the question asks "when" and the best
     sentence holds no date: minutes, memos and letters date what they record once, at the top ("The motion passed
-    4-1" happened at the meeting of "January 14, 2025"). The dateline is a title line, quoted for its date only."""
+    4-1" happened at the meeting of "January 14, 2025"). The dateline is a title line, quoted for its date only.
+    Only when the best sentence is about what the question asks beyond its names, if it asks anything more ("When
+    was Calder Falls founded?" is not dated by the minutes of a meeting held in Calder Falls City Hall), or when the
+    question only refers back ("and when was that?")."""
     if not chosen or not asks_date(question) or holds_date(chosen[0].text):
+        return list(chosen)
+    asked = content_terms(question) - content_terms(" ".join(key_terms(question)))
+    if asked and not asked & content_terms(chosen[0].text):
         return list(chosen)
     best = chosen[0]
     try:

@@ -239,6 +239,11 @@ def test_a_when_question_gets_the_dateline_of_the_document_its_answer_comes_from
     assert [e.text for e in chosen] == [vote.text, "Minutes of the Regular Meeting, January 14, 2025"]
     assert chosen[1].start_line == 2 and chosen[1] in evidence
     assert with_dateline("How did the board vote?", [best], [best], lambda _: text) == [best]
+    assert len(with_dateline("When did the board vote on the contract?", [best], [best], lambda _: text)) == 2
+    # the best sentence is not about what is asked: the dateline would date something else
+    meeting = next(s for s in split_sentences(text) if s.text.startswith("The meeting was called"))
+    place = RankedEvidence(number=1, source=name, start_line=meeting.start_line, end_line=meeting.end_line, text=meeting.text, score=0.5)
+    assert with_dateline("When was Calder Falls founded?", [place], [place], lambda _: text) == [place]
     dated = _ranked(1, "Bids were opened on December 19, 2024.", 0.6)
     assert with_dateline("When were the bids opened?", [dated], [dated], lambda _: text) == [dated]
     assert asks_date("and when was that?") and asks_date("In what year was it built?") and not asks_date("Who won?")
