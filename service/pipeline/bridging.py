@@ -40,7 +40,7 @@ from pydantic import BaseModel
 
 from service.pipeline.evidence import RankedEvidence, answer_type_bonus, question_parts, rank_evidence
 from service.pipeline.ports import Encoder, Retrieve, TextOf
-from service.pipeline.sentences import split_sentences
+from service.pipeline.sentences import split_sentences, title_of
 from service.pipeline.terms import content_terms
 from service.schemas import SearchHit
 
@@ -51,9 +51,6 @@ _LEADING = frozenset(
     "after before during while when where who which there here".split()
 )  # capitalised only because they start a sentence: not part of the name that follows
 _MONTH = re.compile(r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December)\b")
-_DISAMBIGUATION = re.compile(r"\s*\([^()]*\)$")  # "Big Hero 6 (film)"
-_TITLE_END = (".", "?", "!", ":", "—", "-", ",")
-TITLE_MAX_WORDS = 12
 MAX_BRIDGES = 5  # second retrievals per question (each ~20 ms)
 HOP_K = 4  # chunks each second retrieval adds
 RESIDUAL_MIN = 0.1  # share of the question's content terms the best evidence must leave uncovered ...
@@ -85,19 +82,6 @@ def names_in(text: str) -> list[str]:
             if len(name) >= 3 and not _MONTH.search(name) and name not in found:
                 found.append(name)
     return found
-
-
-def title_of(text: str) -> str | None:
-    """What the document is about when its first line reads as a title (a dozen words at most, no final full stop
-    or dash; a markdown "#" and a trailing "(film)" dropped), else None."""
-    for line in text.splitlines():
-        line = line.strip().lstrip("#").strip()
-        if not line:
-            continue
-        if len(line.split()) <= TITLE_MAX_WORDS and not line.endswith(_TITLE_END):
-            return _DISAMBIGUATION.sub("", line) or None
-        return None
-    return None
 
 
 def _mentions(text: str, name: str) -> bool:

@@ -16,13 +16,20 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from cachetools import LRUCache
 
+from index.errors import UnknownSource
 from service.pipeline.ports import Encoder
-from service.pipeline.sentences import Sentence, is_heading, sentences_in_lines, split_sentences
+from service.pipeline.sentences import Sentence, is_heading, sentences_in_lines, split_sentences, title_of
 from service.pipeline.terms import content_terms, words
 from service.schemas import Evidence, SearchHit
 
 DENSE_WEIGHT = 0.5  # score = DENSE_WEIGHT * cosine + (1 - DENSE_WEIGHT) * weighted question-term coverage
 ANSWER_TYPE_BONUS = 0.1  # added when a sentence holds the kind of thing asked for (a date for "when", a number)
+# Added to every sentence of a document titled by a name the question asks about ("Are Nantong and Jingdezhen in the
+# same province?": the page titled "Jingdezhen" over the one titled "Jingdezhen Ceramic Institute"): a document is
+# about its title. HotpotQA dev (no-LLM harness), bonus 0 / 0.05 / 0.1 / 0.15 / 0.2: supporting paragraphs cited
+# 0.802 / 0.812 / 0.833 / 0.823 / 0.812, accuracy 0.542 until 0.2 (0.521); held-out test at 0.1: support 0.740 →
+# 0.808, accuracy 0.538 → 0.596, citation precision 0.803 → 0.882; RealTime QA, SQuAD 2 and our suites unchanged.
+TITLE_BONUS = 0.1
 LEAD_CONJUNCTION = r"^\s*(?:(?:and|but|so|then|also)\s+)?"  # a follow-up's "and when was that?" asks "when"
 _ASKS_DATE = re.compile(LEAD_CONJUNCTION + r"(when|(in |on |by )?(what|which) (year|month|date|day))\b", re.I)
 _ASKS_NUMBER = re.compile(
@@ -216,8 +223,27 @@ def rank_evidence(
                 lexical=round(lexical, 4),
             )
         )
+    titled = named_titles(question, {e.source for e in ranked}, text_of)
+    if titled:
+        ranked = [e.model_copy(update={"score": round(e.score + TITLE_BONUS, 4)}) if e.source in titled else e for e in ranked]
     ranked.sort(key=lambda e: e.score, reverse=True)
     return [e.model_copy(update={"number": i}) for i, e in enumerate(ranked, start=1)]
+
+
+def named_titles(question: str, sources: set[str], text_of: Callable[[str], str] | None) -> set[str]:
+    """The sources whose document is titled by a name in the question (matched as a whole, capitalised there)."""
+    if text_of is None:
+        return set()
+    named = set()
+    for source in sources:
+        try:
+            title = title_of(text_of(source))
+        except UnknownSource:  # a hit whose document went away meanwhile
+            continue
+        match = title and re.search(rf"(?<!\w){re.escape(title)}(?!\w)", question, re.I)
+        if match and match.group(0)[0].isupper():
+            named.add(source)
+    return named
 
 
 def question_parts(question: str) -> list[str]:

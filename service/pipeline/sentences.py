@@ -76,6 +76,24 @@ def is_heading(text: str) -> bool:
     return _is_heading(bare) and (bare == line or every_word_capitalised)
 
 
+_DISAMBIGUATION = re.compile(r"\s*\([^()]*\)$")  # "Big Hero 6 (film)"
+_TITLE_END = (".", "?", "!", ":", "—", "-", ",")
+TITLE_MAX_WORDS = 12
+
+
+def title_of(text: str) -> str | None:
+    """What the document is about when its first line reads as a title (a dozen words at most, no final full stop
+    or dash; a markdown "#" and a trailing "(film)" dropped), else None."""
+    for line in text.splitlines():
+        line = line.strip().lstrip("#").strip()
+        if not line:
+            continue
+        if len(line.split()) <= TITLE_MAX_WORDS and not line.endswith(_TITLE_END):
+            return _DISAMBIGUATION.sub("", line) or None
+        return None
+    return None
+
+
 def _segmentation_text(text: str) -> str:
     """`text` with the newlines inside running sentences replaced by spaces (same length, same offsets).
 

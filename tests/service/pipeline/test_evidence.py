@@ -117,3 +117,20 @@ def test_a_numbered_section_heading_is_never_evidence(examples_dir: Path, embedd
     ranked = rank_evidence("How did the board vote on the Northgate Reservoir contract?", _chunk_hits(docs), embedder, docs.get)
     assert any(e.text.startswith("The motion passed 4-1") for e in ranked)
     assert not any(e.text.startswith(("1. Approval", "2. Award", "3. Proposed")) for e in ranked)
+
+
+def test_the_page_titled_by_a_name_in_the_question_is_that_name_s_evidence(embedder: MiniLMEmbedder) -> None:
+    """"Ardmore Ceramic Institute" says "situated … province" like the question; "Ardmore" is the town's own page.
+    For a question about Ardmore the town's page leads, and a page titled by no name of the question gains nothing."""
+    docs = {
+        "ardmore.txt": "Ardmore\n\nArdmore is a market town in the Vell province.\n",
+        "institute.txt": "Ardmore Ceramic Institute\n\nThe Ardmore Ceramic Institute is situated in Ardmore town in Vell province.\n",
+        "brisk.txt": "Brisk\n\nBrisk is a port city in the Osk province.\n",
+    }
+    question = "Are Brisk and Ardmore situated in the same province?"
+    ranked = rank_evidence(question, _chunk_hits(docs), embedder, docs.get)
+    assert {e.source for e in ranked[:2]} == {"ardmore.txt", "brisk.txt"}, ranked
+    untitled = rank_evidence(question, _chunk_hits(docs), embedder)  # no document texts: no titles, no lift
+    institute = next(e for e in ranked if e.source == "institute.txt")
+    assert institute.score == next(e for e in untitled if e.source == "institute.txt").score
+    assert next(e for e in untitled if e.source == "institute.txt").score > next(e for e in untitled if e.source == "ardmore.txt").score

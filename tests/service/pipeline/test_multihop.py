@@ -13,8 +13,9 @@ from service.config import Settings
 from service.engine import Engine
 from service.llm import LLMClient
 from service.pipeline.answering import focus_terms, names_focus, with_antecedents
-from service.pipeline.bridging import bridges, names_in, second_hop, title_of
+from service.pipeline.bridging import bridges, names_in, second_hop
 from service.pipeline.evidence import RankedEvidence
+from service.pipeline.sentences import title_of
 from service.schemas import SearchHit
 
 PAGES = {
