@@ -367,6 +367,12 @@ def with_continuations(
 DATELINE_LINES = 5  # a document's own date stands in its first lines ("Minutes of the Regular Meeting, January 14, 2025")
 
 
+def _relevance(evidence: RankedEvidence) -> float:
+    """How well the evidence matches the question: its score without a titled page's lift (which only orders, and
+    would otherwise make the sources the next hop found look off the question)."""
+    return evidence.score - evidence.title_lift
+
+
 def with_dateline(
     question: str, chosen: Sequence[RankedEvidence], evidence: list[RankedEvidence], text_of: Callable[[str], str]
 ) -> list[RankedEvidence]:
@@ -517,7 +523,7 @@ def _generate_then_finish(
     passages = _passages(p, prepared) if p.profile.synthesis else {}
     units: Sequence[Evidence] = list(passages.values()) or evidence
     verifier = DraftVerifier(
-        units, p.encoder, min_score=OFF_TOPIC_RATIO * evidence[0].score, paraphrase=p.profile.paraphrase,
+        units, p.encoder, min_score=OFF_TOPIC_RATIO * _relevance(evidence[0]), paraphrase=p.profile.paraphrase,
         judge=model_judge(llm, prepared.usage) if p.profile.judge else None, streaming=True,
     )
     splitter = DraftSplitter()

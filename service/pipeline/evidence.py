@@ -98,6 +98,7 @@ class RankedEvidence(Evidence):
 
     dense: float = 0.0
     lexical: float = 0.0
+    title_lift: float = 0.0  # the part of `score` that only orders (TITLE_BONUS): not a measure of relevance
 
 
 EMBEDDING_CACHE_SIZE = 4096
@@ -225,7 +226,10 @@ def rank_evidence(
         )
     titled = named_titles(question, {e.source for e in ranked}, text_of)
     if titled:
-        ranked = [e.model_copy(update={"score": round(e.score + TITLE_BONUS, 4)}) if e.source in titled else e for e in ranked]
+        ranked = [
+            e.model_copy(update={"score": round(e.score + TITLE_BONUS, 4), "title_lift": TITLE_BONUS}) if e.source in titled else e
+            for e in ranked
+        ]
     ranked.sort(key=lambda e: e.score, reverse=True)
     return [e.model_copy(update={"number": i}) for i, e in enumerate(ranked, start=1)]
 
