@@ -8,6 +8,7 @@ a rare word like "Ottawa" counts more than "mines"). The top few become evidence
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import threading
@@ -197,6 +198,8 @@ def rank_evidence(
     `follow_up`: the user's own words when `question` is a rewrite of a follow-up; scores are then averaged
     over both, so the words the context added do not drown what was actually asked.
     """
+    if text_of is not None:  # each document read once per ranking (its sentences and its title)
+        text_of = functools.cache(text_of)
     candidates = candidate_sentences(hits, text_of)
     if not candidates:
         return []

@@ -87,12 +87,13 @@ _MEASURE_QUESTION = re.compile(
     r"(?P<measure>population|cost|price|budget|salary|revenue|income|percentage|share)s?\s+(?:of|in|for|at)\b",
     re.I,
 )
-_MEASURE_WORDS = {
-    "population": {"popul", "inhabit", "resid", "peopl", "citizen"},
-    "percentage": {"percentag", "percent", "share", "proport"},
-    "share": {"percentag", "percent", "share", "proport"},
+_SHARE_WORDS = frozenset({"percentag", "percent", "share", "proport"})
+# measure → (stems that name it, the kind of amount that states it); any other measure: its own stem, or money
+_MEASURES: dict[str, tuple[frozenset[str], str | None]] = {
+    "population": (frozenset({"popul", "inhabit", "resid", "peopl", "citizen"}), None),
+    "percentage": (_SHARE_WORDS, "percent"),
+    "share": (_SHARE_WORDS, "percent"),
 }
-_MEASURE_AMOUNT = {"percentage": "percent", "share": "percent"}  # other measures but population: money
 
 _LEADING_JUNK = re.compile(
     r"^\s*(?:[-*•]\s+|\d+[.)]\s+|(?:the\s+)?(?:answer|response|evidence)(?:\s+to\s+the\s+question)?(?:\s+is)?(?:\s+from)?\s*:\s*)",
@@ -518,10 +519,8 @@ def states_measure(measure: str, text: str) -> bool:
     """Does `text` state the asked measure: its word (or one for it), or an amount of its kind ("$2.6 million" is
     a cost, "22%" a share)?"""
     measure = measure.lower()
-    if content_terms(text) & _MEASURE_WORDS.get(measure, {stem(measure)}):
-        return True
-    kind = _MEASURE_AMOUNT.get(measure, "money")
-    return measure != "population" and any(c.kind == kind for c in claims_in(text))
+    named_by, amount = _MEASURES.get(measure, (frozenset({stem(measure)}), "money"))
+    return bool(content_terms(text) & named_by) or (amount is not None and any(c.kind == amount for c in claims_in(text)))
 
 
 def addresses_question(
