@@ -40,7 +40,7 @@ from pydantic import BaseModel
 
 from service.pipeline.evidence import RankedEvidence, answer_type_bonus, question_parts, rank_evidence
 from service.pipeline.ports import Encoder, Retrieve, TextOf
-from service.pipeline.sentences import split_sentences, title_of
+from service.pipeline.sentences import mention_of, split_sentences, title_of
 from service.pipeline.terms import content_terms
 from service.schemas import SearchHit
 
@@ -82,10 +82,6 @@ def names_in(text: str) -> list[str]:
             if len(name) >= 3 and not _MONTH.search(name) and name not in found:
                 found.append(name)
     return found
-
-
-def _mentions(text: str, name: str) -> bool:
-    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.I) is not None
 
 
 def bridges(question: str, best: RankedEvidence, document: str) -> list[str]:
@@ -169,6 +165,6 @@ def _linked(question: str, document: str, pool: Sequence[SearchHit], text_of: Ca
         title = title_of(text)
         if title is not None and title.lower() in named:
             linked[source] = title
-        elif subject is not None and _mentions(text, subject):
+        elif subject is not None and mention_of(subject, text) is not None:
             linked[source] = subject
     return linked

@@ -19,7 +19,7 @@ from cachetools import LRUCache
 
 from index.errors import UnknownSource
 from service.pipeline.ports import Encoder
-from service.pipeline.sentences import Sentence, is_heading, sentences_in_lines, split_sentences, title_of
+from service.pipeline.sentences import Sentence, is_heading, mention_of, sentences_in_lines, split_sentences, title_of
 from service.pipeline.terms import content_terms, words
 from service.schemas import Evidence, SearchHit
 
@@ -247,7 +247,7 @@ def named_titles(question: str, sources: set[str], text_of: Callable[[str], str]
             title = title_of(text_of(source))
         except UnknownSource:  # a hit whose document went away meanwhile
             continue
-        match = title and re.search(rf"(?<!\w){re.escape(title)}(?!\w)", question, re.I)
+        match = title and mention_of(title, question)
         if match and match.group(0)[0].isupper():
             named.add(source)
     return named

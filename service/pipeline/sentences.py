@@ -94,6 +94,11 @@ def title_of(text: str) -> str | None:
     return None
 
 
+def mention_of(name: str, text: str) -> re.Match[str] | None:
+    """Where `text` names `name` as a whole (any case), or None."""
+    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.I)
+
+
 def _segmentation_text(text: str) -> str:
     """`text` with the newlines inside running sentences replaced by spaces (same length, same offsets).
 
