@@ -41,6 +41,10 @@ class Settings(BaseSettings, IndexConfig):
     llm_threads: int | None = None  # None: chosen at start from the cores free (service.model_files.choose_threads)
     # The model profile (tiny | small | large); chosen from the model when unset (service/profiles.py).
     llm_profile: Literal["tiny", "small", "large"] | None = None
+    # With a capable profile, the model checks its whole answer against what it cites and "no" refuses: strict
+    # mode, off by default — with the 1.5B quality model it trades answered multi-hop questions for refused
+    # unanswerable ones (README "The answer check"); a stronger model should lose less.
+    answer_check: bool = False
 
     # HTTP API key; when set, every /v1/* route requires `Authorization: Bearer <key>`.
     api_key: SecretStr | None = None

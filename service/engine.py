@@ -135,6 +135,7 @@ class Engine:
             top_k=self.settings.top_k,
             evidence_max=self.settings.evidence_max,
             profile=self.profile(),
+            answer_check=self.settings.answer_check,
             locate=corpus.locate,
             summarize=lambda source, focus: self.summarize(source=source, focus=focus),
             sources=lambda: [d.source for d in corpus.list_documents()],

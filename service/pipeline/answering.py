@@ -43,7 +43,7 @@ from service.pipeline.ports import ChatModel, Encoder, Locate, Retrieve, TextOf
 from service.pipeline.prompts import render_messages, render_prompt
 from service.pipeline.routing import Route, route_question
 from service.pipeline.sentences import Sentence, is_heading, split_sentences
-from service.pipeline.support_judge import model_judge
+from service.pipeline.support_judge import model_answer_check, model_judge
 from service.pipeline.terms import (
     STOPWORDS,
     comparable_words,
@@ -416,7 +416,10 @@ def _trace(prepared: _Prepared, draft: str | None, decisions: list[VerifierDecis
     )
 
 
-def _refusal(prepared: _Prepared, model: str | None, draft: str | None = None) -> Answer:
+def _refusal(
+    prepared: _Prepared, model: str | None, draft: str | None = None, decisions: Sequence[VerifierDecision] = ()
+) -> Answer:
+    """The refusal answer; `decisions`: the verifier's, when a draft was judged before the refusal."""
     suggestions = [
         Suggestion(source=e.source, start_line=e.start_line, end_line=e.end_line, text=e.text)
         for e in prepared.evidence[:SUGGESTIONS]
@@ -424,7 +427,7 @@ def _refusal(prepared: _Prepared, model: str | None, draft: str | None = None) -
     # the question that was searched for (a follow-up's standalone rewrite), so the user sees what was understood
     text = f"The documents don't say — nothing in them answers “{escape_markers(prepared.standalone)}”."
     decision = VerifierDecision(sentence=text, action="dropped", reason=f"refused: {prepared.refusal_reason}")
-    trace = _trace(prepared, draft, [decision])
+    trace = _trace(prepared, draft, [*decisions, decision])
     return Answer(
         answer=text, refused=True, citations=[], suggestions=suggestions, model=model, timings_ms=trace.timings_ms,
         usage=prepared.usage if prepared.usage.total_tokens else None, trace=trace,
@@ -526,6 +529,8 @@ def _generate_then_finish(
         units, p.encoder, min_score=OFF_TOPIC_RATIO * _relevance(evidence[0]), paraphrase=p.profile.paraphrase,
         judge=model_judge(llm, prepared.usage) if p.profile.judge else None, streaming=True,
     )
+    # Strict mode: a capable model checks its whole answer against what it cites before anything is shown
+    check = model_answer_check(llm, prepared.usage) if p.answer_check and p.profile.judge else None
     splitter = DraftSplitter()
     book = CitationBook()
     shown: list[str] = []
@@ -540,7 +545,7 @@ def _generate_then_finish(
             t0 = time.perf_counter()
             verdict = verifier.judge(piece, last=closing and i == len(pieces) - 1)
             verify_s += time.perf_counter() - t0
-            if verdict is not None:
+            if verdict is not None and check is None:  # else shown once the answer check confirms it
                 yield from _shown(*_sentences_of(verdict))
 
     def _sentences_of(verdict: VerifiedSentence) -> tuple[VerifiedSentence, list[Evidence]]:
@@ -607,13 +612,20 @@ def _generate_then_finish(
                 VerifierDecision(sentence=e.text, action="extractive", cited=[e.number], reason=why) for e in quoted],
         })  # fmt: skip
         passages = {}  # the quotes cite evidence sentences, not passages
+    reason = unanswered_after_fallback(prepared.question, draft, verified)
+    to_show = [_sentences_of(s) for s in verified.sentences[len(shown) :]]  # with a check: all of them
+    if reason is None and check is not None and not verified.extractive:
+        # the passages the answer cites, as the model read them (a narrowed quote can lose the link a hop needs)
+        sources = list(dict.fromkeys(passages[n].text for s in verified.sentences for n in s.cited if n in passages))
+        if not check(prepared.standalone, sources, " ".join(v.text for v, _ in to_show)):
+            reason = "the model's check found the answer not stated by the sources it cites"
     prepared.timings["verify_ms"] = round(verify_s * 1000 + _ms(t), 1)
-    if (reason := unanswered_after_fallback(prepared.question, draft, verified)) is not None:
-        prepared.refusal_reason = reason  # only when nothing of the draft was kept: nothing was shown yet
-        yield from _refused_events(_refusal(prepared, llm.model_name, draft))
+    if reason is not None:
+        prepared.refusal_reason = reason  # nothing was shown yet: checked sentences wait for the check
+        yield from _refused_events(_refusal(prepared, llm.model_name, draft, verified.decisions))
         return
-    for extra in verified.sentences[len(shown) :]:  # must-include evidence, or the quoted fallback
-        yield from _shown(*_sentences_of(extra), quoted=verified.extractive)
+    for verdict, cited_by in to_show:  # must-include evidence, the quoted fallback, or (checked) the whole answer
+        yield from _shown(verdict, cited_by, quoted=verified.extractive)
     decisions = [*verified.decisions, *differing]
     for other, kind in differing_evidence(cited, evidence, p.encoder):
         decisions.append(VerifierDecision(
@@ -660,6 +672,7 @@ class AnswerPipeline:
     top_k: int
     evidence_max: int
     profile: ModelProfile = PROFILES["tiny"]
+    answer_check: bool = False  # a capable profile's model checks the whole answer (CITEWISE_ANSWER_CHECK)
     locate: Locate | None = None
     summarize: Callable[[str | None, str | None], Summary] | None = None  # (source, focus) → summary, for routing
     sources: Callable[[], list[str]] | None = None

@@ -68,6 +68,36 @@ def test_quality_model_judges_support_by_meaning(quality_engine: Engine) -> None
     assert judge("The council rejected the water treatment plant, which was to open in 2027.", plant) is False
 
 
+_PLANT = "In 2019, the Harlow plant produced about 40% of the region's electricity."
+_BRIDGE = "The Kestrel Bridge was designed by the engineering firm Marrow & Dunn and opened in 1998."
+_COUNCIL = "The council approved the new library in March and the harbour wall repairs in June."
+
+
+@pytest.mark.parametrize(
+    ("question", "source", "answer", "confirmed"),
+    [
+        ("What share of the region's electricity did the Harlow plant produce in 2019?", _PLANT,
+         "The Harlow plant produced about 40% of the region's electricity in 2019.", True),
+        # SQuAD 2's kind of unanswerable question: the source's words, another thing asked about
+        ("In what year did the Harlow plant produce 40% of the region's steel?", _PLANT,
+         "The Harlow plant produced 40% of the region's steel in 2019.", False),
+        ("Who designed the Kestrel Bridge?", _BRIDGE, "The Kestrel Bridge was designed by Marrow & Dunn.", True),
+        ("Who demolished the Kestrel Bridge?", _BRIDGE, "The Kestrel Bridge was demolished by Marrow & Dunn.", False),
+        ("When did the council approve the harbour wall repairs?", _COUNCIL,
+         "The council approved the harbour wall repairs in June.", True),
+        ("What did the council never approve?", _COUNCIL, "The council never approved the new library.", False),
+    ],
+)  # fmt: skip
+def test_quality_model_checks_that_the_answer_answers_the_question(
+    quality_engine: Engine, question: str, source: str, answer: str, confirmed: bool
+) -> None:
+    """The answer check for capable profiles, the real model: an answer its source states for exactly what was
+    asked is confirmed; one built from the source's words about another thing, act or condition is not."""
+    from service.pipeline.support_judge import model_answer_check
+
+    assert model_answer_check(quality_engine.llm)(question, [source], answer) is confirmed
+
+
 def test_quality_model_summary_is_written_and_verified(quality_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     """A corpus summary with the capable profile: bullets the model wrote (not only quotes), each sentence citing
     what supports it, every quote verbatim in its file."""

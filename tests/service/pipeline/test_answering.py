@@ -79,7 +79,7 @@ def test_unanswerable_question_is_refused_with_suggestions(news_engine: Engine, 
     answer = news_engine.ask(question)
     assert_contract(news_engine, answer)
     assert answer.refused and question in answer.answer
-    assert answer.suggestions and answer.trace.decisions[0].reason.startswith("refused")
+    assert answer.suggestions and answer.trace.decisions[-1].reason.startswith("refused")
 
 
 def test_a_name_tied_to_a_role_its_source_does_not_give_it_is_dropped(news_engine: Engine) -> None:
@@ -341,3 +341,74 @@ def test_a_measure_no_document_states_is_refused_and_one_they_state_is_answered(
     answered = minutes_engine.ask("What is the total cost of the Northgate Reservoir project?")
     assert_contract(minutes_engine, answered)
     assert not answered.refused and "$" in answered.answer, answered.answer
+
+
+class CheckingModel:
+    """A capable model, scripted (verification logic only): its draft restates the source that says "ranked
+    third", citing it by the number the prompt gives it; asked to check the answer, it replies `verdict`."""
+
+    model_name = "scripted"
+
+    def __init__(self, verdict: str) -> None:
+        self.verdict, self.checked = verdict, []
+
+    def _draft(self, messages: list[ChatMessage]) -> str:
+        number = re.search(r"\[(\d+)\][^\n]*ranked third", messages[-1].content)
+        assert number, messages[-1].content
+        return f"Ukraine ranked third among the countries most affected by antipersonnel mines [{number.group(1)}]."
+
+    def stream(self, messages, max_tokens=None, usage=None):  # noqa: ANN001, ANN201 - ChatModel.stream's shape
+        yield self._draft(messages)
+
+    def complete(self, messages, max_tokens=None, usage=None) -> str:  # noqa: ANN001 - ChatModel.complete's shape
+        if "Proposed answer:" in messages[-1].content:
+            self.checked.append(messages[-1].content)
+            return self.verdict
+        if "Statement:" in messages[-1].content:
+            return "yes"
+        return self._draft(messages)
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_in_strict_mode_a_capable_model_s_answer_is_shown_only_once_its_check_confirms_it(
+    news_engine: Engine, streamed: bool
+) -> None:
+    """Strict mode's answer check (CITEWISE_ANSWER_CHECK, support_judge.model_answer_check): the question, the
+    cited source text and the whole verified answer go to the model; "no" turns the answer into a refusal before
+    any sentence is shown."""
+    from dataclasses import replace
+
+    from service.profiles import PROFILES
+
+    question = "Which country ranked third among those most affected by antipersonnel mines?"
+    off = CheckingModel("no")
+    unchecked = replace(news_engine.answers(), llm=off, profile=PROFILES["small"]).answer(question)
+    assert not unchecked.refused and not off.checked, "strict mode is off by default"
+    for verdict in ("yes", "no"):
+        model = CheckingModel(verdict)
+        pipeline = replace(news_engine.answers(), llm=model, profile=PROFILES["small"], answer_check=True)
+        if streamed:
+            events = list(pipeline.stream(question))
+            answer = next(e.data for e in events if e.event == "answer")
+            shown = [e.data["text"] for e in events if e.event == "sentence"]
+        else:
+            answer, shown = pipeline.answer(question), None
+        assert len(model.checked) == 1, "one check per answer"
+        assert question in model.checked[0] and "ranked third" in model.checked[0]
+        assert "Ukraine ranked third among the countries most affected by antipersonnel mines." in model.checked[0]
+        if verdict == "yes":
+            assert not answer.refused and answer.answer.startswith("Ukraine ranked third"), answer.answer
+            assert cited(answer) == {NEWS_A}
+            assert shown is None or shown == [answer.answer]
+        else:
+            assert answer.refused, answer.answer
+            assert "check" in answer.trace.decisions[-1].reason
+            assert shown is None or shown == [], "nothing unconfirmed reached the screen"
+        assert_contract(news_engine, answer)
+
+
+def test_the_answer_check_prompt_ends_where_it_was_measured() -> None:
+    """The 1.5B model's verdicts change with a newline after "Answer:" (support_judge's docstring): keep it off."""
+    from service.pipeline.prompts import load_prompt
+
+    assert load_prompt("check_answer").endswith("Answer:")
