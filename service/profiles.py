@@ -49,17 +49,16 @@ PROFILES: dict[str, ModelProfile] = {
     ),
 }  # fmt: skip
 
-_SIZE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*([bBmM])(?![a-zA-Z])")  # "1.5B", "7b", "135M"
+_SIZE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*[bB](?![a-zA-Z])")
 _LARGE_FAMILIES = re.compile(r"gpt-4|gpt-5|\bo[134]\b|claude|gemini|mistral-large|command-r|deepseek", re.I)
 
 
 def profile_from_model(model_id: str, context_tokens: int | None = None) -> ModelProfile:
-    """A profile from what a server says about its model: a parameter count in the name ("7B", "1.5b", "135M"), a known
+    """A profile from what a server says about its model: a parameter count in the name ("7B", "1.5b"), a known
     hosted family, or a large context window; `small` when nothing is said."""
     size = _SIZE.search(model_id)
     if size is not None:
-        billions = float(size.group(1)) / (1000 if size.group(2) in "mM" else 1)
-        return PROFILES["large" if billions >= 6 else "small" if billions >= 0.4 else "tiny"]
+        return PROFILES["large" if float(size.group(1)) >= 6 else "small" if float(size.group(1)) >= 0.4 else "tiny"]
     if _LARGE_FAMILIES.search(model_id) or (context_tokens or 0) >= 32768:
         return PROFILES["large"]
     return PROFILES["small"]
