@@ -367,12 +367,6 @@ def with_continuations(
 DATELINE_LINES = 5  # a document's own date stands in its first lines ("Minutes of the Regular Meeting, January 14, 2025")
 
 
-def _relevance(evidence: RankedEvidence) -> float:
-    """How well the evidence matches the question: its score without a titled page's lift (which only orders, and
-    would otherwise make the sources the next hop found look off the question)."""
-    return evidence.score - evidence.title_lift
-
-
 def with_dateline(
     question: str, chosen: Sequence[RankedEvidence], evidence: list[RankedEvidence], text_of: Callable[[str], str]
 ) -> list[RankedEvidence]:
@@ -526,7 +520,7 @@ def _generate_then_finish(
     passages = _passages(p, prepared) if p.profile.synthesis else {}
     units: Sequence[Evidence] = list(passages.values()) or evidence
     verifier = DraftVerifier(
-        units, p.encoder, min_score=OFF_TOPIC_RATIO * _relevance(evidence[0]), paraphrase=p.profile.paraphrase,
+        units, p.encoder, min_score=OFF_TOPIC_RATIO * evidence[0].relevance, paraphrase=p.profile.paraphrase,
         judge=model_judge(llm, prepared.usage) if p.profile.judge else None, streaming=True,
     )
     # Strict mode: a capable model checks its whole answer against what it cites before anything is shown
@@ -613,19 +607,18 @@ def _generate_then_finish(
         })  # fmt: skip
         passages = {}  # the quotes cite evidence sentences, not passages
     reason = unanswered_after_fallback(prepared.question, draft, verified)
-    to_show = [_sentences_of(s) for s in verified.sentences[len(shown) :]]  # with a check: all of them
     if reason is None and check is not None and not verified.extractive:
         # the passages the answer cites, as the model read them (a narrowed quote can lose the link a hop needs)
         sources = list(dict.fromkeys(passages[n].text for s in verified.sentences for n in s.cited if n in passages))
-        if not check(prepared.standalone, sources, " ".join(v.text for v, _ in to_show)):
+        if not check(prepared.standalone, sources, " ".join(s.text for s in verified.sentences)):
             reason = "the model's check found the answer not stated by the sources it cites"
     prepared.timings["verify_ms"] = round(verify_s * 1000 + _ms(t), 1)
     if reason is not None:
         prepared.refusal_reason = reason  # nothing was shown yet: checked sentences wait for the check
         yield from _refused_events(_refusal(prepared, llm.model_name, draft, verified.decisions))
         return
-    for verdict, cited_by in to_show:  # must-include evidence, the quoted fallback, or (checked) the whole answer
-        yield from _shown(verdict, cited_by, quoted=verified.extractive)
+    for extra in verified.sentences[len(shown) :]:  # must-include evidence, the quoted fallback, or (checked) all
+        yield from _shown(*_sentences_of(extra), quoted=verified.extractive)
     decisions = [*verified.decisions, *differing]
     for other, kind in differing_evidence(cited, evidence, p.encoder):
         decisions.append(VerifierDecision(

@@ -101,6 +101,12 @@ class RankedEvidence(Evidence):
     lexical: float = 0.0
     title_lift: float = 0.0  # the part of `score` that only orders (TITLE_BONUS): not a measure of relevance
 
+    @property
+    def relevance(self) -> float:
+        """How well the evidence matches the question: its score without a titled page's lift (which only orders,
+        and would otherwise make the sources the next hop found look off the question)."""
+        return self.score - self.title_lift
+
 
 EMBEDDING_CACHE_SIZE = 4096
 # Sentence embeddings by (encoder, text): the same sentences come back for related questions and in the verifier.

@@ -135,8 +135,6 @@ def test_the_page_titled_by_a_name_in_the_question_is_that_name_s_evidence(embed
     assert institute.score == next(e for e in untitled if e.source == "institute.txt").score
     assert next(e for e in untitled if e.source == "institute.txt").score > next(e for e in untitled if e.source == "ardmore.txt").score
     # the lift only orders: how relevant the evidence is (the verifier's off-question floor) is the score without it
-    from service.pipeline.answering import _relevance
-
     ardmore = next(e for e in ranked if e.source == "ardmore.txt")
     assert ardmore.title_lift > 0 and institute.title_lift == 0
-    assert _relevance(ardmore) == pytest.approx(next(e for e in untitled if e.source == "ardmore.txt").score)
+    assert ardmore.relevance == pytest.approx(next(e for e in untitled if e.source == "ardmore.txt").score)
