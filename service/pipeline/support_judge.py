@@ -13,7 +13,7 @@ was asked — SQuAD 2's unanswerable questions are built that way ("In what deca
 of engine components?" answered "in the 1990s" from "In the 1990s, Rankine steam cycles generated about 90% of all
 electric power"). Per-sentence support cannot see that; the question can.
 `prompts/check_answer.txt` ends at "Answer:" with no newline after it, as it was measured: the 1.5B model's verdicts
-change with one (SQuAD 2 dev unanswerables caught 13 of 18 without it, 10 with it).
+on close calls change with one (SQuAD 2 held-out, first version: answerable refused 0.167 with it, 0.111 without).
 """
 
 from __future__ import annotations
