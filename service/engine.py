@@ -145,11 +145,12 @@ class Engine:
         """The model profile answers run with: CITEWISE_LLM_PROFILE, else chosen from the model (service.profiles)."""
         if self._profile is None:
             llm = self.llm
+            served = None if self.settings.llm_profile else llm.served_model()  # the override needs no question
             self._profile = choose_profile(
                 self.settings.llm_profile,
                 embedded_model=self.settings.llm if llm.embedded else None,
-                model_id=llm.model_name,
-                context_tokens=llm.served_context_tokens(),
+                model_id=served.id if served else llm.model_name,
+                context_tokens=served.context_tokens if served else None,
             )
         return self._profile
 

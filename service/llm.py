@@ -20,7 +20,7 @@ from typing import Any
 import openai
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr
 
 from service.config import Settings
 from service.errors import LLMUnavailable
@@ -137,6 +137,13 @@ def _count(message: AIMessage | AIMessageChunk, usage: TokenUsage | None) -> Non
         usage.add(message.usage_metadata["input_tokens"], message.usage_metadata["output_tokens"])
 
 
+class ServedModel(BaseModel):
+    """The model behind the URL, as its server names it."""
+
+    id: str
+    context_tokens: int | None = None
+
+
 class LLMClient:
     """A chat model behind an OpenAI-compatible URL, plus the embedded server when citewise started one."""
 
@@ -181,28 +188,31 @@ class LLMClient:
     def embedded(self) -> bool:
         return self._server is not None
 
-    def served_context_tokens(self) -> int | None:
-        """The context window an external server states for this model in `/v1/models` (vLLM `max_model_len`,
-        OpenRouter-style `context_length`, llama.cpp `meta.n_ctx_train`), or None when it states none or cannot
-        be asked (a failing server is reported by the first real request, not here)."""
+    def served_model(self) -> ServedModel:
+        """What the server says it serves for `model_name` in `/v1/models`: that entry's id, or the only model it
+        lists (a single-model server — llama.cpp, `citewise llm-server` — answers every name with its one model, so
+        the configured name says nothing about it), with the context window it states (vLLM `max_model_len`,
+        OpenRouter-style `context_length`, llama.cpp `meta.n_ctx_train`). The configured name when the server
+        lists nothing or has no `/models`. A server that cannot be reached (or refuses the key, or fails) raises
+        LLMUnavailable: the profile is chosen from this, and is not guessed for a server that is down."""
         if self.embedded:
-            return None
+            return ServedModel(id=self.model_name)
+        client = self.chat_model.root_client.with_options(timeout=min(10.0, self.settings.llm_timeout_s))
         try:
-            import httpx
-
-            key = self.settings.llm_api_key.get_secret_value() if self.settings.llm_api_key else ""
-            reply = httpx.get(f"{self.base_url}/models", headers={"Authorization": f"Bearer {key}"} if key else {}, timeout=5)
-            models = reply.json().get("data", [])
-        except Exception:
-            return None
-        for entry in models:
-            if isinstance(entry, dict) and entry.get("id") == self.model_name:
-                meta = entry.get("meta")
-                meta = meta if isinstance(meta, dict) else {}
-                for value in (entry.get("max_model_len"), entry.get("context_length"), meta.get("n_ctx_train")):
-                    if isinstance(value, int) and value > 0:
-                        return value
-        return None
+            listed = [m.model_dump() for m in client.models.list().data]
+        except (openai.APIConnectionError, openai.AuthenticationError, openai.PermissionDeniedError,
+                openai.InternalServerError) as exc:  # fmt: skip
+            raise _unavailable(exc, self.base_url, self.model_name) from exc
+        except openai.OpenAIError:
+            listed = []  # no /models (404, 405, …): nothing said about the model
+        entries = [m for m in listed if m.get("id") == self.model_name] or (listed if len(listed) == 1 else [])
+        if not entries:
+            return ServedModel(id=self.model_name)
+        entry = entries[0]
+        meta = entry.get("meta") if isinstance(entry.get("meta"), dict) else {}
+        stated = (entry.get("max_model_len"), entry.get("context_length"), meta.get("n_ctx_train"))
+        context = next((value for value in stated if isinstance(value, int) and value > 0), None)
+        return ServedModel(id=str(entry.get("id") or self.model_name), context_tokens=context)
 
     def _bound(self, max_tokens: int | None) -> Any:
         return self.chat_model.bind(max_tokens=max_tokens or DEFAULT_MAX_TOKENS)

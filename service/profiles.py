@@ -6,7 +6,7 @@ budget (in tokens), how many passages the prompt carries and how long each is, t
 answer may synthesise across sources, and how the verifier treats paraphrase.
 
 Chosen automatically — the embedded default → `tiny`; the embedded quality model → `small`; an external server:
-from its `/v1/models` metadata when it states a size or context, else `small` — and overridable with
+from what its `/v1/models` says it serves (a size in the name, a context), else `small` — and overridable with
 `CITEWISE_LLM_PROFILE`. Every answer's trace names the profile that ran.
 """
 
@@ -49,16 +49,17 @@ PROFILES: dict[str, ModelProfile] = {
     ),
 }  # fmt: skip
 
-_SIZE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*[bB](?![a-zA-Z])")
+_SIZE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*([bBmM])(?![a-zA-Z])")  # "1.5B", "7b", "135M"
 _LARGE_FAMILIES = re.compile(r"gpt-4|gpt-5|\bo[134]\b|claude|gemini|mistral-large|command-r|deepseek", re.I)
 
 
 def profile_from_model(model_id: str, context_tokens: int | None = None) -> ModelProfile:
-    """A profile from what a server says about its model: a parameter count in the name ("7B", "1.5b"), a known
+    """A profile from what a server says about its model: a parameter count in the name ("7B", "1.5b", "135M"), a known
     hosted family, or a large context window; `small` when nothing is said."""
     size = _SIZE.search(model_id)
     if size is not None:
-        return PROFILES["large" if float(size.group(1)) >= 6 else "small" if float(size.group(1)) >= 0.4 else "tiny"]
+        billions = float(size.group(1)) / (1000 if size.group(2) in "mM" else 1)
+        return PROFILES["large" if billions >= 6 else "small" if billions >= 0.4 else "tiny"]
     if _LARGE_FAMILIES.search(model_id) or (context_tokens or 0) >= 32768:
         return PROFILES["large"]
     return PROFILES["small"]

@@ -101,8 +101,9 @@ class GenerationQueue:
         started = asyncio.Event()
 
         def produce() -> None:
-            iterator = make_iterator()
+            iterator = None
             try:
+                iterator = make_iterator()  # may fail too (a model server that is down): reported, never a hang
                 for item in iterator:
                     if stop.is_set():
                         break

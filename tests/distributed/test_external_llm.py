@@ -64,6 +64,16 @@ def _assert_unavailable(response: httpx.Response) -> None:
 
 
 
+def test_a_served_model_s_profile_comes_from_what_the_server_serves(stack: tuple[Process, Process]) -> None:
+    """`citewise llm-server` serves SmolLM2-135M: the API reached over HTTP runs the tiny profile, as it would
+    embedded (the small profile would ask a 135M model to judge support and to paraphrase), and says so."""
+    _, server = stack
+    with api(server, timeout=REQUEST_LIMIT_S) as client:
+        answer = client.post("/v1/ask", json={"question": QUESTION})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["trace"]["profile"] == "tiny", answer.json()["trace"]
+
+
 def test_eval_judge_scores_answers_with_the_external_model(stack: tuple[Process, Process], workdir: Path) -> None:
     """`citewise eval --judge` asks the external server to judge each answer; the score sits beside the
     deterministic metrics. Without an external server it is a one-line error."""

@@ -47,6 +47,8 @@ def test_profiles_are_chosen_from_the_model_and_overridable() -> None:
     assert profile_from_model("Qwen/Qwen2.5-7B-Instruct").name == "large"
     assert profile_from_model("gpt-4o-mini").name == "large"
     assert profile_from_model("llama-3.2-1b-instruct").name == "small"
+    assert profile_from_model("SmolLM2-135M-Instruct").name == "tiny"  # `citewise llm-server` serving the default
+    assert profile_from_model("SmolLM2-360M-Instruct", context_tokens=8192).name == "tiny"
     assert profile_from_model("some-model").name == "small"
     assert profile_from_model("m", context_tokens=131072).name == "large"
     assert choose_profile("large", embedded_model="tiny", model_id="SmolLM2").name == "large"
