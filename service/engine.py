@@ -145,7 +145,8 @@ class Engine:
         """The model profile answers run with: CITEWISE_LLM_PROFILE, else chosen from the model (service.profiles)."""
         if self._profile is None:
             llm = self.llm
-            served = None if self.settings.llm_profile else llm.served_model()  # the override needs no question
+            asked = not (self.settings.llm_profile or llm.embedded)  # the override, or our own model: no question
+            served = llm.served_model() if asked else None
             self._profile = choose_profile(
                 self.settings.llm_profile,
                 embedded_model=self.settings.llm if llm.embedded else None,

@@ -195,8 +195,6 @@ class LLMClient:
         OpenRouter-style `context_length`, llama.cpp `meta.n_ctx_train`). The configured name when the server
         lists nothing or has no `/models`. A server that cannot be reached (or refuses the key, or fails) raises
         LLMUnavailable: the profile is chosen from this, and is not guessed for a server that is down."""
-        if self.embedded:
-            return ServedModel(id=self.model_name)
         client = self.chat_model.root_client.with_options(timeout=min(10.0, self.settings.llm_timeout_s))
         try:
             listed = [m.model_dump() for m in client.models.list().data]

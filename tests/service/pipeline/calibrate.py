@@ -72,7 +72,7 @@ class _SilentModel:
     """A model that writes nothing: the answer is then decided by evidence selection and the verifier alone."""
 
     model_name = "none"
-    embedded = False
+    embedded = True  # stands in for the embedded default: the tiny profile, chosen without asking a server
 
     def complete(self, messages: object, max_tokens: int | None = None, usage: object = None) -> str:
         return ""
