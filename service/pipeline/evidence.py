@@ -19,7 +19,15 @@ from cachetools import LRUCache
 
 from index.errors import UnknownSource
 from service.pipeline.ports import Encoder
-from service.pipeline.sentences import Sentence, is_heading, mention_of, sentences_in_lines, split_sentences, title_of
+from service.pipeline.sentences import (
+    Sentence,
+    is_heading,
+    mention_of,
+    sentences_in_lines,
+    split_sentences,
+    strip_disambiguation,
+    title_of,
+)
 from service.pipeline.terms import content_terms, words
 from service.schemas import Evidence, SearchHit
 
@@ -134,12 +142,20 @@ def embed(embedder: Encoder, texts: Sequence[str]) -> np.ndarray:
 
 
 def _hit_sentences(hit: SearchHit, text_of: Callable[[str], str] | None) -> list[Sentence]:
-    """Whole sentences covering the hit's lines, in document coordinates."""
+    """Whole sentences covering the hit's lines, in document coordinates, without the document's title line
+    when that reads as a title in title case ("Act of War: Direct Action": the colon that keeps "Note: …" a
+    sentence does not make a title one)."""
     if text_of is not None:
         try:
-            return sentences_in_lines(text_of(hit.source), hit.start_line, hit.end_line)
+            document = text_of(hit.source)
+            found = sentences_in_lines(document, hit.start_line, hit.end_line)
         except Exception:  # an unknown source or a missing text file: fall back to the chunk's own text
             pass
+        else:
+            title = title_of(document)
+            if title is None or not is_heading(title.replace(":", " ")):
+                return found
+            return [s for s in found if strip_disambiguation(s.text) != title]
     offset = hit.start_line - 1
     return [
         s.model_copy(update={"start_line": s.start_line + offset, "end_line": s.end_line + offset})

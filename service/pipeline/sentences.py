@@ -81,6 +81,11 @@ _TITLE_END = (".", "?", "!", ":", "—", "-", ",")
 TITLE_MAX_WORDS = 12
 
 
+def strip_disambiguation(line: str) -> str:
+    """A title without its trailing note: "Big Hero 6 (film)" → "Big Hero 6"."""
+    return _DISAMBIGUATION.sub("", " ".join(line.split()))
+
+
 def title_of(text: str) -> str | None:
     """What the document is about when its first line reads as a title (a dozen words at most, no final full stop
     or dash; a markdown "#" and a trailing "(film)" dropped), else None."""
@@ -89,7 +94,7 @@ def title_of(text: str) -> str | None:
         if not line:
             continue
         if len(line.split()) <= TITLE_MAX_WORDS and not line.endswith(_TITLE_END):
-            return _DISAMBIGUATION.sub("", line) or None
+            return strip_disambiguation(line) or None
         return None
     return None
 

@@ -119,6 +119,21 @@ def test_a_numbered_section_heading_is_never_evidence(examples_dir: Path, embedd
     assert not any(e.text.startswith(("1. Approval", "2. Award", "3. Proposed")) for e in ranked)
 
 
+def test_a_document_s_title_line_is_never_evidence_even_with_a_colon(embedder: MiniLMEmbedder) -> None:
+    """HotpotQA's page "Act of War: Direct Action" names everything the question names, so its title line ranked
+    first and the tiny model's answer was that title, quoted. The colon keeps "Note: …" lines sentences; it does
+    not make a title one. A sentence-case first line (a news headline) stays evidence."""
+    docs = {
+        "game.txt": "Act of War: Direct Action\n\nAct of War: Direct Action is a strategy game. Its story was written by Dale Brown.\n",
+        "news.txt": "Floods close the coastal road near Tarvik\n\nThe road reopened on Monday after the floods.\n",
+    }
+    ranked = rank_evidence('Who wrote the story of "Act of War: Direct Action"?', _chunk_hits(docs), embedder, docs.get)
+    assert ranked and not any(e.text == "Act of War: Direct Action" for e in ranked), ranked
+    assert any("Dale Brown" in e.text for e in ranked)
+    headline = rank_evidence("Which road did the floods close?", _chunk_hits(docs), embedder, docs.get)
+    assert any(e.text.startswith("Floods close the coastal road") for e in headline), headline
+
+
 def test_the_page_titled_by_a_name_in_the_question_is_that_name_s_evidence(embedder: MiniLMEmbedder) -> None:
     """"Ardmore Ceramic Institute" says "situated … province" like the question; "Ardmore" is the town's own page.
     For a question about Ardmore the town's page leads, and a page titled by no name of the question gains nothing."""
