@@ -144,6 +144,21 @@ class ServedModel(BaseModel):
     context_tokens: int | None = None
 
 
+def served_entry(listed: Sequence[dict[str, Any]], model_name: str) -> ServedModel:
+    """The model a server's `/v1/models` list (`data`) serves for `model_name`: the entry with that id, else the
+    only entry; its context window from vLLM `max_model_len`, OpenRouter-style `context_length` or llama.cpp
+    `meta.n_ctx_train`. The configured name, with no context, when the list says nothing about it."""
+    entries = [m for m in listed if m.get("id") == model_name] or (list(listed) if len(listed) == 1 else [])
+    if not entries:
+        return ServedModel(id=model_name)
+    entry = entries[0]
+    meta = entry.get("meta")
+    meta = meta if isinstance(meta, dict) else {}
+    stated = (entry.get("max_model_len"), entry.get("context_length"), meta.get("n_ctx_train"))
+    context = next((value for value in stated if isinstance(value, int) and value > 0), None)
+    return ServedModel(id=str(entry.get("id") or model_name), context_tokens=context)
+
+
 class LLMClient:
     """A chat model behind an OpenAI-compatible URL, plus the embedded server when citewise started one."""
 
@@ -189,12 +204,10 @@ class LLMClient:
         return self._server is not None
 
     def served_model(self) -> ServedModel:
-        """What the server says it serves for `model_name` in `/v1/models`: that entry's id, or the only model it
-        lists (a single-model server — llama.cpp, `citewise llm-server` — answers every name with its one model, so
-        the configured name says nothing about it), with the context window it states (vLLM `max_model_len`,
-        OpenRouter-style `context_length`, llama.cpp `meta.n_ctx_train`). The configured name when the server
-        lists nothing or has no `/models`. A server that cannot be reached (or refuses the key, or fails) raises
-        LLMUnavailable: the profile is chosen from this, and is not guessed for a server that is down."""
+        """What the server's `/v1/models` says it serves for `model_name` (`served_entry`). A single-model server
+        (llama.cpp, `citewise llm-server`) answers every name with its one model, so the configured name alone says
+        nothing about it. A server that cannot be reached (or refuses the key, or fails) raises LLMUnavailable: the
+        profile is chosen from this, and is not guessed for a server that is down."""
         client = self.chat_model.root_client.with_options(timeout=min(10.0, self.settings.llm_timeout_s))
         try:
             listed = [m.model_dump() for m in client.models.list().data]
@@ -203,14 +216,7 @@ class LLMClient:
             raise _unavailable(exc, self.base_url, self.model_name) from exc
         except openai.OpenAIError:
             listed = []  # no /models (404, 405, …): nothing said about the model
-        entries = [m for m in listed if m.get("id") == self.model_name] or (listed if len(listed) == 1 else [])
-        if not entries:
-            return ServedModel(id=self.model_name)
-        entry = entries[0]
-        meta = entry.get("meta") if isinstance(entry.get("meta"), dict) else {}
-        stated = (entry.get("max_model_len"), entry.get("context_length"), meta.get("n_ctx_train"))
-        context = next((value for value in stated if isinstance(value, int) and value > 0), None)
-        return ServedModel(id=str(entry.get("id") or self.model_name), context_tokens=context)
+        return served_entry(listed, self.model_name)
 
     def _bound(self, max_tokens: int | None) -> Any:
         return self.chat_model.bind(max_tokens=max_tokens or DEFAULT_MAX_TOKENS)

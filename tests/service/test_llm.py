@@ -13,7 +13,8 @@ import pytest
 
 from service.config import Settings
 from service.errors import LLMUnavailable
-from service.llm import EMBEDDED_MODEL_NAME, LLMClient, embedded_model_path, free_port
+from service.llm import EMBEDDED_MODEL_NAME, LLMClient, embedded_model_path, free_port, served_entry
+from service.profiles import profile_from_model
 from service.schemas import ChatMessage
 
 
@@ -55,6 +56,22 @@ def test_unreachable_server_is_a_one_line_error_and_starts_nothing(news_settings
         assert str(error.value) == f"cannot reach the LLM server at {url}"
     with pytest.raises(LLMUnavailable):
         list(client.stream([ChatMessage(role="user", content="hi")], max_tokens=2))
+
+
+def test_the_served_model_is_read_from_the_servers_model_list() -> None:
+    """`/v1/models` as vLLM, OpenRouter and llama.cpp write it (parsing only; `test_external_llm` asks a real one)."""
+    vllm = [{"id": "Qwen/Qwen2.5-7B-Instruct", "max_model_len": 32768}, {"id": "other-model", "max_model_len": 4096}]
+    assert served_entry(vllm, "Qwen/Qwen2.5-7B-Instruct").context_tokens == 32768
+    assert served_entry(vllm, "missing").model_dump() == {"id": "missing", "context_tokens": None}  # no guess among many
+    router = [{"id": "some/model", "context_length": 131072}]
+    routed = served_entry(router, "some/model")
+    assert profile_from_model(routed.id, routed.context_tokens).name == "large"
+    # a single-model server ignores the requested name: its one model is what answers
+    llama = [{"id": "SmolLM2-135M-Instruct", "meta": {"n_ctx_train": 8192}}]
+    served = served_entry(llama, "whatever-the-client-asked")
+    assert (served.id, served.context_tokens) == ("SmolLM2-135M-Instruct", 8192)
+    assert profile_from_model(served.id, served.context_tokens).name == "tiny"
+    assert served_entry([], "gpt-4o").id == "gpt-4o"
 
 
 def test_openai_variables_are_the_fallback_and_citewise_ones_win(monkeypatch: pytest.MonkeyPatch) -> None:
