@@ -29,6 +29,7 @@ from service.pipeline.ports import Encoder
 from service.pipeline.sentences import split_sentences
 from service.pipeline.terms import (
     STOPWORDS,
+    comparable_words,
     content_terms,
     key_terms,
     missing_key_terms,
@@ -108,6 +109,7 @@ class SupportCheck(BaseModel):
     semantic: float
     missing_terms: list[str] = Field(default_factory=list)
     unpaired: list[str] = Field(default_factory=list)  # names the claim ties to a role the cited text does not
+    unshared: list[str] = Field(default_factory=list)  # values a "both"/"same" claim gives a subject whose source lacks them
     judged: bool | None = None  # the judge model's verdict, when it was asked
 
 
@@ -134,8 +136,8 @@ def unpaired_names(claim: str, cited_texts: Sequence[str]) -> list[str]:
         while words_of_name and words_of_name[0].lower() in STOPWORDS:  # "The Washington Post is …": the name
             words_of_name = words_of_name[1:]  # is "Washington Post"; "This is …" names nobody
         name, role = " ".join(words_of_name), content_terms(match.group("role"))
-        if not role or not name:
-            continue
+        if not role or not name or match.group("role").lower().startswith("same "):
+            continue  # "the same state, Louisiana" shares a value, no role: unshared_values checks it
         holding = [s for s in sentences if name.lower() in s.lower()]
         # the claim's own words "X, the president of Y" standing in a cited sentence pair them as they are
         paired = any(" ".join(match.group(0).lower().split()) in " ".join(s.lower().split()) for s in holding)
@@ -147,6 +149,40 @@ def unpaired_names(claim: str, cited_texts: Sequence[str]) -> list[str]:
                     paired = paired or role <= content_terms(f"{clause} {after}")
         if holding and not paired:
             problems.append(name)
+    return list(dict.fromkeys(problems))
+
+
+_SHARED = re.compile(r"\b(?:both|same)\b", re.I)
+# a name with the numbers and small words inside it ("Big Hero 6", "Escape from the Dark")
+_PAIR_NAME = r"(?:[A-Z][\w'’.-]*)(?:\s+(?:(?:of|de|du|da|von|van|the|from)\s+){0,2}(?:[A-Z][\w'’.-]*|\d+\b))*"
+_PAIR = re.compile(rf"(?P<a>{_PAIR_NAME})\s+and\s+(?P<b>{_PAIR_NAME})")
+
+
+def unshared_values(claim: str, cited_texts: Sequence[str]) -> list[str]:
+    """Values a "both" / "same" claim gives two subjects that no cited text states beside one of them: "A and B are
+    both in the same state, Louisiana" needs Louisiana in a cited text about A and in one about B. Each value
+    (a number, date or name after the pair) is checked for each subject some cited text names; a value in one
+    subject's source only is a join of two facts that do not match ("Watertown … is in New York")."""
+    if not _SHARED.search(claim):
+        return []
+    pair = _PAIR.search(claim)
+    if pair is None:
+        return []
+    subjects = []
+    for name in (pair.group("a"), pair.group("b")):
+        tokens = name.split()
+        while tokens and tokens[0].lower() in STOPWORDS | {"yes", "no", "both"}:
+            tokens = tokens[1:]
+        if tokens:
+            subjects.append(" ".join(tokens))
+    named = {w.lower() for s in subjects for w in s.split()}
+    values = [k for k in key_terms(claim[pair.end():]) if k.lower() not in named]
+    problems = []
+    for subject in subjects:
+        holding = [t for t in cited_texts if subject.lower() in t.lower()]
+        for value in values if holding else []:
+            if not any((value if value[0].isdigit() else value.lower()) in comparable_words(t) for t in holding):
+                problems.append(f"{value} (for {subject})")
     return list(dict.fromkeys(problems))
 
 
@@ -180,7 +216,8 @@ def check_support(
     """Is `sentence` supported by `cited_texts`? The rule shared by the verifier and the eval suite's metric.
 
     Hard checks in every mode: every number, date and name of the sentence occurs in the cited text, and a name
-    the sentence ties to a role is tied to it there. `lexical` (the tiny model, whose sentences are near-copies):
+    the sentence ties to a role is tied to it there, and a value a "both" / "same" sentence gives two subjects
+    stands in each one's source (`unshared_values`). `lexical` (the tiny model, whose sentences are near-copies):
     most content words occur there and the embeddings are close. `semantic` (capable models that paraphrase):
     the embeddings are close and at least half the content words occur; between the bars, `judge` decides."""
     claim = strip_markers(sentence)
@@ -195,7 +232,8 @@ def check_support(
     semantic = float(np.max(vectors[1:] @ vectors[0]))
     missing = missing_key_terms(claim, joined)
     unpaired = unpaired_names(claim, cited_texts) if not missing else []
-    hard_ok = not missing and not unpaired
+    unshared = unshared_values(claim, cited_texts) if not missing else []
+    hard_ok = not missing and not unpaired and not unshared
     judged: bool | None = None
     if paraphrase == "lexical":
         supported = hard_ok and lexical >= LEXICAL_MIN and semantic >= SEMANTIC_MIN
@@ -207,7 +245,7 @@ def check_support(
             supported = bool(judged)
     return SupportCheck(
         supported=supported, lexical=round(lexical, 4), semantic=round(semantic, 4), missing_terms=missing,
-        unpaired=unpaired, judged=judged,
+        unpaired=unpaired, unshared=unshared, judged=judged,
     )  # fmt: skip
 
 
@@ -264,6 +302,8 @@ def _describe(check: SupportCheck) -> str:
         text += f", missing {', '.join(check.missing_terms)}"
     if check.unpaired:
         text += f", {', '.join(check.unpaired)} not tied to that role in the cited text"
+    if check.unshared:
+        text += f", not stated in the subject's own source: {', '.join(check.unshared)}"
     if check.judged is not None:
         text += f", judge: {'supported' if check.judged else 'not supported'}"
     return text

@@ -318,3 +318,29 @@ def test_a_capable_model_s_sentence_joining_two_documents_cites_both(embedder: M
     assert "judge: supported" in joined.decisions[0].reason
     assert verify(draft, pieces, embedder, paraphrase="semantic", judge=no).extractive  # a false link: dropped
     assert verify(draft, pieces, embedder, paraphrase="lexical").extractive
+
+
+def test_a_value_both_subjects_are_said_to_share_must_stand_in_each_one_s_source(embedder: MiniLMEmbedder) -> None:
+    """The quality model answered HotpotQA's "Are Watertown … and Alexandria International Airport both in the same
+    state?" with "Yes, … both … in the same state, Louisiana [1][2]": every name stands in one of the two cited
+    sources, so it was kept. A value a "both" / "same" sentence gives two subjects must stand beside each of them
+    — a sentence whose sources agree keeps it, one whose sources differ is dropped (the answer then quotes them)."""
+    pieces = [
+        RankedEvidence(number=1, source="alexandria.txt", start_line=3, end_line=3, score=0.8,
+                       text="Alexandria International Airport is a public use airport in Rapides Parish, Louisiana."),
+        RankedEvidence(number=2, source="watertown.txt", start_line=3, end_line=3, score=0.8,
+                       text="Watertown International Airport is a county owned airport in Jefferson County, New York."),
+        RankedEvidence(number=3, source="lafayette.txt", start_line=3, end_line=3, score=0.8,
+                       text="Lafayette Regional Airport is a public use airport in Lafayette Parish, Louisiana."),
+    ]  # fmt: skip
+    false_join = "Yes, Watertown International Airport and Alexandria International Airport are both airports in the same state, Louisiana [1][2]."
+    checked = check_support(strip_markers(false_join), [pieces[0].text, pieces[1].text], embedder, "semantic")
+    assert not checked.supported and checked.unshared == ["Louisiana (for Watertown International Airport)"]
+    assert verify(false_join, pieces, embedder, paraphrase="semantic").extractive
+    true_join = "Yes, Lafayette Regional Airport and Alexandria International Airport are both airports in the same state, Louisiana [1][3]."
+    kept = verify(true_join, pieces, embedder, paraphrase="semantic")
+    assert not kept.extractive and kept.sentences[0].cited == [1, 3], kept.decisions
+    # a shared kind, not a value ("both board games"), and names with numbers and small words inside are read whole
+    assert check_support("Both Big Hero 6 and Escape from the Dark were released by Walt Disney Pictures.",
+                         ["Big Hero 6 is a 2014 film released by Walt Disney Pictures.",
+                          "Escape from the Dark is a 1976 film released by Walt Disney Pictures."], embedder, "semantic").unshared == []  # fmt: skip
