@@ -23,6 +23,7 @@ from service.pipeline.sentences import (
     Sentence,
     is_heading,
     mention_of,
+    reads_as_title,
     sentences_in_lines,
     split_sentences,
     strip_disambiguation,
@@ -143,8 +144,8 @@ def embed(embedder: Encoder, texts: Sequence[str]) -> np.ndarray:
 
 def _hit_sentences(hit: SearchHit, text_of: Callable[[str], str] | None) -> list[Sentence]:
     """Whole sentences covering the hit's lines, in document coordinates, without the document's title line
-    when that reads as a title in title case ("Act of War: Direct Action": the colon that keeps "Note: …" a
-    sentence does not make a title one)."""
+    when that reads as a title in title case ("Act of War: Direct Action", "Escape from the Dark": neither the
+    colon that keeps "Note: …" a sentence nor the small words make a title one)."""
     if text_of is not None:
         try:
             document = text_of(hit.source)
@@ -153,7 +154,7 @@ def _hit_sentences(hit: SearchHit, text_of: Callable[[str], str] | None) -> list
             pass
         else:
             title = title_of(document)
-            if title is None or not is_heading(title.replace(":", " ")):
+            if title is None or not reads_as_title(title):
                 return found
             return [s for s in found if strip_disambiguation(s.text) != title]
     offset = hit.start_line - 1

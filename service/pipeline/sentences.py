@@ -81,6 +81,16 @@ _TITLE_END = (".", "?", "!", ":", "—", "-", ",")
 TITLE_MAX_WORDS = 12
 
 
+_SMALL_WORDS = frozenset("a an the of in on at to for from by and or with".split())
+
+
+def reads_as_title(line: str) -> bool:
+    """A title in title case: every word but the small ones ("of", "the", "from") capitalised, a colon allowed
+    ("Act of War: Direct Action", "Escape from the Dark"); a sentence-case headline is not one."""
+    tokens = [t for t in line.replace(":", " ").split() if t[:1].isalpha() and t.lower() not in _SMALL_WORDS]
+    return bool(tokens) and all(t[0].isupper() for t in tokens)
+
+
 def strip_disambiguation(line: str) -> str:
     """A title without its trailing note: "Big Hero 6 (film)" → "Big Hero 6"."""
     return _DISAMBIGUATION.sub("", " ".join(line.split()))

@@ -137,7 +137,7 @@ def unpaired_names(claim: str, cited_texts: Sequence[str]) -> list[str]:
             words_of_name = words_of_name[1:]  # is "Washington Post"; "This is …" names nobody
         name, role = " ".join(words_of_name), content_terms(match.group("role"))
         if not role or not name or match.group("role").lower().startswith("same "):
-            continue  # "the same state, Louisiana" shares a value, no role: unshared_values checks it
+            continue  # "the same state, Louisiana" shares a value, no role: unshared_claims checks it
         holding = [s for s in sentences if name.lower() in s.lower()]
         # the claim's own words "X, the president of Y" standing in a cited sentence pair them as they are
         paired = any(" ".join(match.group(0).lower().split()) in " ".join(s.lower().split()) for s in holding)
@@ -156,13 +156,15 @@ _SHARED = re.compile(r"\b(?:both|same)\b", re.I)
 # a name with the numbers and small words inside it ("Big Hero 6", "Escape from the Dark")
 _PAIR_NAME = r"(?:[A-Z][\w'’.-]*)(?:\s+(?:(?:of|de|du|da|von|van|the|from)\s+){0,2}(?:[A-Z][\w'’.-]*|\d+\b))*"
 _PAIR = re.compile(rf"(?P<a>{_PAIR_NAME})\s+and\s+(?P<b>{_PAIR_NAME})")
+_SHARED_WORDS = content_terms("both same yes no")
 
 
-def unshared_values(claim: str, cited_texts: Sequence[str]) -> list[str]:
-    """Values a "both" / "same" claim gives two subjects that no cited text states beside one of them: "A and B are
-    both in the same state, Louisiana" needs Louisiana in a cited text about A and in one about B. Each value
-    (a number, date or name after the pair) is checked for each subject some cited text names; a value in one
-    subject's source only is a join of two facts that do not match ("Watertown … is in New York")."""
+def unshared_claims(claim: str, cited_texts: Sequence[str]) -> list[str]:
+    """What a "both" / "same" claim says of two subjects that one subject's own source does not. "A and B are both
+    P" is two claims, "A is P" and "B is P", each checked against the cited texts that name its subject: every
+    number, date and name of P must stand there ("… both in the same state, Louisiana" needs Louisiana beside A and
+    beside B), and at least PARAPHRASE_LEXICAL_MIN of P's content words ("both animated features" is not said of a
+    "1976 British family film"). A subject no cited text names is left to the other checks."""
     if not _SHARED.search(claim):
         return []
     pair = _PAIR.search(claim)
@@ -175,14 +177,21 @@ def unshared_values(claim: str, cited_texts: Sequence[str]) -> list[str]:
             tokens = tokens[1:]
         if tokens:
             subjects.append(" ".join(tokens))
+    said = claim[pair.end():]
     named = {w.lower() for s in subjects for w in s.split()}
-    values = [k for k in key_terms(claim[pair.end():]) if k.lower() not in named]
+    values = [k for k in key_terms(said) if k.lower() not in named]
+    predicate = content_terms(said) - content_terms(" ".join(subjects)) - _SHARED_WORDS
     problems = []
     for subject in subjects:
         holding = [t for t in cited_texts if subject.lower() in t.lower()]
-        for value in values if holding else []:
+        if not holding:
+            continue
+        for value in values:
             if not any((value if value[0].isdigit() else value.lower()) in comparable_words(t) for t in holding):
                 problems.append(f"{value} (for {subject})")
+        stated = content_terms(" ".join(holding))
+        if predicate and len(predicate & stated) / len(predicate) < PARAPHRASE_LEXICAL_MIN:
+            problems.append(f"what is said of both (for {subject})")
     return list(dict.fromkeys(problems))
 
 
@@ -217,7 +226,7 @@ def check_support(
 
     Hard checks in every mode: every number, date and name of the sentence occurs in the cited text, and a name
     the sentence ties to a role is tied to it there, and a value a "both" / "same" sentence gives two subjects
-    stands in each one's source (`unshared_values`). `lexical` (the tiny model, whose sentences are near-copies):
+    stands in each one's source (`unshared_claims`). `lexical` (the tiny model, whose sentences are near-copies):
     most content words occur there and the embeddings are close. `semantic` (capable models that paraphrase):
     the embeddings are close and at least half the content words occur; between the bars, `judge` decides."""
     claim = strip_markers(sentence)
@@ -232,7 +241,7 @@ def check_support(
     semantic = float(np.max(vectors[1:] @ vectors[0]))
     missing = missing_key_terms(claim, joined)
     unpaired = unpaired_names(claim, cited_texts) if not missing else []
-    unshared = unshared_values(claim, cited_texts) if not missing else []
+    unshared = unshared_claims(claim, cited_texts) if not missing else []
     hard_ok = not missing and not unpaired and not unshared
     judged: bool | None = None
     if paraphrase == "lexical":

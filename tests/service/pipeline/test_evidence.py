@@ -126,9 +126,12 @@ def test_a_document_s_title_line_is_never_evidence_even_with_a_colon(embedder: M
     docs = {
         "game.txt": "Act of War: Direct Action\n\nAct of War: Direct Action is a strategy game. Its story was written by Dale Brown.\n",
         "news.txt": "Floods close the coastal road near Tarvik\n\nThe road reopened on Monday after the floods.\n",
+        "film.txt": "Escape from the Dark\n\nEscape from the Dark is a 1976 British family film about pit ponies.\n",
     }
     ranked = rank_evidence('Who wrote the story of "Act of War: Direct Action"?', _chunk_hits(docs), embedder, docs.get)
     assert ranked and not any(e.text == "Act of War: Direct Action" for e in ranked), ranked
+    film = rank_evidence("Is Escape from the Dark an animated feature?", _chunk_hits(docs), embedder, docs.get)
+    assert film and not any(e.text == "Escape from the Dark" for e in film), film  # small words in a title
     assert any("Dale Brown" in e.text for e in ranked)
     headline = rank_evidence("Which road did the floods close?", _chunk_hits(docs), embedder, docs.get)
     assert any(e.text.startswith("Floods close the coastal road") for e in headline), headline

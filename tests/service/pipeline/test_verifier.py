@@ -335,12 +335,16 @@ def test_a_value_both_subjects_are_said_to_share_must_stand_in_each_one_s_source
     ]  # fmt: skip
     false_join = "Yes, Watertown International Airport and Alexandria International Airport are both airports in the same state, Louisiana [1][2]."
     checked = check_support(strip_markers(false_join), [pieces[0].text, pieces[1].text], embedder, "semantic")
-    assert not checked.supported and checked.unshared == ["Louisiana (for Watertown International Airport)"]
+    assert not checked.supported and checked.unshared[0] == "Louisiana (for Watertown International Airport)"
     assert verify(false_join, pieces, embedder, paraphrase="semantic").extractive
     true_join = "Yes, Lafayette Regional Airport and Alexandria International Airport are both airports in the same state, Louisiana [1][3]."
     kept = verify(true_join, pieces, embedder, paraphrase="semantic")
     assert not kept.extractive and kept.sentences[0].cited == [1, 3], kept.decisions
-    # a shared kind, not a value ("both board games"), and names with numbers and small words inside are read whole
-    assert check_support("Both Big Hero 6 and Escape from the Dark were released by Walt Disney Pictures.",
-                         ["Big Hero 6 is a 2014 film released by Walt Disney Pictures.",
-                          "Escape from the Dark is a 1976 film released by Walt Disney Pictures."], embedder, "semantic").unshared == []  # fmt: skip
+    # what is said of both must be said of each ("both animated features" of a "1976 British family film": no);
+    # names with numbers and small words inside are read whole
+    films = ["Big Hero 6 is a 2014 animated feature released by Walt Disney Pictures.",
+             "Escape from the Dark is a 1976 British family film released by Walt Disney Pictures."]  # fmt: skip
+    assert check_support("Both Big Hero 6 and Escape from the Dark were released by Walt Disney Pictures.", films,
+                         embedder, "semantic").unshared == []  # fmt: skip
+    assert check_support("Yes, both Big Hero 6 and Escape from the Dark are animated features.", films, embedder,
+                         "semantic").unshared == ["what is said of both (for Escape from the Dark)"]  # fmt: skip
