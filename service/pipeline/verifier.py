@@ -109,7 +109,7 @@ class SupportCheck(BaseModel):
     semantic: float
     missing_terms: list[str] = Field(default_factory=list)
     unpaired: list[str] = Field(default_factory=list)  # names the claim ties to a role the cited text does not
-    unshared: list[str] = Field(default_factory=list)  # values a "both"/"same" claim gives a subject whose source lacks them
+    unshared: list[str] = Field(default_factory=list)  # what a "both"/"same" claim says of a subject its source does not
     judged: bool | None = None  # the judge model's verdict, when it was asked
 
 
@@ -225,8 +225,8 @@ def check_support(
     """Is `sentence` supported by `cited_texts`? The rule shared by the verifier and the eval suite's metric.
 
     Hard checks in every mode: every number, date and name of the sentence occurs in the cited text, and a name
-    the sentence ties to a role is tied to it there, and a value a "both" / "same" sentence gives two subjects
-    stands in each one's source (`unshared_claims`). `lexical` (the tiny model, whose sentences are near-copies):
+    the sentence ties to a role is tied to it there, and what a "both" / "same" sentence says of two subjects
+    stands in each one's own source (`unshared_claims`). `lexical` (the tiny model, whose sentences are near-copies):
     most content words occur there and the embeddings are close. `semantic` (capable models that paraphrase):
     the embeddings are close and at least half the content words occur; between the bars, `judge` decides."""
     claim = strip_markers(sentence)
