@@ -124,6 +124,14 @@ _NAME_IS_ROLE = re.compile(rf"(?P<name>{_NAME})(?:\s+(?:is|was|serves as|acts as
 _ROLE_IS_NAME = re.compile(rf"\b(?i:the|a|an|our|its|their)\s+{_ROLE}(?:\s+(?:is|was)|,)\s+(?P<name>{_NAME})")
 
 
+def _bare_name(name: str) -> str:
+    """A capitalised run without the function words that only start the sentence ("Yes, both Medici" → "Medici")."""
+    tokens = name.split()
+    while tokens and tokens[0].lower() in STOPWORDS:
+        tokens = tokens[1:]
+    return " ".join(tokens)
+
+
 def unpaired_names(claim: str, cited_texts: Sequence[str]) -> list[str]:
     """Names the claim defines by a role ("X is the project manager", "the project manager is X") that no cited
     sentence ties to that role: every content word of the role must stand in the name's own clause of a cited
@@ -132,10 +140,8 @@ def unpaired_names(claim: str, cited_texts: Sequence[str]) -> list[str]:
     sentences = [s.text for t in cited_texts for s in split_sentences(t)] or list(cited_texts)
     problems = []
     for match in [*_NAME_IS_ROLE.finditer(claim), *_ROLE_IS_NAME.finditer(claim)]:
-        words_of_name = match.group("name").rstrip(".’'-").split()
-        while words_of_name and words_of_name[0].lower() in STOPWORDS:  # "The Washington Post is …": the name
-            words_of_name = words_of_name[1:]  # is "Washington Post"; "This is …" names nobody
-        name, role = " ".join(words_of_name), content_terms(match.group("role"))
+        # "The Washington Post is …": the name is "Washington Post"; "This is …" names nobody
+        name, role = _bare_name(match.group("name").rstrip(".’'-")), content_terms(match.group("role"))
         if not role or not name or match.group("role").lower().startswith("same "):
             continue  # "the same state, Louisiana" shares a value, no role: unshared_claims checks it
         holding = [s for s in sentences if name.lower() in s.lower()]
@@ -156,7 +162,6 @@ _SHARED = re.compile(r"\b(?:both|same)\b", re.I)
 # a name with the numbers and small words inside it ("Big Hero 6", "Escape from the Dark")
 _PAIR_NAME = r"(?:[A-Z][\w'’.-]*)(?:\s+(?:(?:of|de|du|da|von|van|the|from)\s+){0,2}(?:[A-Z][\w'’.-]*|\d+\b))*"
 _PAIR = re.compile(rf"(?P<a>{_PAIR_NAME})\s+and\s+(?P<b>{_PAIR_NAME})")
-_SHARED_WORDS = content_terms("both same yes no")
 
 
 def unshared_claims(claim: str, cited_texts: Sequence[str]) -> list[str]:
@@ -170,17 +175,11 @@ def unshared_claims(claim: str, cited_texts: Sequence[str]) -> list[str]:
     pair = _PAIR.search(claim)
     if pair is None:
         return []
-    subjects = []
-    for name in (pair.group("a"), pair.group("b")):
-        tokens = name.split()
-        while tokens and tokens[0].lower() in STOPWORDS | {"yes", "no", "both"}:
-            tokens = tokens[1:]
-        if tokens:
-            subjects.append(" ".join(tokens))
+    subjects = [name for name in (_bare_name(pair.group("a")), _bare_name(pair.group("b"))) if name]
     said = claim[pair.end():]
     named = {w.lower() for s in subjects for w in s.split()}
     values = [k for k in key_terms(said) if k.lower() not in named]
-    predicate = content_terms(said) - content_terms(" ".join(subjects)) - _SHARED_WORDS
+    predicate = content_terms(said) - content_terms(" ".join(subjects))
     problems = []
     for subject in subjects:
         holding = [t for t in cited_texts if subject.lower() in t.lower()]

@@ -301,15 +301,18 @@ def test_judge_replies_are_read_as_yes_no_or_no_verdict() -> None:
     assert parse_verdict("The statement is supported") is None and parse_verdict("") is None
 
 
+def _piece(number: int, source: str, text: str, score: float = 0.8) -> RankedEvidence:
+    """One hand-made evidence sentence, line 3 of its document."""
+    return RankedEvidence(number=number, source=source, start_line=3, end_line=3, text=text, score=score)
+
+
 def test_a_capable_model_s_sentence_joining_two_documents_cites_both(embedder: MiniLMEmbedder) -> None:
     """Semantic mode (capable profiles): a two-hop sentence citing one source is completed by the one piece that
     holds the names it lacks, and cites both — when the judge agrees; a join it rejects is dropped. The tiny
     profile's lexical mode never joins documents."""
     pieces = [
-        RankedEvidence(number=1, source="institute.md", start_line=3, end_line=3, score=0.8,
-                       text="Notable speakers at the Brisbane Institute included judges, writers and one painter."),
-        RankedEvidence(number=2, source="smart.md", start_line=3, end_line=3, score=0.7,
-                       text="Jeffrey Smart was an Australian painter known for his precise depictions of urban landscapes."),
+        _piece(1, "institute.md", "Notable speakers at the Brisbane Institute included judges, writers and one painter."),
+        _piece(2, "smart.md", "Jeffrey Smart was an Australian painter known for his precise depictions of urban landscapes.", 0.7),
     ]  # fmt: skip
     draft = "A painter who spoke at the Brisbane Institute, Jeffrey Smart, was known for depictions of urban landscapes [2]."
     yes, no = _Judge(True), _Judge(False)
@@ -326,12 +329,9 @@ def test_a_value_both_subjects_are_said_to_share_must_stand_in_each_one_s_source
     sources, so it was kept. A value a "both" / "same" sentence gives two subjects must stand beside each of them
     — a sentence whose sources agree keeps it, one whose sources differ is dropped (the answer then quotes them)."""
     pieces = [
-        RankedEvidence(number=1, source="alexandria.txt", start_line=3, end_line=3, score=0.8,
-                       text="Alexandria International Airport is a public use airport in Rapides Parish, Louisiana."),
-        RankedEvidence(number=2, source="watertown.txt", start_line=3, end_line=3, score=0.8,
-                       text="Watertown International Airport is a county owned airport in Jefferson County, New York."),
-        RankedEvidence(number=3, source="lafayette.txt", start_line=3, end_line=3, score=0.8,
-                       text="Lafayette Regional Airport is a public use airport in Lafayette Parish, Louisiana."),
+        _piece(1, "alexandria.txt", "Alexandria International Airport is a public use airport in Rapides Parish, Louisiana."),
+        _piece(2, "watertown.txt", "Watertown International Airport is a county owned airport in Jefferson County, New York."),
+        _piece(3, "lafayette.txt", "Lafayette Regional Airport is a public use airport in Lafayette Parish, Louisiana."),
     ]  # fmt: skip
     false_join = "Yes, Watertown International Airport and Alexandria International Airport are both airports in the same state, Louisiana [1][2]."
     checked = check_support(strip_markers(false_join), [pieces[0].text, pieces[1].text], embedder, "semantic")
