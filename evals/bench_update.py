@@ -1,7 +1,10 @@
 """One-file updates on a large index vs an empty one: add, change and delete a 60-byte Markdown file.
 
 Target: each operation on the 15k-chunk SciFact index takes ≤ 1.3× the same operation on an empty index
-(the lexical index applies only the change: index/lexical.py). Also prints the one-off cost of building the
+(the lexical index applies only the change: index/lexical.py). The two indexes take turns, round by round, so a
+shared machine's load shifts fall on both. Chroma's own one-vector upsert and delete are timed beside them over
+300 consecutive writes per collection: enough to span several of Chroma's syncs, whose pending records every
+write pays for (index/store.py: HNSW_SYNC_RECORDS). Also prints the one-off cost of building the
 lexical index from an existing index (e.g. one built before it existed) and peak RSS.
 
 Server mode (`chroma run`, two replicas with their own CITEWISE_HOME): the SciFact index is copied into the
@@ -11,7 +14,7 @@ time is printed beside A's writes, with the chunk texts it read and its full man
 The SciFact index is reused from --home (build it once: `python -m evals.bench_beir --home DIR`); the file is
 removed again at the end, so the index is left as it was.
 
-    python -m evals.bench_update [--home DIR] [--repeats 3] [--modes embedded,server]
+    python -m evals.bench_update [--home DIR] [--repeats 10] [--modes embedded,server]
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from service.config import Settings
 from service.pipeline.retrieval import retrieve
 
 TARGET_RATIO = 1.3
+CHROMA_PAIRS = 300  # Chroma-alone upsert + delete pairs per collection
 NOTE = "# Harbour notes\n\nThe harbour bell was recast in {year}.\n"  # about 60 bytes
 
 
@@ -59,43 +63,64 @@ def scan_costs(corpus: Corpus) -> dict[str, float]:
     return costs
 
 
-def measure(writer: Corpus, folder: Path, repeats: int, reader: Corpus | None = None) -> dict[str, float]:
-    """Median seconds of add / change / delete of one small file through `writer`. With a `reader` (a second
-    replica on the same Chroma server), also its catch-up after each (`follow …`: its next search view), checked
-    by a BM25 search that must find the new version, and what the catch-ups read (`reader …` counts)."""
-    writer.search_view()  # the writer's view (and its lexical index) brought up to date first
-    reads = _count_reads(reader) if reader is not None else {}
-    if reader is not None:
-        reader.search_view()
-        reads.update(chunks=0, full=0)
-    times: dict[str, list[float]] = {op: [] for op in ("add", "change", "delete")}
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "bench-update-note.md"
+class UpdateRounds:
+    """Add / change / delete of one small file through `writer`, one round at a time, so that rounds on two
+    indexes can alternate (`interleaved`) and a shared machine's load shifts fall on both alike. With a `reader`
+    (a second replica on the same Chroma server), also its catch-up after each (`follow …`: its next search view),
+    checked by a BM25 search that must find the new version, and what the catch-ups read (`reader …` counts)."""
 
-    def follow(op: str, expect: str | None) -> None:
-        if reader is None:
+    def __init__(self, writer: Corpus, folder: Path, reader: Corpus | None = None) -> None:
+        self.writer, self.reader = writer, reader
+        writer.search_view()  # the writer's view (and its lexical index) brought up to date first
+        self.reads = _count_reads(reader) if reader is not None else {}
+        if reader is not None:
+            reader.search_view()
+            self.reads.update(chunks=0, full=0)
+        self.times: dict[str, list[float]] = {op: [] for op in ("add", "change", "delete")}
+        folder.mkdir(parents=True, exist_ok=True)
+        self.path = folder / "bench-update-note.md"
+
+    def _follow(self, op: str, expect: str | None) -> None:
+        if self.reader is None:
             return
-        times.setdefault(f"follow {op}", []).append(elapsed(reader.search_view))
-        hits = [h for h in retrieve(reader, "harbour bell recast", 3, "bm25") if h.source == path.name]
+        self.times.setdefault(f"follow {op}", []).append(elapsed(self.reader.search_view))
+        hits = [h for h in retrieve(self.reader, "harbour bell recast", 3, "bm25") if h.source == self.path.name]
         found = hits[0].text if hits else None
         if (expect is None) != (found is None) or (expect is not None and expect not in (found or "")):
             raise RuntimeError(f"the second replica did not follow the {op}: found {found!r}")
 
-    for i in range(repeats):
+    def round(self, i: int) -> None:
+        writer, path = self.writer, self.path
         path.write_text(NOTE.format(year=1954 + i))
-        times["add"].append(elapsed(lambda: writer.ingest([path])))
-        follow("add", str(1954 + i))
+        self.times["add"].append(elapsed(lambda: writer.ingest([path])))
+        self._follow("add", str(1954 + i))
         path.write_text(NOTE.format(year=1887 + i))
-        times["change"].append(elapsed(lambda: writer.ingest([path])))
-        follow("change", str(1887 + i))
-        times["delete"].append(elapsed(lambda: writer.remove([path.name])))
-        follow("delete", None)
+        self.times["change"].append(elapsed(lambda: writer.ingest([path])))
+        self._follow("change", str(1887 + i))
+        self.times["delete"].append(elapsed(lambda: writer.remove([path.name])))
+        self._follow("delete", None)
         writer.search_view()
-    figures = {op: statistics.median(values) for op, values in times.items()}
-    if reader is not None:
-        figures["reader chunk texts read"] = reads["chunks"]
-        figures["reader full manifest reads"] = reads["full"]
-    return figures
+
+    def figures(self) -> dict[str, float]:
+        """Median seconds per operation (and the reader's read counts)."""
+        figures = {op: statistics.median(values) for op, values in self.times.items()}
+        if self.reader is not None:
+            figures["reader chunk texts read"] = self.reads["chunks"]
+            figures["reader full manifest reads"] = self.reads["full"]
+        return figures
+
+
+def interleaved(rounds: list[UpdateRounds], repeats: int) -> list[dict[str, float]]:
+    """Each index's round i in turn (order swapped every round), then each one's medians."""
+    for i in range(repeats):
+        for one in rounds if i % 2 == 0 else rounds[::-1]:
+            one.round(i)
+    return [one.figures() for one in rounds]
+
+
+def measure(writer: Corpus, folder: Path, repeats: int, reader: Corpus | None = None) -> dict[str, float]:
+    """Median seconds of add / change / delete of one small file through `writer` (one index alone)."""
+    return interleaved([UpdateRounds(writer, folder, reader)], repeats)[0]
 
 
 def _count_reads(reader: Corpus) -> dict[str, int]:
@@ -116,22 +141,24 @@ def _count_reads(reader: Corpus) -> dict[str, int]:
     return counts
 
 
-def chroma_alone(collection: Collection, repeats: int) -> dict[str, float]:
+def chroma_alone(collections: list[Collection], pairs: int = CHROMA_PAIRS) -> list[dict[str, float]]:
     """Median seconds of Chroma's own upsert and delete of one vector (a bench-probe id, deleted again; a killed
-    run's leftover is an orphan the next write sweeps): the part of an update no index of ours can make
-    independent of the collection's size (its HNSW graph and SQLite tables)."""
+    run's leftover is an orphan the next write sweeps), over `pairs` consecutive pairs per collection, the
+    collections taking turns: the part of an update no index of ours can make independent of the collection's
+    size (its HNSW graph and SQLite tables). Enough pairs to span several of Chroma's syncs (index/store.py)."""
     import numpy as np
 
     from index.embeddings import DIMENSIONS
 
     vector = np.random.default_rng(0).standard_normal(DIMENSIONS).astype(np.float32)
     vector /= np.linalg.norm(vector)
-    times: dict[str, list[float]] = {"upsert": [], "delete": []}
-    for i in range(repeats):
-        times["upsert"].append(elapsed(lambda i=i: collection.upsert(
-            ids=[f"bench-probe-{i}"], embeddings=[vector.tolist()], documents=["probe"], metadatas=[{"source": "probe"}])))
-        times["delete"].append(elapsed(lambda i=i: collection.delete(ids=[f"bench-probe-{i}"])))
-    return {op: statistics.median(values) for op, values in times.items()}
+    times: list[dict[str, list[float]]] = [{"upsert": [], "delete": []} for _ in collections]
+    for i in range(pairs):
+        for collection, own in zip(collections, times):
+            own["upsert"].append(elapsed(lambda i=i, c=collection: c.upsert(
+                ids=[f"bench-probe-{i}"], embeddings=[vector.tolist()], documents=["probe"], metadatas=[{"source": "probe"}])))
+            own["delete"].append(elapsed(lambda i=i, c=collection: c.delete(ids=[f"bench-probe-{i}"])))
+    return [{op: statistics.median(values) for op, values in own.items()} for own in times]
 
 
 def print_table(title: str, large: dict[str, float], empty: dict[str, float], chroma_large: dict[str, float],
@@ -144,7 +171,7 @@ def print_table(title: str, large: dict[str, float], empty: dict[str, float], ch
         verdict = f"≤ {TARGET_RATIO} {'ok' if ratio <= TARGET_RATIO else 'MISSED'}"
         print(f"| {op} | {large[op] * 1000:.1f} | {empty[op] * 1000:.1f} | {ratio:.2f} | {verdict} |")
     for op in ("upsert", "delete"):
-        print(f"| Chroma alone: one-vector {op} | {chroma_large[op] * 1000:.1f} | {chroma_empty[op] * 1000:.1f} "
+        print(f"| Chroma alone: one-vector {op} (median of {CHROMA_PAIRS}) | {chroma_large[op] * 1000:.1f} | {chroma_empty[op] * 1000:.1f} "
               f"| {chroma_large[op] / chroma_empty[op]:.2f} | |")
     # What is left of each operation without Chroma's own vector writes (add: one upsert; change: one upsert and
     # one delete; delete: one delete): the part of an update this code owns.
@@ -161,6 +188,7 @@ def print_table(title: str, large: dict[str, float], empty: dict[str, float], ch
 
 def local_run(home: Path, folder: Path, repeats: int, embedder: MiniLMEmbedder) -> None:
     corpus = Corpus(Settings(home=home), embedder=embedder)
+    empty_corpus = Corpus(Settings(home=folder / "empty-home"), embedder=embedder)
     try:
         fresh = corpus.lexical.generation() != corpus.manifest.generation()
         build = elapsed(corpus.search_view)
@@ -171,18 +199,14 @@ def local_run(home: Path, folder: Path, repeats: int, embedder: MiniLMEmbedder) 
             print(f"  {name}: {seconds * 1000:.0f} ms")
         if fresh:
             print(f"lexical index built from the existing {chunks} chunks in {build:.1f} s (one-off)")
-        large = measure(corpus, folder, repeats)
-        chroma_large = chroma_alone(corpus.store.collection, repeats)
+        large, empty = interleaved(
+            [UpdateRounds(corpus, folder / "large"), UpdateRounds(empty_corpus, folder / "empty")], repeats)
+        chroma_large, chroma_empty = chroma_alone([corpus.store.collection, empty_corpus.store.collection])
     finally:
         corpus.close()
-    empty_corpus = Corpus(Settings(home=folder / "empty-home"), embedder=embedder)
-    try:
-        empty = measure(empty_corpus, folder, repeats)
-        chroma_empty = chroma_alone(empty_corpus.store.collection, repeats)
-    finally:
         empty_corpus.close()
-    print_table(f"one-file update, median of {repeats}: {chunks}-chunk index vs empty index (embedded)",
-                large, empty, chroma_large, chroma_empty)  # fmt: skip
+    print_table(f"one-file update, median of {repeats}, the two indexes taking turns: {chunks}-chunk index vs "
+                "empty index (embedded)", large, empty, chroma_large, chroma_empty)  # fmt: skip
 
 
 def server_run(home: Path, folder: Path, repeats: int, embedder: MiniLMEmbedder) -> None:
@@ -201,23 +225,24 @@ def server_run(home: Path, folder: Path, repeats: int, embedder: MiniLMEmbedder)
             print(f"server mode: {chunks} chunks copied into a chroma run server in {time.perf_counter() - started:.0f} s")
             first = elapsed(replicas["scifact"][1].search_view)
             print(f"replica B's first view (every row and chunk text read once): {first:.1f} s")
-            large = measure(replicas["scifact"][0], folder, repeats, reader=replicas["scifact"][1])
-            empty = measure(replicas["empty"][0], folder, repeats, reader=replicas["empty"][1])
-            chroma_large = chroma_alone(replicas["scifact"][0].store.collection, repeats)
-            chroma_empty = chroma_alone(replicas["empty"][0].store.collection, repeats)
+            large, empty = interleaved([
+                UpdateRounds(replicas[name][0], folder / name, reader=replicas[name][1]) for name in ("scifact", "empty")
+            ], repeats)  # fmt: skip
+            chroma_large, chroma_empty = chroma_alone(
+                [replicas[name][0].store.collection for name in ("scifact", "empty")])
         finally:
             local.close()
             for pair in replicas.values():
                 for corpus in pair:
                     corpus.close()
-    print_table(f"one-file update, median of {repeats}: {chunks}-chunk collection vs empty one (chroma run, "
-                "replica A writes, B follows)", large, empty, chroma_large, chroma_empty)  # fmt: skip
+    print_table(f"one-file update, median of {repeats}, the two collections taking turns: {chunks}-chunk collection "
+                "vs empty one (chroma run, replica A writes, B follows)", large, empty, chroma_large, chroma_empty)  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", type=Path, default=INDEX_HOME, help="a SciFact index (see evals.bench_beir)")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--modes", default="embedded,server", help="comma-separated: embedded,server")
     args = parser.parse_args(argv if argv is not None else [])
     if not (args.home / "manifest.sqlite3").is_file():
