@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from service.errors import InvalidInput, error_data
-from service.pipeline.bridging import second_hop
+from service.pipeline.bridging import linking_sentence, second_hop
 from service.pipeline.citations import CitationBook, located
 from service.pipeline.contradictions import (
     DIFF_MIN_SHARED,
@@ -434,6 +434,7 @@ def _refused_events(answer: Answer) -> Iterator[StreamEvent | Answer]:
 
 
 DIFFERS_LEAD = "Another source differs: "
+LINK_LEAD = "What ties it to the question: "
 DIFFERS_MIN_SCORE = 0.5  # × the best evidence score: the differing statement addresses the question too
 DIFFERS_LIMIT = 1
 
@@ -620,6 +621,16 @@ def _generate_then_finish(
     for extra in verified.sentences[len(shown) :]:  # must-include evidence, the quoted fallback, or (checked) all
         yield from _shown(*_sentences_of(extra), quoted=verified.extractive)
     decisions = [*verified.decisions, *differing]
+    if p.profile.synthesis and not verified.extractive:
+        # a two-hop answer cites where its fact is, not what makes it the asked one: quote that beside it
+        if (link := linking_sentence(prepared.question, " ".join(shown), cited, evidence, p.text_of)) is not None:
+            sentence, terms = link
+            decisions.append(VerifierDecision(
+                sentence=sentence.text, action="extractive", cited=[sentence.number],
+                reason=f"ties the answer to what its citations leave out of the question ({', '.join(sorted(terms))}): "
+                "quoted beside it"))  # fmt: skip
+            yield from _shown(VerifiedSentence(text=sentence.text, cited=[sentence.number], extractive=True), [sentence],
+                              quoted=True, lead=LINK_LEAD)  # fmt: skip
     for other, kind in differing_evidence(cited, evidence, p.encoder):
         decisions.append(VerifierDecision(
             sentence=other.text, action="extractive", cited=[other.number],
