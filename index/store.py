@@ -6,12 +6,14 @@ Embedded `PersistentClient` under CITEWISE_HOME by default; a Chroma server (`Ht
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from urllib.parse import urlparse
 
 import chromadb
 import numpy as np
 from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import ChromaError
 
 from index.config import IndexConfig
 from index.embeddings import MiniLMEmbedder, get_embedder
@@ -60,6 +62,8 @@ def make_client(settings: IndexConfig) -> chromadb.ClientAPI:
     return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
 
 
+log = logging.getLogger("citewise.index")
+
 # Chroma moves written vectors into its HNSW files only every `sync_threshold` log records (default 1000); until
 # then each write also pays for the records still pending, so a one-vector upsert cost 5 ms after a sync and 17 ms
 # just before the next one — on an empty collection and on SciFact's 15k chunks alike. Syncing every 100 records
@@ -92,10 +96,16 @@ class ChunkStore:
 
     def _sync_often(self) -> None:
         """A collection an older version created with Chroma's default sync threshold gets ours — at open, before
-        anything loads its vector index (a loaded index keeps the threshold it was loaded with)."""
+        anything loads its vector index (a loaded index keeps the threshold it was loaded with). Only a speed
+        setting: when Chroma's database is busy (another process writing), the index works as it is and the
+        next open tries again."""
         hnsw = self.collection.configuration.get("hnsw") or {}
-        if hnsw.get("sync_threshold") != HNSW_SYNC_RECORDS:
+        if hnsw.get("sync_threshold") == HNSW_SYNC_RECORDS:
+            return
+        try:
             self.collection.modify(configuration={"hnsw": {"sync_threshold": HNSW_SYNC_RECORDS}})
+        except ChromaError as error:
+            log.info("Chroma sync threshold left at %s for now: %s", hnsw.get("sync_threshold"), error)
 
     def _batches(self, items: Sequence) -> Iterator[Sequence]:
         for start in range(0, len(items), self._max_batch):
