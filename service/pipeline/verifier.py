@@ -124,6 +124,9 @@ _NAME_IS_ROLE = re.compile(rf"(?P<name>{_NAME})(?:\s+(?:is|was|serves as|acts as
 _ROLE_IS_NAME = re.compile(rf"\b(?i:the|a|an|our|its|their)\s+{_ROLE}(?:\s+(?:is|was)|,)\s+(?P<name>{_NAME})")
 
 
+_PRONOUN = re.compile(r"(?:He|She)\b")
+
+
 def _bare_name(name: str) -> str:
     """A capitalised run without the function words that only start the sentence ("Yes, both Medici" → "Medici")."""
     tokens = name.split()
@@ -137,7 +140,8 @@ def unpaired_names(claim: str, cited_texts: Sequence[str]) -> list[str]:
     sentence ties to that role: every content word of the role must stand in the name's own clause of a cited
     sentence (or a short appositive right after it: "Maria Lopez, General Manager, and …"). Catches a right name
     with the wrong role, taken from a line that lists several people with theirs."""
-    sentences = [s.text for t in cited_texts for s in split_sentences(t)] or list(cited_texts)
+    texts = [[s.text for s in split_sentences(t)] or [t] for t in cited_texts]
+    sentences = [s for text in texts for s in text]
     problems = []
     for match in [*_NAME_IS_ROLE.finditer(claim), *_ROLE_IS_NAME.finditer(claim)]:
         # "The Washington Post is …": the name is "Washington Post"; "This is …" names nobody
@@ -145,6 +149,9 @@ def unpaired_names(claim: str, cited_texts: Sequence[str]) -> list[str]:
         if not role or not name or match.group("role").lower().startswith("same "):
             continue  # "the same state, Louisiana" shares a value, no role: unshared_claims checks it
         holding = [s for s in sentences if name.lower() in s.lower()]
+        # a text that opens with the name is about that person: its "He …" / "She …" sentences are too
+        holding += [_PRONOUN.sub(name, s, count=1) for text in texts if text[0].lower().startswith(name.lower())
+                    for s in text if _PRONOUN.match(s)]  # fmt: skip
         # the claim's own words "X, the president of Y" standing in a cited sentence pair them as they are
         paired = any(" ".join(match.group(0).lower().split()) in " ".join(s.lower().split()) for s in holding)
         for sentence in holding:
