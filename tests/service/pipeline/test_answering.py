@@ -20,6 +20,7 @@ from service.pipeline.answering import also_include, deterministic_rewrite
 from service.pipeline.evidence import RankedEvidence
 from service.pipeline.terms import content_terms
 from service.schemas import Answer, ChatMessage
+from tests.service.pipeline.scripted import CitingModel
 
 NEWS_A = "000_1ca178c960a0782e.txt"
 NEWS_B = "001_846b2a5c2ae0efae.txt"
@@ -343,30 +344,10 @@ def test_a_measure_no_document_states_is_refused_and_one_they_state_is_answered(
     assert not answered.refused and "$" in answered.answer, answered.answer
 
 
-class CheckingModel:
-    """A capable model, scripted (verification logic only): its draft restates the source that says "ranked
-    third", citing it by the number the prompt gives it; asked to check the answer, it replies `verdict`."""
-
-    model_name = "scripted"
-
-    def __init__(self, verdict: str) -> None:
-        self.verdict, self.checked = verdict, []
-
-    def _draft(self, messages: list[ChatMessage]) -> str:
-        number = re.search(r"\[(\d+)\][^\n]*ranked third", messages[-1].content)
-        assert number, messages[-1].content
-        return f"Ukraine ranked third among the countries most affected by antipersonnel mines [{number.group(1)}]."
-
-    def stream(self, messages, max_tokens=None, usage=None):  # noqa: ANN001, ANN201 - ChatModel.stream's shape
-        yield self._draft(messages)
-
-    def complete(self, messages, max_tokens=None, usage=None) -> str:  # noqa: ANN001 - ChatModel.complete's shape
-        if "Proposed answer:" in messages[-1].content:
-            self.checked.append(messages[-1].content)
-            return self.verdict
-        if "Statement:" in messages[-1].content:
-            return "yes"
-        return self._draft(messages)
+def checking_model(verdict: str) -> CitingModel:
+    """Its draft restates the source that says "ranked third"; asked to check the answer, it replies `verdict`."""
+    sentence = "Ukraine ranked third among the countries most affected by antipersonnel mines"
+    return CitingModel(sentence, fact="ranked third", verdict=verdict)
 
 
 @pytest.mark.parametrize("streamed", [False, True])
@@ -381,11 +362,11 @@ def test_in_strict_mode_a_capable_model_s_answer_is_shown_only_once_its_check_co
     from service.profiles import PROFILES
 
     question = "Which country ranked third among those most affected by antipersonnel mines?"
-    off = CheckingModel("no")
+    off = checking_model("no")
     unchecked = replace(news_engine.answers(), llm=off, profile=PROFILES["small"]).answer(question)
     assert not unchecked.refused and not off.checked, "strict mode is off by default"
     for verdict in ("yes", "no"):
-        model = CheckingModel(verdict)
+        model = checking_model(verdict)
         pipeline = replace(news_engine.answers(), llm=model, profile=PROFILES["small"], answer_check=True)
         if streamed:
             events = list(pipeline.stream(question))

@@ -3,7 +3,6 @@ beside it (service.pipeline.bridging.linking_sentence)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -17,7 +16,7 @@ from service.pipeline.bridging import linking_sentence
 from service.pipeline.evidence import RankedEvidence
 from service.pipeline.terms import content_terms
 from service.profiles import PROFILES
-from service.schemas import ChatMessage
+from tests.service.pipeline.scripted import CitingModel
 
 # Two invented pages, titled as encyclopaedia pages are: the architect's, and the prize's that names her.
 PAGES = {
@@ -53,33 +52,12 @@ def test_the_sentence_tying_an_answer_to_the_rest_of_the_question_is_found() -> 
     assert linking_sentence(covered, "Orla Venn was born in 1931 [1].", [born], evidence, PAGES.__getitem__) is None
 
 
-class BornModel:
-    """A capable model, scripted (the wiring of verification only): it answers from the passage that gives the
-    birth year, citing it by the number the prompt gives it."""
-
-    model_name = "scripted"
-    embedded = True  # nothing to ask a server about: the profile is set by each test
-
-    def _draft(self, messages: list[ChatMessage]) -> str:
-        number = re.search(r"\[(\d+)\][^\[]*born 14 March 1931", messages[-1].content)
-        assert number, messages[-1].content
-        return f"Orla Venn was born in 1931 [{number.group(1)}]."
-
-    def stream(self, messages, max_tokens=None, usage=None):  # noqa: ANN001, ANN201 - ChatModel.stream's shape
-        yield self._draft(messages)
-
-    def complete(self, messages, max_tokens=None, usage=None) -> str:  # noqa: ANN001 - ChatModel.complete's shape
-        if "Statement:" in messages[-1].content:
-            return "yes"
-        return self._draft(messages)
-
-
 @pytest.fixture(scope="module")
 def pages_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     folder = tmp_path_factory.mktemp("pages")
     for name, text in PAGES.items():
         (folder / name).write_text(text, encoding="utf-8")
-    engine = Engine(Settings(home=Path(tmp_path_factory.mktemp("pages-home")) / "citewise-home"), llm=BornModel())
+    engine = Engine(Settings(home=Path(tmp_path_factory.mktemp("pages-home")) / "citewise-home"), llm=CitingModel("Orla Venn was born in 1931", fact="born 14 March 1931"))
     engine.ingest([folder])
     try:
         yield engine
