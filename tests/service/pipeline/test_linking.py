@@ -47,6 +47,13 @@ def test_the_sentence_tying_an_answer_to_the_rest_of_the_question_is_found() -> 
     assert linking_sentence(QUESTION, "Paul Ek designed it [1].", [born], evidence, PAGES.__getitem__) is None
     # nothing is left out when the answer already cites the prize's page
     assert linking_sentence(QUESTION, "Orla Venn was born in 1931 [1].", [born, withdrew], evidence, PAGES.__getitem__) is None
+    # a shared word is no link: a two-letter acronym, or a name the sentence has only as an ordinary word
+    common = _evidence(4, "Kessa_Prize_1988.txt", "The US jury of the Kessa Prize, 1988 withdrew its medal.")
+    assert linking_sentence(QUESTION, "The US architect was born in 1931 [1].", [born], [born, common], PAGES.__getitem__) is None
+    lowercase = _evidence(4, "Kessa_Prize_1988.txt", "The Kessa Prize jury of 1988 withdrew its medal for design.")
+    assert linking_sentence(QUESTION, "She won the Design Medal in 1931 [1].", [born], [born, lowercase], PAGES.__getitem__) is None
+    capitalised = lowercase.model_copy(update={"text": "The Kessa Prize jury of 1988 withdrew its Design Medal."})
+    assert linking_sentence(QUESTION, "She won the Design Medal in 1931 [1].", [born], [born, capitalised], PAGES.__getitem__)
     # a question the cited sentence covers needs no link
     covered = "When was the Norwegian architect Orla Venn born?"
     assert linking_sentence(covered, "Orla Venn was born in 1931 [1].", [born], evidence, PAGES.__getitem__) is None
