@@ -621,16 +621,17 @@ def _generate_then_finish(
     for extra in verified.sentences[len(shown) :]:  # must-include evidence, the quoted fallback, or (checked) all
         yield from _shown(*_sentences_of(extra), quoted=verified.extractive)
     decisions = [*verified.decisions, *differing]
-    if p.profile.synthesis and not verified.extractive:
-        # a two-hop answer cites where its fact is, not what makes it the asked one: quote that beside it
-        if (link := linking_sentence(prepared.question, " ".join(shown), cited, evidence, p.text_of)) is not None:
-            sentence, terms = link
-            decisions.append(VerifierDecision(
-                sentence=sentence.text, action="extractive", cited=[sentence.number],
-                reason=f"ties the answer to what its citations leave out of the question ({', '.join(sorted(terms))}): "
-                "quoted beside it"))  # fmt: skip
-            yield from _shown(VerifiedSentence(text=sentence.text, cited=[sentence.number], extractive=True), [sentence],
-                              quoted=True, lead=LINK_LEAD)  # fmt: skip
+    # a capable model's two-hop answer cites where its fact is, not what makes it the asked one: quote that beside it
+    link = None if verified.extractive or not p.profile.synthesis else linking_sentence(
+        prepared.question, " ".join(shown), cited, evidence, p.text_of)  # fmt: skip
+    if link is not None:
+        sentence, terms = link
+        decisions.append(VerifierDecision(
+            sentence=sentence.text, action="extractive", cited=[sentence.number],
+            reason=f"ties the answer to what its citations leave out of the question ({', '.join(sorted(terms))}): "
+            "quoted beside it"))  # fmt: skip
+        yield from _shown(VerifiedSentence(text=sentence.text, cited=[sentence.number], extractive=True), [sentence],
+                          quoted=True, lead=LINK_LEAD)  # fmt: skip
     for other, kind in differing_evidence(cited, evidence, p.encoder):
         decisions.append(VerifierDecision(
             sentence=other.text, action="extractive", cited=[other.number],
