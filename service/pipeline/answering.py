@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from service.errors import InvalidInput, error_data
-from service.pipeline.bridging import linking_sentence, second_hop
+from service.pipeline.bridging import linking_sentence, second_hop, subjects_of
 from service.pipeline.citations import CitationBook, located
 from service.pipeline.contradictions import (
     DIFF_MIN_SHARED,
@@ -523,6 +523,7 @@ def _generate_then_finish(
     verifier = DraftVerifier(
         units, p.encoder, min_score=OFF_TOPIC_RATIO * evidence[0].relevance, paraphrase=p.profile.paraphrase,
         judge=model_judge(llm, prepared.usage) if p.profile.judge else None, streaming=True,
+        subjects=subjects_of({u.source for u in units}, p.text_of),
     )
     # Strict mode: a capable model checks its whole answer against what it cites before anything is shown
     check = model_answer_check(llm, prepared.usage) if p.answer_check and p.profile.judge else None

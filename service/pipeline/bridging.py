@@ -34,7 +34,7 @@ HotpotQA's 25 (all gold), which it alone did.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from pydantic import BaseModel
 
@@ -170,6 +170,19 @@ def _linked(question: str, document: str, pool: Sequence[SearchHit], text_of: Ca
     return linked
 
 
+def subjects_of(sources: Iterable[str], text_of: TextOf) -> dict[str, str]:
+    """Each document's title (`title_of`), for the documents that have one and are still there."""
+    subjects: dict[str, str] = {}
+    for source in sources:
+        try:
+            title = title_of(text_of(source))
+        except Exception:  # gone meanwhile: no title to link by
+            continue
+        if title:
+            subjects[source] = title
+    return subjects
+
+
 LINK_UNCOVERED = 2  # question terms the answer's cited sentences (and their documents' titles) must leave out ...
 LINK_HITS = 2  # ... and how many of them the linking sentence must hold
 
@@ -198,9 +211,7 @@ def linking_sentence(
     if not cited:
         return None
     cited_sources = {c.source for c in cited}
-    covered = content_terms(" ".join(c.text for c in cited))
-    for source in cited_sources:
-        covered |= content_terms(title_of(text_of(source)) or "")
+    covered = content_terms(" ".join([*(c.text for c in cited), *subjects_of(cited_sources, text_of).values()]))
     uncovered = content_terms(question) - covered - ANSWER_TYPE_WORDS
     if len(uncovered) < LINK_UNCOVERED:
         return None

@@ -16,7 +16,7 @@ evidence inclusion — the news eval suite answered with the evidence rules alon
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
 import numpy as np
@@ -26,7 +26,7 @@ from service.pipeline.claims import claims_in
 from service.pipeline.evidence import LEAD_CONJUNCTION, RankedEvidence, answer_type_bonus, embed
 from service.pipeline.markers import marked_sentences, markers_in, strip_markers
 from service.pipeline.ports import Encoder
-from service.pipeline.sentences import split_sentences
+from service.pipeline.sentences import mention_of, split_sentences
 from service.pipeline.terms import (
     STOPWORDS,
     comparable_words,
@@ -201,6 +201,37 @@ def unshared_claims(claim: str, cited_texts: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(problems))
 
 
+def _names(text: str) -> set[str]:
+    """The names (lowercased words) each sentence of `text` states, as `key_terms` reads them; no numbers, none of
+    two letters ("US")."""
+    return {k.lower() for s in split_sentences(text) for k in key_terms(s.text) if not k[0].isdigit() and len(k) > 2}
+
+
+def unlinked_documents(claim: str, cited: Sequence[Evidence], subjects: Mapping[str, str]) -> list[str]:
+    """The cited documents a claim joins although nothing ties them together.
+
+    A sentence whose names and numbers no single cited document holds joins documents: "the city where Kerry
+    Saxby-Junna was born had a population of 7,049" from her page and a village's census line. Such a join is a
+    two-hop fact only when the documents are linked — a name stands in both cited texts, or one names the other's
+    subject (`subjects`: a document's title, `sentences.title_of`) — else it is a false link, and every check on
+    the joined texts passes it. "A and B are both P" joins nothing: it says P of each (`unshared_claims`)."""
+    texts: dict[str, str] = {}
+    for e in cited:
+        texts[e.source] = f"{texts.get(e.source, '')} {e.text}"
+    if len(texts) < 2 or _SHARED.search(claim):
+        return []
+    if any(not missing_key_terms(claim, text) for text in texts.values()):
+        return []  # one document states it all; the others are extra citations
+    names = {source: _names(text) for source, text in texts.items()}
+
+    def linked(a: str, b: str) -> bool:
+        if names[a] & names[b]:
+            return True
+        return any((subject := subjects.get(y)) and mention_of(subject, texts[x]) for x, y in ((a, b), (b, a)))
+
+    return [a for a in texts if not any(linked(a, b) for b in texts if b != a)]
+
+
 class VerifiedSentence(BaseModel):
     """One sentence of the final answer (no markers in `text`) and the evidence numbers it cites."""
 
@@ -326,13 +357,17 @@ def _describe(check: SupportCheck) -> str:
 
 def _judge(
     claim: str, valid: list[int], evidence: Sequence[Evidence], embedder: Encoder, min_score: float,
-    paraphrase: Paraphrase = "lexical", judge: Judge | None = None,
+    paraphrase: Paraphrase = "lexical", judge: Judge | None = None, subjects: Mapping[str, str] | None = None,
 ) -> tuple[VerifiedSentence | None, VerifierDecision]:
     """One draft sentence: kept with its citations, re-attributed to the evidence that supports it, or dropped.
     `judge` settles only the sentence against what it cites (one model call at most per sentence); re-attribution
-    to other evidence uses the cheap checks alone."""
+    to other evidence uses the cheap checks alone. `subjects`: each document's title (`unlinked_documents`)."""
     by_number = {e.number: e for e in evidence}
-    if valid:
+    subjects = subjects or {}
+    unlinked = unlinked_documents(claim, [by_number[n] for n in valid], subjects)
+    if unlinked:
+        why = f"cited {valid} join documents that nothing links ({', '.join(unlinked)})"
+    elif valid:
         check = check_support(claim, [by_number[n].text for n in valid], embedder, paraphrase, judge)
         if check.supported and max(by_number[n].score for n in valid) < min_score:
             reason = "supported, but its evidence is off the question"
@@ -346,7 +381,7 @@ def _judge(
     usable = [e for e in evidence if e.score >= min_score]
     best = _best_support(claim, usable, embedder, paraphrase)
     if best is None and paraphrase == "semantic":
-        best = _joined_support(claim, valid, usable, embedder, judge)
+        best = _joined_support(claim, valid, usable, embedder, judge, subjects)
     if best is None:
         reason = f"{why}; no evidence supports it"
         return None, VerifierDecision(sentence=claim, action="dropped", cited=valid, reason=reason)
@@ -356,13 +391,14 @@ def _judge(
 
 
 def _joined_support(
-    claim: str, valid: list[int], evidence: Sequence[Evidence], embedder: Encoder, judge: Judge | None
+    claim: str, valid: list[int], evidence: Sequence[Evidence], embedder: Encoder, judge: Judge | None,
+    subjects: Mapping[str, str],
 ) -> tuple[list[int], SupportCheck] | None:
     """A capable model's sentence that joins two documents (a two-hop answer: "… the Brisbane Institute … a painter
     known for urban landscapes" from the institute's page and the painter's): what it cites (uncited: the closest
     piece) plus the one piece that holds every name and number it lacks, both cited, when together they support it.
     A join across documents is where a false link hides ("both airports are in Louisiana"), so the judge, when
-    there is one, must agree as well."""
+    there is one, must agree as well; and the two documents must be linked (`unlinked_documents`)."""
     by_number = {e.number: e for e in evidence}
     start = [n for n in valid if n in by_number]
     if not start:
@@ -374,7 +410,10 @@ def _joined_support(
     missing = missing_key_terms(claim, " ".join(texts))
     if not missing:
         return None  # what it lacks is wording, not a second source
-    completing = [e for e in evidence if e.number not in start and not missing_key_terms(claim, " ".join([*texts, e.text]))]
+    completing = [
+        e for e in evidence if e.number not in start and not missing_key_terms(claim, " ".join([*texts, e.text]))
+        and not unlinked_documents(claim, [*(by_number[n] for n in start), e], subjects)
+    ]
     if not completing:
         return None
     other = max(completing, key=lambda e: e.score)
@@ -408,13 +447,15 @@ class DraftVerifier:
 
     def __init__(
         self, evidence: Sequence[Evidence], embedder: Encoder, min_score: float = 0.0, paraphrase: Paraphrase = "lexical",
-        judge: Judge | None = None, streaming: bool = False,
+        judge: Judge | None = None, streaming: bool = False, subjects: Mapping[str, str] | None = None,
     ) -> None:
         """`paraphrase`: how wording that is not the source's is judged (`check_support`): "semantic" for capable
         models that write their own sentences, "lexical" for the tiny model's near-copies. `judge`: the model that
         decides sentences between the semantic bars (service.pipeline.support_judge), for capable profiles.
-        `streaming`: the draft is still being written by the judge's model, so judging waits for `finish`."""
+        `streaming`: the draft is still being written by the judge's model, so judging waits for `finish`.
+        `subjects`: each cited document's title, for the link a sentence joining documents needs."""
         self.paraphrase = paraphrase
+        self.subjects = subjects or {}
         self.judge_model = judge
         self.defer_judge = streaming and judge is not None
         self.held: list[tuple[str, bool]] = []  # from the first sentence that waits for the judge on, in order
@@ -457,13 +498,16 @@ class DraftVerifier:
             return None
         if self.defer_judge:
             asked = _Deferred()
-            verdict, decision = _judge(claim, valid, self.evidence, self.embedder, self.min_score, self.paraphrase, asked)
+            verdict, decision = _judge(
+                claim, valid, self.evidence, self.embedder, self.min_score, self.paraphrase, asked, self.subjects
+            )
             if asked.asked:
                 self.held.append((sentence, last))
                 return None
         else:
             verdict, decision = _judge(
-                claim, valid, self.evidence, self.embedder, self.min_score, self.paraphrase, self.judge_model
+                claim, valid, self.evidence, self.embedder, self.min_score, self.paraphrase, self.judge_model,
+                self.subjects,
             )
         self.decisions.append(decision)
         if verdict is not None:
@@ -532,6 +576,7 @@ def verify(
     min_score: float = 0.0,
     paraphrase: Paraphrase = "lexical",
     judge: Judge | None = None,
+    subjects: Mapping[str, str] | None = None,
 ) -> VerifiedAnswer:
     """Keep the draft's supported sentences with correct citations; fall back to quoted evidence.
 
@@ -541,8 +586,11 @@ def verify(
     `extractive_count`: how many of the best evidence sentences form the answer when nothing survives and
     `must_include` is empty.
     `min_score`: a sentence supported only by evidence scoring below this is true but off the question: dropped.
+    `subjects`: the cited documents' titles (`unlinked_documents`).
     """
-    verifier = DraftVerifier(evidence, embedder, min_score=min_score, paraphrase=paraphrase, judge=judge)
+    verifier = DraftVerifier(
+        evidence, embedder, min_score=min_score, paraphrase=paraphrase, judge=judge, subjects=subjects
+    )
     pieces = draft_sentences(draft)
     for index, sentence in enumerate(pieces):
         verifier.judge(sentence, last=index == len(pieces) - 1)

@@ -15,6 +15,7 @@ from service.pipeline.verifier import (
     markers_in,
     strip_markers,
     unanswered_after_fallback,
+    unlinked_documents,
     verify,
 )
 
@@ -311,7 +312,7 @@ def test_a_capable_model_s_sentence_joining_two_documents_cites_both(embedder: M
     holds the names it lacks, and cites both — when the judge agrees; a join it rejects is dropped. The tiny
     profile's lexical mode never joins documents."""
     pieces = [
-        _piece(1, "institute.md", "Notable speakers at the Brisbane Institute included judges, writers and one painter."),
+        _piece(1, "institute.md", "Notable speakers at the Brisbane Institute included Jeffrey Smart and two judges."),
         _piece(2, "smart.md", "Jeffrey Smart was an Australian painter known for his precise depictions of urban landscapes.", 0.7),
     ]  # fmt: skip
     draft = "A painter who spoke at the Brisbane Institute, Jeffrey Smart, was known for depictions of urban landscapes [2]."
@@ -321,6 +322,44 @@ def test_a_capable_model_s_sentence_joining_two_documents_cites_both(embedder: M
     assert "judge: supported" in joined.decisions[0].reason
     assert verify(draft, pieces, embedder, paraphrase="semantic", judge=no).extractive  # a false link: dropped
     assert verify(draft, pieces, embedder, paraphrase="lexical").extractive
+    # a page that does not name him ties nothing to him: dropped whatever the judge says (unlinked_documents)
+    unnamed = [pieces[0].model_copy(update={"text": "Notable speakers at the Brisbane Institute included one painter."}), pieces[1]]
+    assert verify(draft, unnamed, embedder, paraphrase="semantic", judge=yes).extractive
+
+
+# HotpotQA, quality model: "the city where Kerry Saxby-Junna was born had a population of 7,049 [1][2]" from her page
+# and another town's census line — every name of it stands in one of the two, and the judge said yes. Invented here.
+RUNNER = _piece(1, "Mira_Talen.txt", "Mira Talen (born 2 June 1961) is a retired Australian race walker.")
+CENSUS = _piece(2, "Orrin_Vale.txt", "At the 2011 Census the town had a population of 7,049.")
+BORN_IN = "She was born in Orrin Vale, Queensland."
+FALSE_JOIN = "At the 2011 Census, the town where Mira Talen was born had a population of 7,049"
+
+
+def test_a_sentence_joining_documents_needs_a_link_between_them() -> None:
+    """Documents a sentence joins (no one of them holds all its names and numbers) must be linked: a name in both
+    cited texts, or one naming the other's subject (its title). Extra citations and "both" sentences join nothing."""
+    assert unlinked_documents(FALSE_JOIN, [RUNNER, CENSUS], {}) == ["Mira_Talen.txt", "Orrin_Vale.txt"]
+    born_in = RUNNER.model_copy(update={"text": f"{RUNNER.text} {BORN_IN}"})
+    assert unlinked_documents(FALSE_JOIN, [born_in, CENSUS], {"Orrin_Vale.txt": "Orrin Vale"}) == []  # her page names the town's
+    assert unlinked_documents(FALSE_JOIN, [born_in, CENSUS], {"Orrin_Vale.txt": "Pell Creek"}) != []  # … another town
+    named = CENSUS.model_copy(update={"text": "At the 2011 Census, Orrin Vale had a population of 7,049."})
+    assert unlinked_documents(FALSE_JOIN, [born_in, named], {}) == []  # a name stands in both
+    assert unlinked_documents("Mira Talen is a retired Australian race walker", [RUNNER, CENSUS], {}) == []
+    both = "Mira Talen and Orrin Vale are both in Australian records from 1961"
+    assert unlinked_documents(both, [RUNNER, CENSUS], {}) == []
+
+
+def test_an_unlinked_join_is_dropped_even_when_the_judge_agrees(embedder: MiniLMEmbedder) -> None:
+    yes = _Judge(True)
+    for draft in (f"{FALSE_JOIN} [1][2].", f"{FALSE_JOIN} [1]."):  # cited, or completed by re-attribution
+        verified = verify(draft, [RUNNER, CENSUS], embedder, paraphrase="semantic", judge=yes)
+        assert verified.extractive, verified.decisions
+        born_in = RUNNER.model_copy(update={"text": f"{RUNNER.text} {BORN_IN}"})
+        linked = verify(draft, [born_in, CENSUS], embedder, paraphrase="semantic", judge=yes,
+                        subjects={"Orrin_Vale.txt": "Orrin Vale"})  # fmt: skip
+        assert not linked.extractive and linked.sentences[0].cited == [1, 2], linked.decisions
+    dropped = verify(f"{FALSE_JOIN} [1][2].", [RUNNER, CENSUS], embedder, paraphrase="semantic", judge=yes)
+    assert "join documents that nothing links" in dropped.decisions[0].reason
 
 
 def test_a_value_both_subjects_are_said_to_share_must_stand_in_each_one_s_source(embedder: MiniLMEmbedder) -> None:
