@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from service.errors import InvalidInput, error_data
-from service.pipeline.bridging import linking_sentence, second_hop, subjects_of
+from service.pipeline.bridging import linking_sentence, second_hop
 from service.pipeline.citations import CitationBook, located
 from service.pipeline.contradictions import (
     DIFF_MIN_SHARED,
@@ -42,7 +42,7 @@ from service.pipeline.passages import Passage, build_passages, narrow
 from service.pipeline.ports import ChatModel, Encoder, Locate, Retrieve, TextOf
 from service.pipeline.prompts import render_messages, render_prompt
 from service.pipeline.routing import Route, route_question
-from service.pipeline.sentences import Sentence, is_heading, split_sentences
+from service.pipeline.sentences import Sentence, is_heading, split_sentences, subjects_of
 from service.pipeline.support_judge import model_answer_check, model_judge
 from service.pipeline.terms import (
     STOPWORDS,

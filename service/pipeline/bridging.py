@@ -34,13 +34,13 @@ HotpotQA's 25 (all gold), which it alone did.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel
 
 from service.pipeline.evidence import RankedEvidence, answer_type_bonus, question_parts, rank_evidence
 from service.pipeline.ports import Encoder, Retrieve, TextOf
-from service.pipeline.sentences import mention_of, split_sentences, title_of
+from service.pipeline.sentences import mention_of, split_sentences, subjects_of, title_of
 from service.pipeline.terms import content_terms, key_terms, words
 from service.schemas import Evidence, SearchHit
 
@@ -168,19 +168,6 @@ def _linked(question: str, document: str, pool: Sequence[SearchHit], text_of: Ca
         elif subject is not None and mention_of(subject, text) is not None:
             linked[source] = subject
     return linked
-
-
-def subjects_of(sources: Iterable[str], text_of: TextOf) -> dict[str, str]:
-    """Each document's title (`title_of`), for the documents that have one and are still there."""
-    subjects: dict[str, str] = {}
-    for source in sources:
-        try:
-            title = title_of(text_of(source))
-        except Exception:  # gone meanwhile: no title to link by
-            continue
-        if title:
-            subjects[source] = title
-    return subjects
 
 
 LINK_UNCOVERED = 2  # question terms the answer's cited sentences (and their documents' titles) must leave out ...

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 import pysbd
@@ -107,6 +108,19 @@ def title_of(text: str) -> str | None:
             return strip_disambiguation(line) or None
         return None
     return None
+
+
+def subjects_of(sources: Iterable[str], text_of: Callable[[str], str]) -> dict[str, str]:
+    """Each document's title (`title_of`), for the documents that have one and are still there."""
+    subjects: dict[str, str] = {}
+    for source in sources:
+        try:
+            title = title_of(text_of(source))
+        except Exception:  # gone meanwhile: no title to link by
+            continue
+        if title:
+            subjects[source] = title
+    return subjects
 
 
 def mention_of(name: str, text: str) -> re.Match[str] | None:

@@ -22,7 +22,7 @@ from service.pipeline.ports import (
     Retrieve,
 )
 from service.pipeline.prompts import render_prompt
-from service.pipeline.sentences import split_sentences
+from service.pipeline.sentences import split_sentences, subjects_of
 from service.pipeline.summaries.plan import (
     MIN_WORDS,
     Candidate,
@@ -163,7 +163,8 @@ def compose_bullets(run: SummaryRun, points: Sequence[Point], n: int, what: str)
         max_tokens=BULLET_TOKENS * n + 20, budget_s=MODEL_RUN_BUDGET_S,  # the summary's main text: the rest of the budget
     )
     lines = [ln for ln in reply.splitlines() if _BULLET.match(ln)][:n]  # uncited: the verifier finds the support
-    verifier = DraftVerifier(evidence, run.encoder, paraphrase="semantic", judge=run.judge)  # the reply is complete
+    verifier = DraftVerifier(evidence, run.encoder, paraphrase="semantic", judge=run.judge,  # the reply is complete
+                             subjects=subjects_of({e.source for e in evidence}, run.documents.text))  # fmt: skip
     composed: list[Point] = []
     started = time.perf_counter()
     for line in lines:
