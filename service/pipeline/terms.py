@@ -90,10 +90,23 @@ def comparable_words(text: str) -> set[str]:
     return {normalize_number(t) if t[0].isdigit() else t.lower() for t in words(text)}
 
 
+_INITIAL_SKIPS = frozenset({"of", "and", "the", "for", "&"})  # "Federal Bureau of Investigation" is FBI
+ACRONYM_MIN = 3  # "US" or "DP" spelled out by chance is too likely
+
+
+def spelled_out(acronym: str, text: str) -> bool:
+    """Does `text` say `acronym` in words: consecutive words, small ones skipped, whose initials spell it ("CEO":
+    "chief executive officer")?"""
+    initials = "".join(w[0] for w in words(text) if w.lower() not in _INITIAL_SKIPS).lower()
+    return acronym.lower() in initials
+
+
 def missing_key_terms(sentence: str, cited_text: str) -> list[str]:
-    """The key terms of `sentence` that do not occur in `cited_text` (names compared case-insensitively)."""
+    """The key terms of `sentence` that do not occur in `cited_text` (names compared case-insensitively; an
+    acronym of ACRONYM_MIN letters or more may be spelled out there)."""
     present = comparable_words(cited_text)
-    return [k for k in key_terms(sentence) if (k if k[0].isdigit() else k.lower()) not in present]
+    missing = [k for k in key_terms(sentence) if (k if k[0].isdigit() else k.lower()) not in present]
+    return [k for k in missing if not (k.isalpha() and k.isupper() and len(k) >= ACRONYM_MIN and spelled_out(k, cited_text))]
 
 
 def _capitalised_runs(tokens: list[str]) -> list[list[str]]:

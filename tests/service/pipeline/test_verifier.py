@@ -9,6 +9,7 @@ import pytest
 from index.embeddings import MiniLMEmbedder
 from service.pipeline.evidence import RankedEvidence
 from service.pipeline.sentences import split_sentences
+from service.pipeline.terms import missing_key_terms
 from service.pipeline.verifier import (
     addresses_question,
     check_support,
@@ -347,6 +348,16 @@ def test_a_sentence_joining_documents_needs_a_link_between_them() -> None:
     assert unlinked_documents("Mira Talen is a retired Australian race walker", [RUNNER, CENSUS], {}) == []
     both = "Mira Talen and Orrin Vale are both in Australian records from 1961"
     assert unlinked_documents(both, [RUNNER, CENSUS], {}) == []
+
+
+def test_an_acronym_the_cited_text_spells_out_is_in_it(embedder: MiniLMEmbedder) -> None:
+    """The quality model's "Jon L. Luther was the chairman and CEO of Dunkin' Brands" was dropped for a missing
+    "CEO" beside "chief executive officer". Three letters or more, consecutive words (small ones skipped)."""
+    cited = ["Dana Ruel is the chairman and chief executive officer of Kell Foods, based in Canton."]
+    assert check_support("Dana Ruel is the chairman and CEO of Kell Foods.", cited, embedder, "semantic").supported
+    assert missing_key_terms("The FBI opened the case.", "The Federal Bureau of Investigation opened the case.") == []
+    assert missing_key_terms("The FBI opened the case.", "Federal agents and the bureau opened it.") == ["FBI"]
+    assert missing_key_terms("The US opened the case.", "The union staff opened the case.") == ["US"]  # too short
 
 
 def test_an_unlinked_join_is_dropped_even_when_the_judge_agrees(embedder: MiniLMEmbedder) -> None:
