@@ -222,14 +222,21 @@ def unlinked_documents(claim: str, cited: Sequence[Evidence], subjects: Mapping[
         return []
     if any(not missing_key_terms(claim, text) for text in texts.values()):
         return []  # one document states it all; the others are extra citations
-    names = {source: _names(text) for source, text in texts.items()}
+    # the documents the claim cannot do without (one holds a name or number no other does) must be linked to each
+    # other, not through a third: "Lover Come Back contained the actress who played Marcia Brady on The Brady
+    # Bunch [1][2][3]" — the film's page, Marcia's actress's page and another Brady Bunch actress's, who was in it
+    words_of = {source: comparable_words(text) for source, text in texts.items()}
+    keys = [k if k[0].isdigit() else k.lower() for k in key_terms(claim)]
+    needed = [s for s in texts if any(k in words_of[s] and not any(k in words_of[o] for o in texts if o != s) for k in keys)]
+    joined = needed if len(needed) >= 2 else list(texts)
+    names = {source: _names(texts[source]) for source in joined}
 
     def linked(a: str, b: str) -> bool:
         if names[a] & names[b]:
             return True
         return any((subject := subjects.get(y)) and mention_of(subject, texts[x]) for x, y in ((a, b), (b, a)))
 
-    return [a for a in texts if not any(linked(a, b) for b in texts if b != a)]
+    return [a for a in joined if not any(linked(a, b) for b in joined if b != a)]
 
 
 class VerifiedSentence(BaseModel):

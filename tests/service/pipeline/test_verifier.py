@@ -348,6 +348,14 @@ def test_a_sentence_joining_documents_needs_a_link_between_them() -> None:
     assert unlinked_documents("Mira Talen is a retired Australian race walker", [RUNNER, CENSUS], {}) == []
     both = "Mira Talen and Orrin Vale are both in Australian records from 1961"
     assert unlinked_documents(both, [RUNNER, CENSUS], {}) == []
+    # the two documents the claim needs must be linked to each other, not through a third it cites besides
+    # (HotpotQA: the film's page, one Brady Bunch actress's page, and another's — who was in the film)
+    film = _piece(1, "Lover_Come_Back.txt", "Lover Come Back is a 1961 comedy in which Ann Dale plays a maid.")
+    marcia = _piece(2, "Maureen_Hale.txt", "Maureen Hale is best known for playing Marcia Brady on The Brady Bunch.")
+    alice = _piece(3, "Ann_Dale.txt", "Ann Dale played Alice Nelson on The Brady Bunch.")
+    claim = "Lover Come Back featured the actress who played Marcia Brady on The Brady Bunch"
+    assert unlinked_documents(claim, [film, marcia, alice], {}) == ["Lover_Come_Back.txt", "Maureen_Hale.txt"]
+    assert unlinked_documents(claim.replace("Marcia Brady", "Alice Nelson"), [film, marcia, alice], {}) == []
 
 
 def test_an_acronym_the_cited_text_spells_out_is_in_it(embedder: MiniLMEmbedder) -> None:
