@@ -54,10 +54,8 @@ from service.pipeline.terms import (
 from service.pipeline.verifier import (
     DraftSplitter,
     DraftVerifier,
-    VerifiedAnswer,
     VerifiedSentence,
     addresses_question,
-    draft_refuses,
     unanswered_after_fallback,
 )
 from service.profiles import PROFILES, ModelProfile
@@ -522,15 +520,11 @@ def _generate_then_finish(
     # what the model reads and cites: evidence sentences (tiny), or passages around them (models that can read)
     passages = _passages(p, prepared) if p.profile.synthesis else {}
     units: Sequence[Evidence] = list(passages.values()) or evidence
-    subjects = subjects_of({u.source for u in units}, p.text_of)
-
-    def new_verifier() -> DraftVerifier:
-        return DraftVerifier(
-            units, p.encoder, min_score=OFF_TOPIC_RATIO * evidence[0].relevance, paraphrase=p.profile.paraphrase,
-            judge=model_judge(llm, prepared.usage) if p.profile.judge else None, streaming=True, subjects=subjects,
-        )
-
-    verifier = new_verifier()
+    verifier = DraftVerifier(
+        units, p.encoder, min_score=OFF_TOPIC_RATIO * evidence[0].relevance, paraphrase=p.profile.paraphrase,
+        judge=model_judge(llm, prepared.usage) if p.profile.judge else None, streaming=True,
+        subjects=subjects_of({u.source for u in units}, p.text_of),
+    )
     # Strict mode: a capable model checks its whole answer against what it cites before anything is shown
     check = model_answer_check(llm, prepared.usage) if p.answer_check and p.profile.judge else None
     splitter = DraftSplitter()
@@ -584,60 +578,28 @@ def _generate_then_finish(
         yield StreamEvent(event="token", data=f" {text}" if shown else text)
         shown.append(text)
 
-    first_token: float | None = None
-
-    def drafted(messages: list[ChatMessage]) -> Iterator[StreamEvent]:
-        """One draft, generated and verified sentence by sentence (`verifier`, `splitter`); it ends in `parts`."""
-        nonlocal first_token
-        pending = ""
-        for delta in generate(messages):
-            if first_token is None:
-                first_token = _ms(prepared.started)
-            parts.append(delta)
-            yield from judged(splitter.feed(delta))
-            if splitter.pending != pending:
-                pending = splitter.pending
-                yield StreamEvent(event="draft", data=pending)
-        yield from judged(splitter.close(), closing=True)
-        if pending:
-            yield StreamEvent(event="draft", data="")
-
     t = time.perf_counter()
     parts: list[str] = []
+    first = None
+    pending = ""
     prompt = "answer_passages" if p.profile.synthesis else "answer"
-    messages = answer_messages(prepared.standalone, units[: p.profile.passages], prompt)
-
-    def finished() -> VerifiedAnswer:
-        nonlocal verify_s
-        started = time.perf_counter()
-        verified = verifier.finish(must_include=must_include)
-        verify_s += time.perf_counter() - started
-        return verified
-
-    yield from drafted(messages)
-    draft = "".join(parts)
-    verified = finished()
-    if verified.extractive and passages and not draft_refuses(draft):
-        # nothing of a capable model's draft held: it is told which sentences and asked once more (the first
-        # verdicts stay in the trace); what the second draft cannot support either is quoted as before
-        first = (draft, verified, verifier)
-        verifier, splitter, parts = new_verifier(), DraftSplitter(), []
-        dropped = [d.sentence for d in verified.decisions if d.action == "dropped"]
-        retry = render_prompt("answer_retry", unsupported="\n".join(f"- “{d}”" for d in dropped) or f"- “{draft}”")
-        yield from drafted([*messages, ChatMessage(role="assistant", content=draft), ChatMessage(role="user", content=retry)])
-        verified = finished()
-        if verified.extractive:
-            draft, verified, verifier = first
-        else:
-            earlier = [d for d in first[1].decisions if d.action != "extractive"]
-            note = VerifierDecision(sentence=first[0], action="dropped", reason="nothing of the first draft held: the "
-                                    "model was told which sentences and answered again")  # fmt: skip
-            verified = verified.model_copy(update={"decisions": [*earlier, note, *verified.decisions]})
-            draft = "".join(parts)
+    for delta in generate(answer_messages(prepared.standalone, units[: p.profile.passages], prompt)):
+        if first is None:
+            first = _ms(prepared.started)
+        parts.append(delta)
+        yield from judged(splitter.feed(delta))
+        if splitter.pending != pending:
+            pending = splitter.pending
+            yield StreamEvent(event="draft", data=pending)
+    yield from judged(splitter.close(), closing=True)
+    if pending:
+        yield StreamEvent(event="draft", data="")
     prepared.timings["generation_ms"] = round(_ms(t) - verify_s * 1000, 1)
-    if first_token is not None:
-        prepared.timings["first_token_ms"] = first_token
+    if first is not None:
+        prepared.timings["first_token_ms"] = first
+    draft = "".join(parts)
     t = time.perf_counter()
+    verified = verifier.finish(must_include=must_include)
     if verified.extractive and passages:  # nothing of a capable model's draft held: quote as the tiny profile does
         why = "nothing in the draft was supported: quoting the best evidence"
         verified = verified.model_copy(update={

@@ -609,11 +609,6 @@ _DRAFT_REFUSAL = re.compile(
 )
 
 
-def draft_refuses(draft: str) -> bool:
-    """Does the model's draft say the documents do not answer?"""
-    return _DRAFT_REFUSAL.search(draft) is not None
-
-
 def unanswered_after_fallback(question: str, draft: str, verified: VerifiedAnswer) -> str | None:
     """Why an extractive fallback should be a refusal instead, or None.
 
@@ -621,7 +616,7 @@ def unanswered_after_fallback(question: str, draft: str, verified: VerifiedAnswe
     evidence must at least carry the numbers the question names ("Change Order No. 1" is not answered by a
     sentence about No. 2). Numbers are the one part of a question that can be checked without meaning.
     """
-    if not verified.extractive or not draft_refuses(draft):
+    if not verified.extractive or not _DRAFT_REFUSAL.search(draft):
         return None
     quoted = {normalize_number(t) for s in verified.sentences for t in words(s.text) if t[0].isdigit()}
     missing = [k for k in key_terms(question) if k[0].isdigit() and k not in quoted]
