@@ -35,8 +35,9 @@ run: examples
 	$(BIN)/citewise ingest $(DOCS)
 	$(BIN)/citewise chat
 
+# The 25 slowest tests are listed at the end: where CI's time goes (on 2 cores: the tiny-model gates, the junk CSV).
 test: examples browser lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=25
 
 # Code health: the import layering (pyproject [tool.importlinter]), the linter and the type checker.
 lint: $(STAMP)
