@@ -2,7 +2,8 @@
 
 The model only points at evidence numbers; this module checks every pointer. A sentence is *supported* by the
 text it cites when (1) enough of its content words occur there (lexical), (2) its embedding is close to the
-cited text's (semantic), and (3) every number, date and proper name in it occurs there literally. Rules:
+cited text's (semantic), and (3) every number, date and proper name in it occurs there literally — and a sentence
+that only several documents together support must join documents that are linked (`unlinked_documents`). Rules:
 invalid markers are removed; an unsupported or uncited sentence is re-attributed to the evidence that supports
 it, if any, else dropped; when nothing survives, the answer is the best evidence quoted (extractive); when the
 evidence does not address the question at all, the answer is a refusal (see `addresses_question`).
