@@ -7,6 +7,8 @@ times, a figure that follows from the other, the same statement with a different
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from service.pipeline.claims import claims_in, contradicting_values
@@ -156,6 +158,16 @@ class ScriptedModel:
         return "yes"
 
 
+class Folder:
+    """Documents as the summaries read them, from a folder: only their texts are needed here."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def text(self, source: str) -> str:
+        return (self.folder / source).read_text(encoding="utf-8")
+
+
 def test_composed_bullets_keep_only_verified_sentences_and_lose_no_chosen_point(embedder, news_dir) -> None:
     """A capable model's bullets: a bullet joining two sentences is kept with each sentence's own citation; an
     invented bullet (its names and date in no sentence) is dropped; a chosen sentence no kept bullet cites
@@ -181,7 +193,7 @@ def test_composed_bullets_keep_only_verified_sentences_and_lose_no_chosen_point(
         "- The council approved the new budget on 4 March [3].\n"
         "A closing remark that is no bullet [1]."
     )
-    run = SummaryRun(documents=None, retrieve=None, encoder=embedder, llm=model, context_tokens=2048, top_k=8,
+    run = SummaryRun(documents=Folder(news_dir), retrieve=None, encoder=embedder, llm=model, context_tokens=2048, top_k=8,
                      locate=None, progress=None)
     run.judge = run.timed_judge(model)
     bullets = compose_bullets(run, chosen, 5, what="2 documents")
@@ -209,7 +221,7 @@ def test_a_composed_sentence_that_strays_from_its_words_is_quoted_instead(embedd
     chosen = points_of([Candidate(source=name, sentence=s, position=1, chunk=0, vector=embed(embedder, [s.text])[0])])
     model = ScriptedModel("- Biden earlier quietly permitted Kyiv to fire ATACMS missiles deep into Russian territory, "
                           "in a major shift [1].")
-    run = SummaryRun(documents=None, retrieve=None, encoder=embedder, llm=model, context_tokens=2048, top_k=8,
+    run = SummaryRun(documents=Folder(news_dir), retrieve=None, encoder=embedder, llm=model, context_tokens=2048, top_k=8,
                      locate=None, progress=None)
     bullets = compose_bullets(run, chosen, 3, what="1 document")
     assert [b.text for b in bullets] == [s.text] and not bullets[0].phrased
