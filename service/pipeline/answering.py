@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cache
 
 from service.errors import InvalidInput, error_data
 from service.pipeline.bridging import linking_sentence, second_hop
@@ -693,16 +694,23 @@ class AnswerPipeline:
         started = time.perf_counter()
         return summary_answer(self.summarize(route.source, route.focus), route, started)
 
+    def _reading_once(self) -> AnswerPipeline:
+        """This pipeline for one answer, reading each document's text once: evidence selection, passages, the
+        second hop and the verifier's titles all read the same few documents (37 reads of 19 documents for one
+        HotpotQA question before)."""
+        return replace(self, text_of=cache(self.text_of))
+
     def answer(self, question: str, history: Sequence[ChatMessage] = (), k: int | None = None) -> Answer:
         """One grounded answer (the answer JSON contract)."""
         if (routed := self._routed(question, history)) is not None:
             return routed
-        prepared = _prepare(self, question, history, k)
+        p = self._reading_once()
+        prepared = _prepare(p, question, history, k)
 
         def whole(messages: list[ChatMessage]) -> Iterator[str]:
             yield self.llm.complete(messages, max_tokens=self.profile.draft_tokens, usage=prepared.usage)
 
-        result = [item for item in _generate_then_finish(self, prepared, whole) if isinstance(item, Answer)]
+        result = [item for item in _generate_then_finish(p, prepared, whole) if isinstance(item, Answer)]
         return result[-1]
 
     def stream(self, question: str, history: Sequence[ChatMessage] = (), k: int | None = None) -> Iterator[StreamEvent]:
@@ -714,12 +722,13 @@ class AnswerPipeline:
                 yield from (StreamEvent(event="answer", data=e) if isinstance(e, Answer) else e for e in _refused_events(routed))
                 yield StreamEvent(event="done")
                 return
-            prepared = _prepare(self, question, history, k)
+            p = self._reading_once()
+            prepared = _prepare(p, question, history, k)
 
             def streamed(messages: list[ChatMessage]) -> Iterator[str]:
                 return self.llm.stream(messages, max_tokens=self.profile.draft_tokens, usage=prepared.usage)
 
-            for item in _generate_then_finish(self, prepared, streamed):
+            for item in _generate_then_finish(p, prepared, streamed):
                 yield StreamEvent(event="answer", data=item) if isinstance(item, Answer) else item
         except Exception as exc:  # the stream's consumer (SSE, chat REPL) reports it; nothing is raised mid-stream
             yield StreamEvent(event="error", data=error_data(exc))

@@ -4,6 +4,7 @@ through a real index, the real embedder and the answer pipeline's document title
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -59,3 +60,23 @@ def test_a_join_stands_only_between_linked_documents(engine: Engine, model: Citi
     else:
         assert not joined and population not in answer.answer.split("“")[0], answer.answer
         assert answer.trace.decisions[0].action == "dropped", answer.trace.decisions
+
+
+def test_one_answer_reads_each_document_once(engine: Engine, model: CitingModel) -> None:
+    """Evidence selection, passages, the second hop and the verifier's titles read the same few documents: one
+    answer reads each of them once (it read the runner's page four times before)."""
+    model.sentence = "The town where Mira Talen was born had a population of 7,049 at the 2011 Census"
+    model.fact = "7,049"
+    pipeline = replace(engine.answers(), profile=PROFILES["small"])
+    reads: Counter[str] = Counter()
+
+    def text_of(source: str) -> str:
+        reads[source] += 1
+        return pipeline.text_of(source)
+
+    counted = replace(pipeline, text_of=text_of)
+    assert counted.answer(QUESTION).answer.startswith(model.sentence)
+    assert reads and max(reads.values()) == 1, reads
+    reads.clear()
+    list(counted.stream(QUESTION))
+    assert reads and max(reads.values()) == 1, reads
