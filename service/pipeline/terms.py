@@ -90,7 +90,7 @@ def comparable_words(text: str) -> set[str]:
     return {normalize_number(t) if t[0].isdigit() else t.lower() for t in words(text)}
 
 
-_INITIAL_SKIPS = frozenset({"of", "and", "the", "for", "&"})  # "Federal Bureau of Investigation" is FBI
+_INITIAL_SKIPS = frozenset({"of", "and", "the", "for"})  # "Federal Bureau of Investigation" is FBI
 ACRONYM_MIN = 3  # "US" or "DP" spelled out by chance is too likely
 
 

@@ -365,13 +365,12 @@ def _describe(check: SupportCheck) -> str:
 
 def _judge(
     claim: str, valid: list[int], evidence: Sequence[Evidence], embedder: Encoder, min_score: float,
-    paraphrase: Paraphrase = "lexical", judge: Judge | None = None, subjects: Mapping[str, str] | None = None,
+    paraphrase: Paraphrase, judge: Judge | None, subjects: Mapping[str, str],
 ) -> tuple[VerifiedSentence | None, VerifierDecision]:
     """One draft sentence: kept with its citations, re-attributed to the evidence that supports it, or dropped.
     `judge` settles only the sentence against what it cites (one model call at most per sentence); re-attribution
     to other evidence uses the cheap checks alone. `subjects`: each document's title (`unlinked_documents`)."""
     by_number = {e.number: e for e in evidence}
-    subjects = subjects or {}
     unlinked = unlinked_documents(claim, [by_number[n] for n in valid], subjects)
     if unlinked:
         why = f"cited {valid} join documents that nothing links ({', '.join(unlinked)})"
