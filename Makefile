@@ -35,9 +35,12 @@ run: examples
 	$(BIN)/citewise ingest $(DOCS)
 	$(BIN)/citewise chat
 
-# The 25 slowest tests are listed at the end: where CI's time goes (on 2 cores: the tiny-model gates, the junk CSV).
+# Two pytest workers, one per core, each taking whole test files (`--dist loadfile`: a file's module and session
+# fixtures are built once, by one worker). The quality model is installed first so that no two workers assemble it
+# at once. The 25 slowest tests are listed at the end: where CI's time goes (the tiny-model gates, the junk CSV).
 test: examples browser lint
-	$(BIN)/python -m pytest -q --durations=25
+	$(MAKE) install-quality-model
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=25
 
 # Code health: the import layering (pyproject [tool.importlinter]), the linter and the type checker.
 lint: $(STAMP)

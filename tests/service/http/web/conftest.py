@@ -126,8 +126,10 @@ def keyed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     _stop(proc)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Playwright's sync API keeps an event loop running on the main thread while it is open: module scope
+    closes it with the page tests, so a later test file on the same pytest worker can still `asyncio.run`."""
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} is missing: run `make install-browser` (Debian's chromium)"
         if os.environ.get("CI"):
