@@ -109,6 +109,11 @@ def _claim(m: re.Match[str], text: str, context: frozenset[str]) -> Claim | None
     return Claim(f"count:{unit}", f"{_number(m.group('cnum')):g}", _number(m.group("cnum")), hedged, context - {unit})
 
 
+def clauses(text: str) -> list[str]:
+    """`text` cut where a clause ends (commas, semicolons, dashes, "but", "which", …), each piece stripped."""
+    return [c.strip() for c in _CLAUSE_BREAK.split(text) if c.strip()]
+
+
 def claims_in(text: str) -> list[Claim]:
     """The typed values of a sentence, each with what it is about (see Claim)."""
     breaks = list(_CLAUSE_BREAK.finditer(text))

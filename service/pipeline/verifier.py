@@ -23,7 +23,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from service.pipeline.claims import claims_in
+from service.pipeline.claims import claims_in, clauses
 from service.pipeline.evidence import LEAD_CONJUNCTION, RankedEvidence, answer_type_bonus, embed
 from service.pipeline.markers import marked_sentences, markers_in, strip_markers
 from service.pipeline.ports import Encoder
@@ -47,6 +47,10 @@ LEXICAL_MIN = 0.75  # share of the sentence's content terms found in the cited t
 PARAPHRASE_LEXICAL_MIN = 0.5
 UNSETTLED_LEXICAL_MIN = 0.3
 UNSETTLED_SEMANTIC_MIN = 0.45
+# A near-copy's clauses are copies too: a clause of CLAUSE_MIN_TERMS content terms or more of which the cited text
+# holds half or fewer was added to what the source says, however well the rest matches ("Toyota offered bZ4X owners
+# a partial refund …, but the issue was not resolved until late June, …": "issue" and "June" of four).
+CLAUSE_MIN_TERMS = 3
 APPOSITIVE_WORDS = 3  # a clause this short right after a name says what it is ("Maria Lopez, General Manager,")
 _CLAUSE_BREAK = re.compile(r"\s*(?:[,;()]|\band\b)\s*")
 SEMANTIC_MIN = 0.55  # cosine between the sentence and its cited text (best of each cited piece and all joined)
@@ -111,6 +115,7 @@ class SupportCheck(BaseModel):
     missing_terms: list[str] = Field(default_factory=list)
     unpaired: list[str] = Field(default_factory=list)  # names the claim ties to a role the cited text does not
     unshared: list[str] = Field(default_factory=list)  # what a "both"/"same" claim says of a subject its source does not
+    added: list[str] = Field(default_factory=list)  # clauses of a near-copy that its cited text does not hold
     judged: bool | None = None  # the judge model's verdict, when it was asked
 
 
@@ -254,6 +259,16 @@ class VerifiedAnswer(BaseModel):
     extractive: bool = False  # true when nothing of the draft survived and the answer is quoted evidence
 
 
+def added_clauses(claim: str, cited_text: str) -> list[str]:
+    """The claim's clauses (`claims.clauses`) of CLAUSE_MIN_TERMS content terms or more of which the cited text
+    holds half or fewer: what a sentence adds to the text it copies."""
+    cited = content_terms(cited_text)
+    return [
+        clause for clause in clauses(claim)
+        if len(terms := content_terms(clause)) >= CLAUSE_MIN_TERMS and 2 * len(terms & cited) <= len(terms)
+    ]  # fmt: skip
+
+
 def word_overlap(claim: str, cited_text: str) -> float:
     """The share of the claim's content terms that occur in the cited text (0 for a claim without any)."""
     terms = content_terms(claim)
@@ -289,8 +304,10 @@ def check_support(
     unshared = unshared_claims(claim, cited_texts) if not missing else []
     hard_ok = not missing and not unpaired and not unshared
     judged: bool | None = None
+    added: list[str] = []
     if paraphrase == "lexical":
-        supported = hard_ok and lexical >= LEXICAL_MIN and semantic >= SEMANTIC_MIN
+        added = added_clauses(claim, joined) if hard_ok else []
+        supported = hard_ok and lexical >= LEXICAL_MIN and semantic >= SEMANTIC_MIN and not added
     else:
         supported = hard_ok and lexical >= PARAPHRASE_LEXICAL_MIN and semantic >= SEMANTIC_MIN
         unsettled = hard_ok and not supported and lexical >= UNSETTLED_LEXICAL_MIN and semantic >= UNSETTLED_SEMANTIC_MIN
@@ -299,7 +316,7 @@ def check_support(
             supported = bool(judged)
     return SupportCheck(
         supported=supported, lexical=round(lexical, 4), semantic=round(semantic, 4), missing_terms=missing,
-        unpaired=unpaired, unshared=unshared, judged=judged,
+        unpaired=unpaired, unshared=unshared, added=added, judged=judged,
     )  # fmt: skip
 
 
@@ -358,6 +375,8 @@ def _describe(check: SupportCheck) -> str:
         text += f", {', '.join(check.unpaired)} not tied to that role in the cited text"
     if check.unshared:
         text += f", not stated in the subject's own source: {', '.join(check.unshared)}"
+    if check.added:
+        text += f", not in the cited text: {'; '.join(check.added)}"
     if check.judged is not None:
         text += f", judge: {'supported' if check.judged else 'not supported'}"
     return text

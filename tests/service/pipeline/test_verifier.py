@@ -358,6 +358,26 @@ def test_a_sentence_joining_documents_needs_a_link_between_them() -> None:
     assert unlinked_documents(claim.replace("Marcia Brady", "Alice Nelson"), [film, marcia, alice], {}) == []
 
 
+def test_a_clause_a_near_copy_adds_to_its_source_is_not_supported(embedder: MiniLMEmbedder) -> None:
+    """The tiny model copied a refund offer and glued on "but the issue was not resolved until late June": 80 % of
+    the sentence's words stood in the cited text, so it was shown as verified. Each clause of three content words or
+    more needs more than half of them there."""
+    cited = [
+        "In June, Arlo Motors warned owners of its Vesta SUV to stop driving it because the wheels could fall off while driving.",
+        "Arlo Motors is also offering owners $5,000 toward their car payments or as a partial refund of the purchase price.",
+    ]
+    copied = "Arlo Motors offered Vesta owners a partial refund of the purchase price"
+    glued = check_support(f"{copied}, but the problem was not fixed until late June, when the wheels could fall off.", cited, embedder)
+    assert glued.lexical >= 0.75 and glued.semantic >= 0.55  # the whole sentence passes the word and meaning bars
+    assert not glued.supported and glued.added == ["the problem was not fixed until late June"]
+    assert check_support(f"{copied}, when the wheels could fall off.", cited, embedder).supported
+    result = verify(f"{copied}, but the problem was not fixed until late June [1][2].", [
+        RankedEvidence(number=i, source="vesta.txt", start_line=i, end_line=i, text=t, score=0.8) for i, t in enumerate(cited, 1)
+    ], embedder)  # fmt: skip
+    assert "late June" not in " ".join(s.text for s in result.sentences)
+    assert any("not in the cited text: the problem was not fixed until late June" in d.reason for d in result.decisions)
+
+
 def test_an_acronym_the_cited_text_spells_out_is_in_it(embedder: MiniLMEmbedder) -> None:
     """The quality model's "Jon L. Luther was the chairman and CEO of Dunkin' Brands" was dropped for a missing
     "CEO" beside "chief executive officer". Three letters or more, consecutive words (small ones skipped)."""
