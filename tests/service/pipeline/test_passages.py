@@ -63,6 +63,25 @@ def test_a_claim_cites_only_the_sentences_it_rests_on(embedder: MiniLMEmbedder) 
     assert [m.text for m in joined] == [passage.members[1].text]
 
 
+def test_a_claim_drawn_from_several_sentences_quotes_them_all(embedder: MiniLMEmbedder) -> None:
+    """A capable model listed three offers of one paragraph in one sentence; only the sentence holding its name and
+    figure was quoted, so the reader saw "$5,000" and not the loan car or the warranty it was also shown as citing."""
+    paragraph = (
+        "Arlo Motors has not yet found the fault. Arlo Motors is offering customers the free use of another car until "
+        "the fault is fixed. Arlo Motors is also offering owners $5,000 toward their car payments. Arlo Motors will "
+        "also extend the factory warranty by the time the cars were out of service."
+    )
+    texts = {"recall.md": f"Recall\n\n{paragraph}\n"}
+    offer = "Arlo Motors is also offering owners $5,000 toward their car payments."
+    seed = RankedEvidence(number=1, source="recall.md", start_line=3, end_line=3, text=offer, score=0.8)
+    passage = build_passages([seed], texts.__getitem__, passages=5, sentences=4, tokens=700)[0]
+    claim = ("Arlo Motors offered owners the free use of another car, $5,000 toward their car payments, and an "
+             "extended factory warranty.")
+    assert [m.text for m in narrow(claim, passage, embedder)] == [m.text for m in passage.members[1:4]]
+    # a claim of one sentence's words still quotes that sentence alone
+    assert [m.text for m in narrow("Arlo Motors offered owners $5,000 toward car payments.", passage, embedder)] == [offer]
+
+
 def test_a_prompt_with_a_worked_example_is_sent_as_turns() -> None:
     """prompts/answer_passages.txt: the instructions as the system message, a worked example (user, assistant),
     then the real sources and question; a prompt without "---" lines stays one user message."""
