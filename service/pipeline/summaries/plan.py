@@ -15,7 +15,7 @@ from index.records import Chunk
 from service.pipeline.citations import CitationBook
 from service.pipeline.evidence import embed
 from service.pipeline.ports import DocumentSource, Encoder
-from service.pipeline.sentences import Sentence, split_sentences
+from service.pipeline.sentences import Sentence, is_heading, split_sentences
 from service.pipeline.terms import content_terms, normalize_number, words
 
 MIN_WORDS = 5  # shorter pieces are headings, bylines or debris, not summary material
@@ -95,6 +95,7 @@ class Candidate:
     salience: float = 0.0
     reading: str | None = None  # how the quote reads in a summary: a table row with its header, a sentence without
     # its dateline or label (summary_reading)
+    after_prose: bool = True  # a prose sentence precedes it in its document (one it may lean on)
 
     @property
     def text(self) -> str:
@@ -202,9 +203,12 @@ def plan_document(source: str, *, documents: DocumentSource, encoder: Encoder, c
     material = [s for s in sentences if is_summary_material(s.text)]
     if not material:  # a document without sentence punctuation (notes, lists): its longer lines will do
         material = [s for s in sentences if MIN_WORDS <= len(words(s.text)) <= MAX_WORDS]
+    # "Hoping to bring some mustard home from France? It might actually be the last place you'll find some …": the
+    # question is no summary material, so the sentence leaning on it was the first candidate, exempt from the penalty
+    opening = next((s for s in sentences if not is_heading(s.text)), None)
     candidates = [
         Candidate(source=source, sentence=s, position=0, chunk=max(bisect_right(starts, s.start_char) - 1, 0),
-                  reading=summary_reading(s.text))
+                  reading=summary_reading(s.text), after_prose=s is not opening)
         for s in material
     ]
     for i, c in enumerate(candidates):
@@ -226,7 +230,7 @@ def plan_document(source: str, *, documents: DocumentSource, encoder: Encoder, c
             n = len(words(c.text))
             shape = 0.0 if 10 <= n <= 45 else -0.05
             specific = FIGURE_BONUS * min(3, len(figures_in(c.text)))  # amounts, dates, votes: the facts people ask for
-            leaning = leaning_penalty(c.text) if c.position > 0 else 0.0
+            leaning = leaning_penalty(c.text) if c.after_prose else 0.0
             c.salience = (
                 0.55 * float(v @ doc_centroid) + 0.3 * float(v @ group_centroids[c.group]) + lead + shape + specific
                 - leaning
@@ -252,7 +256,7 @@ def corpus_salience(plans: Sequence[DocumentPlan]) -> None:
         for c, s in zip(plan.candidates, support):
             lead = CORPUS_LEAD * math.exp(-c.position / 2.0) - CORPUS_LATE * c.position / n
             specific = CORPUS_FIGURE_BONUS * min(3, len(figures_in(c.text)))
-            leaning = leaning_penalty(c.text) if c.position > 0 else 0.0
+            leaning = leaning_penalty(c.text) if c.after_prose else 0.0
             c.salience = float(s) + lead + specific - leaning
 
 

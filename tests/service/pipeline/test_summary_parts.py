@@ -142,6 +142,34 @@ def test_markers_keep_a_quotation_closed() -> None:
     assert with_markers("Mines were sent.", [1]) == "Mines were sent [1]."
 
 
+class Texts:
+    """Documents as the summary planner reads them: texts only, no chunks."""
+
+    def __init__(self, texts: dict[str, str]) -> None:
+        self.texts = texts
+
+    def text(self, source: str) -> str:
+        return self.texts[source]
+
+    def chunks_for(self, source: str) -> list:
+        return []
+
+
+def test_a_sentence_leaning_on_an_opening_question_loses_salience(embedder) -> None:
+    """"Hoping to bring some mustard home? It might be the last place you'll find some …": the question is no
+    summary material, so the sentence leaning on it came first among the candidates and was exempt from the
+    leaning penalty — and became the document's bullet in a corpus summary."""
+    from service.pipeline.summaries.plan import LEANING_PENALTY, plan_document
+
+    body = ("It might be the last place you will find any mustard at the moment. The famous condiment is running out "
+            "in every shop of the country, and there is no sign of its return to the shelves.\n")
+    texts = Texts({"asked.txt": f"Dijon Daily —\n\nHoping to bring some mustard home? {body}", "plain.txt": body})
+    asked, plain = (plan_document(name, documents=texts, encoder=embedder, context_tokens=2048).candidates[0]
+                    for name in ("asked.txt", "plain.txt"))
+    assert asked.text == plain.text and asked.text.startswith("It might")
+    assert asked.salience == pytest.approx(plain.salience - LEANING_PENALTY, abs=1e-4)
+
+
 class ScriptedModel:
     """The capable model's replies, scripted (parsing and verification logic only): the bullets, then "yes"."""
 
