@@ -7,6 +7,7 @@ sentence — numbers, dates and proper names — which must literally occur in t
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from difflib import SequenceMatcher
 from functools import lru_cache
 
@@ -102,10 +103,15 @@ def spelled_out(acronym: str, text: str) -> bool:
 
 
 def missing_key_terms(sentence: str, cited_text: str) -> list[str]:
-    """The key terms of `sentence` that do not occur in `cited_text` (names compared case-insensitively; an
-    acronym of ACRONYM_MIN letters or more may be spelled out there)."""
+    """The key terms of `sentence` that do not occur in `cited_text` (see `missing_of`)."""
+    return missing_of(key_terms(sentence), cited_text)
+
+
+def missing_of(keys: Sequence[str], cited_text: str) -> list[str]:
+    """The key terms that do not occur in `cited_text` (names compared case-insensitively; an acronym of
+    ACRONYM_MIN letters or more may be spelled out there)."""
     present = comparable_words(cited_text)
-    missing = [k for k in key_terms(sentence) if (k if k[0].isdigit() else k.lower()) not in present]
+    missing = [k for k in keys if (k if k[0].isdigit() else k.lower()) not in present]
     return [k for k in missing if not (k.isalpha() and k.isupper() and len(k) >= ACRONYM_MIN and spelled_out(k, cited_text))]
 
 

@@ -34,6 +34,7 @@ from service.pipeline.terms import (
     content_terms,
     key_terms,
     missing_key_terms,
+    missing_of,
     normalize_number,
     stem,
     unmentioned_names,
@@ -259,14 +260,26 @@ class VerifiedAnswer(BaseModel):
     extractive: bool = False  # true when nothing of the draft survived and the answer is quoted evidence
 
 
-def added_clauses(claim: str, cited_text: str) -> list[str]:
-    """The claim's clauses (`claims.clauses`) of CLAUSE_MIN_TERMS content terms or more of which the cited text
-    holds half or fewer: what a sentence adds to the text it copies."""
-    cited = content_terms(cited_text)
-    return [
-        clause for clause in clauses(claim)
-        if len(terms := content_terms(clause)) >= CLAUSE_MIN_TERMS and 2 * len(terms & cited) <= len(terms)
-    ]  # fmt: skip
+def added_clauses(claim: str, cited_texts: Sequence[str]) -> list[str]:
+    """The claim's clauses (`claims.clauses`) of CLAUSE_MIN_TERMS content terms or more that the cited texts do not
+    hold: half their words or fewer stand there, or no cited text that holds more than half of them names any of
+    the clause's names ("… the National Institutes of Health (NIH) is dedicated to controlling the current
+    monkeypox outbreak [1][2]": [2] said it of Bavarian Nordic, [1] named the NIH for something else)."""
+    keys = key_terms(claim)  # of the whole claim: a clause's first word may be a name
+    texts = [(content_terms(t), t) for t in cited_texts]
+    cited = set().union(*(terms for terms, _ in texts))
+    added = []
+    for clause in clauses(claim):
+        terms = content_terms(clause)
+        if len(terms) < CLAUSE_MIN_TERMS:
+            continue
+        tokens = {normalize_number(w) if w[0].isdigit() else w for w in words(clause)}
+        names = [k for k in keys if k in tokens]
+        saying = [t for held, t in texts if 2 * len(terms & held) > len(terms)]
+        if 2 * len(terms & cited) <= len(terms) or (names and not any(
+                len(missing_of(names, t)) < len(names) for t in saying)):  # fmt: skip
+            added.append(clause)
+    return added
 
 
 def word_overlap(claim: str, cited_text: str) -> float:
@@ -306,7 +319,7 @@ def check_support(
     judged: bool | None = None
     added: list[str] = []
     if paraphrase == "lexical":
-        added = added_clauses(claim, joined) if hard_ok else []
+        added = added_clauses(claim, cited_texts) if hard_ok else []
         supported = hard_ok and lexical >= LEXICAL_MIN and semantic >= SEMANTIC_MIN and not added
     else:
         supported = hard_ok and lexical >= PARAPHRASE_LEXICAL_MIN and semantic >= SEMANTIC_MIN

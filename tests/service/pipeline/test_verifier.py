@@ -378,6 +378,23 @@ def test_a_clause_a_near_copy_adds_to_its_source_is_not_supported(embedder: Mini
     assert any("not in the cited text: the problem was not fixed until late June" in d.reason for d in result.decisions)
 
 
+def test_a_clause_s_words_and_its_names_must_come_from_one_cited_text(embedder: MiniLMEmbedder) -> None:
+    """The tiny model's "… the National Institutes of Health (NIH) is dedicated to controlling the current monkeypox
+    outbreak [1][2]": [2] said that of a vaccine maker, [1] named the NIH for a trial. Every word stood in one of the
+    two, so the sentence passed; the clause's words stand in [2], which names none of its names."""
+    cited = [
+        "Officials said the Halden Institute will launch a clinical trial of the vaccine.",
+        "Norvax Labs is dedicated to helping governments control the current fever outbreak.",
+    ]
+    trial = "The Halden Institute will launch a clinical trial of the vaccine"
+    joined = check_support(f"{trial}, and the Halden Institute is dedicated to controlling the current fever outbreak.", cited, embedder)
+    assert joined.lexical >= 0.75 and joined.semantic >= 0.55 and not joined.missing_terms
+    assert not joined.supported and joined.added == ["and the Halden Institute is dedicated to controlling the current fever outbreak."]
+    assert check_support(f"{trial}, and Norvax Labs is dedicated to controlling the current fever outbreak.", cited, embedder).supported
+    # a clause opening with its name ("Norvax Labs …") is read with it: key terms come from the whole sentence
+    assert check_support("Norvax Labs is dedicated to helping governments control the outbreak.", cited, embedder).supported
+
+
 def test_an_acronym_the_cited_text_spells_out_is_in_it(embedder: MiniLMEmbedder) -> None:
     """The quality model's "Jon L. Luther was the chairman and CEO of Dunkin' Brands" was dropped for a missing
     "CEO" beside "chief executive officer". Three letters or more, consecutive words (small ones skipped)."""
