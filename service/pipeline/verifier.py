@@ -262,9 +262,10 @@ class VerifiedAnswer(BaseModel):
 
 def added_clauses(claim: str, cited_texts: Sequence[str]) -> list[str]:
     """The claim's clauses (`claims.clauses`) of CLAUSE_MIN_TERMS content terms or more that the cited texts do not
-    hold: half their words or fewer stand there, or no cited text that holds more than half of them names any of
-    the clause's names ("… the National Institutes of Health (NIH) is dedicated to controlling the current
-    monkeypox outbreak [1][2]": [2] said it of Bavarian Nordic, [1] named the NIH for something else)."""
+    hold: half their words or fewer stand there, or no cited text that holds more than half of them holds half or
+    more of the clause's names and numbers ("… the National Institutes of Health (NIH) is dedicated to controlling
+    the current monkeypox outbreak [1][2]": [2] said it of Bavarian Nordic, [1] named the NIH for something else).
+    All of them would be too many: "It stars Sandra Oh …" holds the film's story, its page's title the film."""
     keys = key_terms(claim)  # of the whole claim: a clause's first word may be a name
     texts = [(content_terms(t), t) for t in cited_texts]
     cited = set().union(*(terms for terms, _ in texts))
@@ -276,8 +277,7 @@ def added_clauses(claim: str, cited_texts: Sequence[str]) -> list[str]:
         tokens = {normalize_number(w) if w[0].isdigit() else w for w in words(clause)}
         names = [k for k in keys if k in tokens]
         saying = [t for held, t in texts if 2 * len(terms & held) > len(terms)]
-        if 2 * len(terms & cited) <= len(terms) or (names and not any(
-                len(missing_of(names, t)) < len(names) for t in saying)):  # fmt: skip
+        if 2 * len(terms & cited) <= len(terms) or (names and all(2 * len(missing_of(names, t)) > len(names) for t in saying)):
             added.append(clause)
     return added
 
