@@ -3,7 +3,8 @@
 The model only points at evidence numbers; this module checks every pointer. A sentence is *supported* by the
 text it cites when (1) enough of its content words occur there (lexical), (2) its embedding is close to the
 cited text's (semantic), and (3) every number, date and proper name in it occurs there literally — and a sentence
-that only several documents together support must join documents that are linked (`unlinked_documents`). Rules:
+that only several documents together support must join documents that are linked (`unlinked_documents`); a
+near-copy (the tiny profile) is checked clause by clause too (`added_clauses`). Rules:
 invalid markers are removed; an unsupported or uncited sentence is re-attributed to the evidence that supports
 it, if any, else dropped; when nothing survives, the answer is the best evidence quoted (extractive); when the
 evidence does not address the question at all, the answer is a refusal (see `addresses_question`).
@@ -50,7 +51,8 @@ UNSETTLED_LEXICAL_MIN = 0.3
 UNSETTLED_SEMANTIC_MIN = 0.45
 # A near-copy's clauses are copies too: a clause of CLAUSE_MIN_TERMS content terms or more of which the cited text
 # holds half or fewer was added to what the source says, however well the rest matches ("Toyota offered bZ4X owners
-# a partial refund …, but the issue was not resolved until late June, …": "issue" and "June" of four).
+# a partial refund …, but the issue was not resolved until late June, …": "issue" and "June" of four); its words
+# and its names must also come from one cited sentence (`added_clauses`).
 CLAUSE_MIN_TERMS = 3
 APPOSITIVE_WORDS = 3  # a clause this short right after a name says what it is ("Maria Lopez, General Manager,")
 _CLAUSE_BREAK = re.compile(r"\s*(?:[,;()]|\band\b)\s*")
