@@ -146,10 +146,10 @@ def narrow(claim: str, passage: Passage, encoder: Encoder) -> list[RankedEvidenc
     if best is None:
         return list(members)
     chosen = set(range(best[1], best[2]))
-    wanted = content_terms(claim)
+    wanted, held = content_terms(claim), [content_terms(m.text) for m in members]
     while True:
-        lacking = wanted - set().union(*(content_terms(members[i].text) for i in chosen))
-        gains = {i: len(lacking & content_terms(m.text)) for i, m in enumerate(members) if i not in chosen}
+        lacking = wanted - set().union(*(held[i] for i in chosen))
+        gains = {i: len(lacking & terms) for i, terms in enumerate(held) if i not in chosen}
         add = max(gains, key=lambda i: gains[i], default=None)
         if add is None or gains[add] < NARROW_ADDS:
             return [members[i] for i in sorted(chosen)]
