@@ -143,7 +143,7 @@ def test_markers_keep_a_quotation_closed() -> None:
 
 
 class Texts:
-    """Documents as the summary planner reads them: texts only, no chunks."""
+    """Documents as the summaries read them: texts only, no chunks."""
 
     def __init__(self, texts: dict[str, str]) -> None:
         self.texts = texts
@@ -153,6 +153,10 @@ class Texts:
 
     def chunks_for(self, source: str) -> list:
         return []
+
+    @classmethod
+    def of_folder(cls, folder: Path) -> Texts:
+        return cls({path.name: path.read_text(encoding="utf-8") for path in folder.iterdir() if path.is_file()})
 
 
 def test_a_sentence_leaning_on_an_opening_question_loses_salience(embedder) -> None:
@@ -186,16 +190,6 @@ class ScriptedModel:
         return "yes"
 
 
-class Folder:
-    """Documents as the summaries read them, from a folder: only their texts are needed here."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    def text(self, source: str) -> str:
-        return (self.folder / source).read_text(encoding="utf-8")
-
-
 def test_composed_bullets_keep_only_verified_sentences_and_lose_no_chosen_point(embedder, news_dir) -> None:
     """A capable model's bullets: a bullet joining two sentences is kept with each sentence's own citation; an
     invented bullet (its names and date in no sentence) is dropped; a chosen sentence no kept bullet cites
@@ -221,7 +215,7 @@ def test_composed_bullets_keep_only_verified_sentences_and_lose_no_chosen_point(
         "- The council approved the new budget on 4 March [3].\n"
         "A closing remark that is no bullet [1]."
     )
-    run = SummaryRun(documents=Folder(news_dir), retrieve=None, encoder=embedder, llm=model, context_tokens=2048, top_k=8,
+    run = SummaryRun(documents=Texts.of_folder(news_dir), retrieve=None, encoder=embedder, llm=model, context_tokens=2048, top_k=8,
                      locate=None, progress=None)
     run.judge = run.timed_judge(model)
     bullets = compose_bullets(run, chosen, 5, what="2 documents")
@@ -249,7 +243,7 @@ def test_a_composed_sentence_that_strays_from_its_words_is_quoted_instead(embedd
     chosen = points_of([Candidate(source=name, sentence=s, position=1, chunk=0, vector=embed(embedder, [s.text])[0])])
     model = ScriptedModel("- Biden earlier quietly permitted Kyiv to fire ATACMS missiles deep into Russian territory, "
                           "in a major shift [1].")
-    run = SummaryRun(documents=Folder(news_dir), retrieve=None, encoder=embedder, llm=model, context_tokens=2048, top_k=8,
+    run = SummaryRun(documents=Texts.of_folder(news_dir), retrieve=None, encoder=embedder, llm=model, context_tokens=2048, top_k=8,
                      locate=None, progress=None)
     bullets = compose_bullets(run, chosen, 3, what="1 document")
     assert [b.text for b in bullets] == [s.text] and not bullets[0].phrased
