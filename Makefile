@@ -38,8 +38,7 @@ run: examples
 # Two pytest workers, one per core, each taking whole test files (`--dist loadfile`: a file's module and session
 # fixtures are built once, by one worker). The quality model is installed first so that no two workers assemble it
 # at once. The 25 slowest tests are listed at the end: where CI's time goes (the tiny-model gates, the junk CSV).
-test: examples browser lint
-	$(MAKE) install-quality-model
+test: examples browser lint install-quality-model
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=25
 
 # Code health: the import layering (pyproject [tool.importlinter]), the linter and the type checker.
