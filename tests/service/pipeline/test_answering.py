@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -15,7 +16,7 @@ import pytest
 
 from service.config import Settings
 from service.engine import Engine
-from service.llm import free_port
+from service.llm import LLMClient, free_port
 from service.pipeline.answering import also_include, deterministic_rewrite
 from service.pipeline.evidence import RankedEvidence
 from service.pipeline.terms import content_terms
@@ -74,13 +75,33 @@ def test_question_needing_both_files_cites_both(news_engine: Engine) -> None:
 
 @pytest.mark.parametrize(
     "question",
-    ["What is the boiling point of water at sea level?", "Did Raytheon make the nonpersistent mines?"],
+    ["What is the boiling point of water at sea level?", "How many antipersonnel mines will the U.S. ship to Ukraine?"],
 )
 def test_unanswerable_question_is_refused_with_suggestions(news_engine: Engine, question: str) -> None:
     answer = news_engine.ask(question)
     assert_contract(news_engine, answer)
     assert answer.refused and question in answer.answer
     assert answer.suggestions and answer.trace.decisions[-1].reason.startswith("refused")
+
+
+def test_a_place_the_documents_never_name_does_not_refuse_the_question(
+    tmp_path: Path, shared_dir: Path, llm: LLMClient
+) -> None:
+    """Irish news about the Dáil and Leinster House (Multi-News validation-202, read from ../shared) never writes
+    "Ireland": a local paper leaves its own country unnamed. The question names it as the setting, and the
+    documents answer it (ecstasy, CAT, magic mushrooms), so it must be answered, not refused for the absent name."""
+    lines = (shared_dir / "datasets" / "multinews" / "validation250.jsonl").read_text(encoding="utf-8").splitlines()
+    cluster = json.loads(lines[202])
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i, text in enumerate(cluster["documents"]):
+        (docs / f"article_{i}.txt").write_text(text, encoding="utf-8")
+    assert not any("Ireland" in text for text in cluster["documents"])  # the premise
+    with Engine(Settings(home=tmp_path / "home"), llm=llm) as engine:
+        engine.ingest([docs])
+        answer = engine.ask("Which drugs became legal in Ireland?")
+    assert not answer.refused, answer.answer
+    assert "ecstasy" in answer.answer.lower(), answer.answer
 
 
 def test_a_name_tied_to_a_role_its_source_does_not_give_it_is_dropped(news_engine: Engine) -> None:

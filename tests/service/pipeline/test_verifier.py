@@ -145,13 +145,9 @@ def test_addresses_question_refuses_without_relevant_evidence(evidence) -> None:
     assert not ok and "never mention 1985" in reason
     # a decade is mentioned by a year in it
     assert addresses_question("Were the mines made in the 1990s?", middling, ["Raytheon made mines in 1997."])[0]
-    ok, reason = addresses_question("Did Raytheon manufacture the mines?", middling)  # a name no text mentions
-    assert not ok and "never mention Raytheon" in reason
-    # another form of a name the text has is no unknown name: an inflection, a misspelling, a demonym
-    for question in ["Did the Raytheons make the mines?", "Did Raytheom make the mines?", "Did a German company make the mines?"]:
-        assert addresses_question(question, middling, ["Raytheon made mines in 1997 in Germany."])[0], question
-    # acronyms and ordinary words are no sign (the dev samples: they refused answerable questions only)
-    assert addresses_question("Which DJ manufactures the mines?", middling)[0]
+    # a name no text mentions is no sign: documents leave their setting unnamed ("Which drugs became legal in
+    # Ireland?" over Irish news that never says "Ireland"); on the public sets it refused answerable questions only
+    assert addresses_question("Did Raytheon manufacture the mines?", middling)[0]
     assert addresses_question("Which company manufactures the mines?", middling)[0]
     # a strong match outweighs an unmentioned number
     assert addresses_question("Which company made the mines in 1985?", [e.model_copy(update={"score": 0.7}) for e in evidence])[0]
