@@ -15,8 +15,12 @@ Formats and the choices made for each (../shared/datasets/*/PROVENANCE.md descri
   normalisation removes (punctuation and symbols are stripped on both sides, so "$5" matches "5 dollars" as "5"
   but "60%" also matches "60 percent"); a few are phrased as the quiz phrased them ("First lady Dr. Jill Biden",
   "Next week") and are scored literally: an answer saying "Jill Biden" counts as wrong. This is the documented
-  RealTime QA scoring (contains `answer_text`), kept strict so figures compare across runs. All answerable; gold
-  sources: the `gold_doc_ids` files.
+  RealTime QA scoring (contains `answer_text`), kept strict so figures compare across runs. Gold sources: the
+  `gold_doc_ids` files. Answerable unless every gold article is no article: 8 of the 106 were scraped as a video-ad
+  feedback form (41 words, "1. How relevant is this ad to you?"), so the documents cannot answer their questions
+  (7 of 102; e.g. "Which automaker recalled more than 200,000 pickup trucks this week?") and refusing is right —
+  such a case is unanswerable (answers moved to `tags`, "quiz answer: …"); until 2026-12-07 they counted as
+  answerable, and an answer could be right only by the model's own knowledge.
 - **squad2** — PATH is the SQuAD v2.0 JSON (`dev_articles_odd.json`). One document per *article* (whole Wikipedia
   articles, not SQuAD's single paragraphs), `NN_<Title>.txt`: the title (underscores as spaces) on the first line,
   then each paragraph, separated by blank lines. Gold answers: the distinct `answers[].text`; `is_impossible`
@@ -166,6 +170,9 @@ def _require(record: dict, keys: Sequence[str], where: str) -> None:
         raise InvalidInput(f"{where}: missing field(s) {', '.join(missing)}")
 
 
+ARTICLE_MIN_WORDS = 50  # a gold "article" shorter than this is a scraping leftover, not an article (see above)
+
+
 def load_realtimeqa(path: Path) -> Dataset:
     path = Path(path)
     if path.is_dir():
@@ -194,12 +201,15 @@ def load_realtimeqa(path: Path) -> Dataset:
         unknown = [d for d in record["gold_doc_ids"] if d not in documents]
         if unknown:
             raise InvalidInput(f"{where}: gold_doc_ids {', '.join(unknown)} not in {corpus_path.name}")
+        answers = [str(a) for a in answers if str(a).strip()]
+        answerable = any(len(documents[d].text.split()) >= ARTICLE_MIN_WORDS for d in record["gold_doc_ids"])
+        tags = [str(record.get("question_date", ""))] if record.get("question_date") else []
         cases.append(DatasetCase(
             id=str(record["question_id"]), question=str(record["question"]).strip(),
-            answers=[str(a) for a in answers if str(a).strip()], answerable=True,
+            answers=answers if answerable else [], answerable=answerable,
             sources=[documents[d].name for d in record["gold_doc_ids"]],
-            tags=[str(record.get("question_date", ""))] if record.get("question_date") else [],
-        ))
+            tags=tags if answerable else [*tags, "no article text", *(f"quiz answer: {a}" for a in answers)],
+        ))  # fmt: skip
     return Dataset(name="realtimeqa", path=str(path), documents=list(documents.values()), cases=cases)
 
 

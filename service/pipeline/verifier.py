@@ -69,14 +69,14 @@ REFUSAL_SCORE_MIN = 0.3  # below this best evidence score (dense + question-term
 # the measurement is in stop 25's closing note).
 MEANING_MIN = 0.45
 # A number ("in 1925", "1700 horsepower") of the question that the retrieved text never mentions, and best evidence
-# below this: refuse. Another form counts as mentioning it (terms.unmentioned_numbers: "1950s" by 1958). On the dev
-# samples (RealTime QA 49, SQuAD 2 60 and 400, HotpotQA 48): 2 unanswerable caught (SQuAD 2 dev 400, which holds the
-# 60) for 1 answerable refused ("more than 200,000 pickup trucks", RealTime QA); on the test halves (RealTime QA 53,
-# SQuAD 2 60, HotpotQA 52) none caught, 1 answerable refused ("2.9 million"): kept for a user asking about a year or
-# figure the documents do not have, and watched. Names were part of the rule until 2026-12-07: they caught no
-# unanswerable question on any public sample (SQuAD 2's unanswerable questions reuse the article's own names) and
-# refused answerable ones whose documents leave a place unnamed ("Martha's Vineyard", RealTime QA test; "Which drugs
-# became legal in Ireland?" over Irish news that never writes "Ireland", Multi-News validation-202).
+# below this: refuse. Another form counts as mentioning it (terms.unmentioned_numbers: "1950s" by 1958). On the
+# public samples every firing was right: SQuAD 2 dev, 2 unanswerable questions ("As of what year were 1700
+# horsepower engines available?"); RealTime QA, 2 questions whose gold article was scraped as an ad form, so the
+# documents do not answer them ("more than 200,000 pickup trucks", "2.9 million vehicles"; evals/datasets.py).
+# Names were part of the rule until 2026-12-07: on the same samples they fired once, rightly ("Martha's Vineyard",
+# another empty gold article), but they refuse answerable questions whose documents leave a place unnamed ("Which
+# drugs became legal in Ireland?" over Irish news that never writes "Ireland", Multi-News validation-202) — a
+# document rarely names its own setting, while a number the question asks about is one the answer must hold.
 UNKNOWN_NUMBER_SCORE = 0.6
 # "based on four fundamental interactions": a number in words answers "how many" too (SQuAD 2 dev 400: the rule's
 # one firing, on an answerable question, was this; it catches one unanswerable question of the news suite)
