@@ -421,7 +421,7 @@ def _judge(
     usable = [e for e in evidence if e.score >= min_score]
     best = _best_support(claim, usable, embedder, paraphrase)
     if best is None and paraphrase == "semantic":
-        best = _joined_support(claim, valid, usable, embedder, judge, subjects)
+        best = _joined_support(claim, valid, evidence, embedder, judge, subjects, min_score)
     if best is None:
         reason = f"{why}; no evidence supports it"
         return None, VerifierDecision(sentence=claim, action="dropped", cited=valid, reason=reason)
@@ -432,13 +432,15 @@ def _judge(
 
 def _joined_support(
     claim: str, valid: list[int], evidence: Sequence[Evidence], embedder: Encoder, judge: Judge | None,
-    subjects: Mapping[str, str],
+    subjects: Mapping[str, str], min_score: float = 0.0,
 ) -> tuple[list[int], SupportCheck] | None:
     """A capable model's sentence that joins two documents (a two-hop answer: "… the Brisbane Institute … a painter
     known for urban landscapes" from the institute's page and the painter's): what it cites (uncited: the closest
     piece) plus the one piece that holds every name and number it lacks, both cited, when together they support it.
     A join across documents is where a false link hides ("both airports are in Louisiana"), so the judge, when
-    there is one, must agree as well; and the two documents must be linked (`unlinked_documents`)."""
+    there is one, must agree as well; and the two documents must be linked (`unlinked_documents`).
+    The second hop's page rarely scores near the question (it never names it: "the pop band founded by one of the
+    stars of Aisa Yeh Jahaan" → Palash Sen's page), so either piece may score below `min_score`, not both."""
     by_number = {e.number: e for e in evidence}
     start = [n for n in valid if n in by_number]
     if not start:
@@ -450,8 +452,10 @@ def _joined_support(
     missing = missing_key_terms(claim, " ".join(texts))
     if not missing:
         return None  # what it lacks is wording, not a second source
+    anchored = max(by_number[n].score for n in start) >= min_score
     completing = [
-        e for e in evidence if e.number not in start and not missing_key_terms(claim, " ".join([*texts, e.text]))
+        e for e in evidence if e.number not in start and (anchored or e.score >= min_score)
+        and not missing_key_terms(claim, " ".join([*texts, e.text]))
         and not unlinked_documents(claim, [*(by_number[n] for n in start), e], subjects)
     ]
     if not completing:

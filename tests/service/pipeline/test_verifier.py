@@ -324,6 +324,26 @@ def test_a_capable_model_s_sentence_joining_two_documents_cites_both(embedder: M
     assert verify(draft, unnamed, embedder, paraphrase="semantic", judge=yes).extractive
 
 
+def test_a_join_may_rest_on_a_second_hop_that_scores_low_against_the_question(embedder: MiniLMEmbedder) -> None:
+    """The second hop's page never names what the question names ("the pop band founded by one of the stars of
+    Aisa Yeh Jahaan is Euphoria [2]", HotpotQA, quality model: Palash Sen's page scored below the off-topic bar),
+    so it scores low: the join stands when the other piece is on the question — the model's citation or the piece
+    that completes it — and not when both are off it."""
+    pieces = [
+        _piece(1, "institute.md", "Notable speakers at the Brisbane Institute included Jeffrey Smart and two judges."),
+        _piece(2, "smart.md", "Jeffrey Smart was an Australian painter known for his precise depictions of urban landscapes.", 0.3),
+    ]  # fmt: skip
+    yes = _Judge(True)
+    for draft in (
+        "A painter who spoke at the Brisbane Institute, Jeffrey Smart, was known for depictions of urban landscapes [2].",
+        "A painter who spoke at the Brisbane Institute, Jeffrey Smart, was known for depictions of urban landscapes.",
+    ):
+        joined = verify(draft, pieces, embedder, min_score=0.5, paraphrase="semantic", judge=yes)
+        assert not joined.extractive and joined.sentences[0].cited == [1, 2], joined.decisions
+    off_topic = [pieces[0].model_copy(update={"score": 0.3}), pieces[1]]
+    assert verify(draft, off_topic, embedder, min_score=0.5, paraphrase="semantic", judge=yes).extractive
+
+
 # HotpotQA, quality model: "the city where Kerry Saxby-Junna was born had a population of 7,049 [1][2]" from her page
 # and another town's census line — every name of it stands in one of the two, and the judge said yes. Invented here.
 RUNNER = _piece(1, "Mira_Talen.txt", "Mira Talen (born 2 June 1961) is a retired Australian race walker.")
