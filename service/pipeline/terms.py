@@ -70,14 +70,20 @@ def content_terms(text: str) -> set[str]:
     return terms
 
 
+_DECADE = re.compile(r"\d0")  # two digits before "s" ("70's", "70s"): a decade of an unstated century
+
+
 def key_terms(sentence: str) -> list[str]:
     """Numbers, dates and proper names in a sentence: the facts that must appear verbatim in cited text.
 
     A capitalised word counts as a name unless it starts the sentence (then only an all-caps acronym counts).
     """
     keys: list[str] = []
-    for i, token in enumerate(words(sentence)):
-        if token[0].isdigit():
+    tokens = words(sentence)
+    for i, token in enumerate(tokens):
+        if _DECADE.fullmatch(token) and tokens[i + 1 : i + 2] == ["s"]:
+            keys.append(f"{token}s")  # "the 70's": a decade, mentioned by any year of it (`missing_of`)
+        elif token[0].isdigit():
             keys.append(normalize_number(token))
         elif token[0].isupper() and token.lower() not in STOPWORDS:
             if i > 0 or (len(token) > 1 and token.isupper()):
@@ -111,7 +117,13 @@ def missing_of(keys: Sequence[str], cited_text: str) -> list[str]:
     ACRONYM_MIN letters or more may be spelled out there)."""
     present = comparable_words(cited_text)
     missing = [k for k in keys if (k if k[0].isdigit() else k.lower()) not in present]
+    missing = [k for k in missing if not (k.endswith("s") and k[0].isdigit() and _decade_in(k, present))]
     return [k for k in missing if not (k.isalpha() and k.isupper() and len(k) >= ACRONYM_MIN and spelled_out(k, cited_text))]
+
+
+def _decade_in(decade: str, present: set[str]) -> bool:
+    """Is the decade "70s" in these words: as "70" ("the 70's") or by a year of it ("1970s", "1974")?"""
+    return decade[:2] in present or any(len(w) == 4 and w.isdigit() and w[2] == decade[0] for w in present)
 
 
 def unmentioned_numbers(question: str, text: str) -> list[str]:

@@ -655,8 +655,8 @@ def unanswered_after_fallback(question: str, draft: str, verified: VerifiedAnswe
     """
     if not verified.extractive or not _DRAFT_REFUSAL.search(draft):
         return None
-    quoted = {normalize_number(t) for s in verified.sentences for t in words(s.text) if t[0].isdigit()}
-    missing = [k for k in key_terms(question) if k[0].isdigit() and k not in quoted]
+    quoted = " ".join(s.text for s in verified.sentences)
+    missing = [k for k in missing_key_terms(question, quoted) if k[0].isdigit()]
     if missing:
         return f"the model found no answer and the best evidence lacks {', '.join(missing)} from the question"
     return None
