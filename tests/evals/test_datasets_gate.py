@@ -7,6 +7,9 @@ load average 1-3 on 2 cores (`python -m evals.bench_quality --split dev --limit 
   realtimeqa  acc 0.550  answerable_refused 0.050  gold_cited 0.900  cite_P 0.895
   squad2      acc 1.000 (7 answerable)  unanswerable_refused 0.154 (2 of 13)  answerable_refused 0  gold_cited 1.0  cite_P 0.929
   hotpotqa    acc 0.550  answerable_refused 0  gold_cited 0.950  cite_P 0.833  support_R 0.825
+2026-12-07, RealTime QA cases whose gold article is empty made unanswerable (evals/datasets.py; 2 of these 20):
+  realtimeqa  acc 0.611 (18 answerable)  answerable_refused 0  gold_cited 1.0; the 2 without an article: 1 refused
+  (the same answers: 11 of 20 right either way). squad2 and hotpotqa unchanged.
 (2026-12-02, before this round of pipeline changes: realtimeqa acc 0.500 / refused 0.200 / gold 0.750; squad2 acc
 0.857 / unanswerable refused 0.077; hotpotqa acc 0.250 / gold 0.750 / support_R 0.500.)
 Floors sit about one swing (≈0.1; one question is 0.05, or 0.14 for SQuAD's 7 answerable and 0.077 for its 13
