@@ -70,7 +70,7 @@ def content_terms(text: str) -> set[str]:
     return terms
 
 
-_DECADE = re.compile(r"\d0")  # two digits before "s" ("70's", "70s"): a decade of an unstated century
+_DECADE = re.compile(r"(?:\d\d)?\d0")  # a number before "s": a decade ("1950s", and "70's" / "70s" of no stated century)
 
 
 def key_terms(sentence: str) -> list[str]:
@@ -82,7 +82,7 @@ def key_terms(sentence: str) -> list[str]:
     tokens = words(sentence)
     for i, token in enumerate(tokens):
         if _DECADE.fullmatch(token) and tokens[i + 1 : i + 2] == ["s"]:
-            keys.append(f"{token}s")  # "the 70's": a decade, mentioned by any year of it (`missing_of`)
+            keys.append(f"{token}s")  # "the 1950s", "the 70's": a decade, mentioned by any year of it (`missing_of`)
         elif token[0].isdigit():
             keys.append(normalize_number(token))
         elif token[0].isupper() and token.lower() not in STOPWORDS:
@@ -122,12 +122,12 @@ def missing_of(keys: Sequence[str], cited_text: str) -> list[str]:
 
 
 def _decade_in(decade: str, present: set[str]) -> bool:
-    """Is the decade "70s" in these words: as "70" ("the 70's") or by a year of it ("1970s", "1974")?"""
-    return decade[:2] in present or any(len(w) == 4 and w.isdigit() and w[2] == decade[0] for w in present)
+    """Is the decade ("1950s", "70s") in these words: its own number ("the 1950s", "the 70's") or a year of it
+    ("1958"; for "70s", a year of the 70s of any century: "1974")?"""
+    digits = decade[:-1]
+    return digits in present or any(len(w) == 4 and w.isdigit() and w[4 - len(digits) : 3] == digits[:-1] for w in present)
 
 
 def unmentioned_numbers(question: str, text: str) -> list[str]:
-    """The question's numbers that `text` never mentions; a decade ("1950s") is mentioned by a year in it."""
-    missing = [k for k in missing_key_terms(question, text) if k[0].isdigit()]
-    years = {t[:3] for t in words(text) if t.isdigit() and len(t) == 4}
-    return [m for m in missing if not (re.search(rf"\b{re.escape(m)}s\b", question) and m[:3] in years)]
+    """The question's numbers that `text` never mentions (a decade is mentioned by a year of it: `missing_of`)."""
+    return [k for k in missing_key_terms(question, text) if k[0].isdigit()]

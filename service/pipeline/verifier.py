@@ -201,7 +201,7 @@ def unshared_claims(claim: str, cited_texts: Sequence[str]) -> list[str]:
         if not holding:
             continue
         for value in values:
-            if not any((value if value[0].isdigit() else value.lower()) in comparable_words(t) for t in holding):
+            if all(missing_of([value], t) for t in holding):
                 problems.append(f"{value} (for {subject})")
         stated = content_terms(" ".join(holding))
         if predicate and len(predicate & stated) / len(predicate) < PARAPHRASE_LEXICAL_MIN:
