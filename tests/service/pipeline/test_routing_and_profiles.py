@@ -69,6 +69,19 @@ def test_headings_titles_and_address_lines_are_not_sentences() -> None:
         assert not is_heading(line), line
 
 
+def test_a_web_page_s_link_tag_and_credit_lines_are_not_sentences() -> None:
+    """Multi-News pages: "Read more about: Mitt Romney, Women, Marco Rubio" was the evidence quoted for "What did
+    Marco Rubio say about Romnesia?", and the tiny model drafted "The office of the Texas Governor is Wendy Davis"
+    from "MORE: Wendy Davis Eyes Texas Governor Run". A label the page furniture uses, then names in title case."""
+    for line in ["Read more about: Mitt Romney, Women, Marco Rubio", "MORE: Wendy Davis Eyes Texas Governor Run",
+                 "RELATED: Best Places To Live In The World 2016", "Photo: Getty Images", "Contributing: The Associated Press"]:  # fmt: skip
+        assert is_heading(line), line
+    # a label with a statement after it, or a label that is content ("Incumbent", RealTime QA's Senate races)
+    for line in ["Related: the city council voted 5-2 to approve the plan.", "Incumbent: Republican Ron Johnson",
+                 "Photo: the crowd gathered outside the court."]:  # fmt: skip
+        assert not is_heading(line), line
+
+
 def test_a_name_tied_to_the_wrong_role_is_not_supported(news_engine: Engine) -> None:
     cited = ["Staff present: General Manager Robert Lindqvist, Project Manager Priya Nandakumar and Finance Director Luis Ferreira."]
     assert unpaired_names("Robert Lindqvist is the project manager.", cited) == ["Robert Lindqvist"]
