@@ -524,7 +524,7 @@ def _generate_then_finish(
     verifier = DraftVerifier(
         units, p.encoder, min_score=OFF_TOPIC_RATIO * evidence[0].relevance, paraphrase=p.profile.paraphrase,
         judge=model_judge(llm, prepared.usage) if p.profile.judge else None, streaming=True,
-        subjects=subjects_of({u.source for u in units}, p.text_of),
+        subjects=subjects_of({u.source for u in units}, p.text_of), question=prepared.standalone,
     )
     # Strict mode: a capable model checks its whole answer against what it cites before anything is shown
     check = model_answer_check(llm, prepared.usage) if p.answer_check and p.profile.judge else None

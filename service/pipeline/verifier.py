@@ -104,7 +104,9 @@ _MEASURES: dict[str, tuple[frozenset[str], str | None]] = {
 }
 
 _LEADING_JUNK = re.compile(
-    r"^\s*(?:[-*•]\s+|\d+[.)]\s+|(?:the\s+)?(?:answer|response|evidence)(?:\s+to\s+the\s+question)?(?:\s+is)?(?:\s+from)?\s*:\s*)",
+    r"^\s*(?:[-*•]\s+|\d+[.)]\s+|(?:the\s+)?(?:answer|response|evidence)(?:\s+to\s+the\s+question)?(?:\s+is)?(?:\s+from)?\s*:\s*"
+    # the tiny model's "The evidence (provided by the document) is that …": the prompt's word, not a claim
+    r"|the\s+evidence(?:\s+provided)?(?:\s+by\s+the\s+(?:provided\s+)?(?:documents?|evidence|text))?\s+is\s+(?:that\s+|(?=(?-i:[A-Z]))))",
     re.I,
 )
 _FINISHED = re.compile(r"[.!?][\"'”’)\]]*$")  # a sentence that ends like one (the last may be cut off)
@@ -118,6 +120,7 @@ class SupportCheck(BaseModel):
     unpaired: list[str] = Field(default_factory=list)  # names the claim ties to a role the cited text does not
     unshared: list[str] = Field(default_factory=list)  # what a "both"/"same" claim says of a subject its source does not
     added: list[str] = Field(default_factory=list)  # clauses of a near-copy that its cited text does not hold
+    invented: list[str] = Field(default_factory=list)  # a near-copy's words in neither its cited text nor the question
     judged: bool | None = None  # the judge model's verdict, when it was asked
 
 
@@ -295,6 +298,7 @@ def check_support(
     embedder: Encoder,
     paraphrase: Literal["lexical", "semantic"] = "lexical",
     judge: Judge | None = None,
+    question: str | None = None,
 ) -> SupportCheck:
     """Is `sentence` supported by `cited_texts`? The rule shared by the verifier and the eval suite's metric.
 
@@ -302,7 +306,9 @@ def check_support(
     the sentence ties to a role is tied to it there, and what a "both" / "same" sentence says of two subjects
     stands in each one's own source (`unshared_claims`). `lexical` (the tiny model, whose sentences are near-copies):
     most content words occur there and the embeddings are close. `semantic` (capable models that paraphrase):
-    the embeddings are close and at least half the content words occur; between the bars, `judge` decides."""
+    the embeddings are close and at least half the content words occur; between the bars, `judge` decides.
+    `question` (lexical): a near-copy's words must come from its cited text or the question — the tiny model's
+    own additions are where its false turns are ("… without punctuation marks or identifying his own age")."""
     claim = strip_markers(sentence)
     if not claim or not cited_texts:
         return SupportCheck(supported=False, lexical=0.0, semantic=0.0, missing_terms=key_terms(claim))
@@ -319,9 +325,12 @@ def check_support(
     hard_ok = not missing and not unpaired and not unshared
     judged: bool | None = None
     added: list[str] = []
+    invented: list[str] = []
     if paraphrase == "lexical":
         added = added_clauses(claim, cited_texts) if hard_ok else []
-        supported = hard_ok and lexical >= LEXICAL_MIN and semantic >= SEMANTIC_MIN and not added
+        if question is not None:
+            invented = sorted(content_terms(claim) - content_terms(joined) - content_terms(question))
+        supported = hard_ok and lexical >= LEXICAL_MIN and semantic >= SEMANTIC_MIN and not added and not invented
     else:
         supported = hard_ok and lexical >= PARAPHRASE_LEXICAL_MIN and semantic >= SEMANTIC_MIN
         unsettled = hard_ok and not supported and lexical >= UNSETTLED_LEXICAL_MIN and semantic >= UNSETTLED_SEMANTIC_MIN
@@ -330,7 +339,7 @@ def check_support(
             supported = bool(judged)
     return SupportCheck(
         supported=supported, lexical=round(lexical, 4), semantic=round(semantic, 4), missing_terms=missing,
-        unpaired=unpaired, unshared=unshared, added=added, judged=judged,
+        unpaired=unpaired, unshared=unshared, added=added, invented=invented, judged=judged,
     )  # fmt: skip
 
 
@@ -339,6 +348,8 @@ def draft_sentences(draft: str) -> list[str]:
     pieces: list[str] = []
     for sentence in marked_sentences(draft):
         text = _LEADING_JUNK.sub("", sentence).strip()
+        if text != sentence.strip():
+            text = text[:1].upper() + text[1:]
         if pieces and not strip_markers(text):
             pieces[-1] = f"{pieces[-1]} {text}"
         elif text:
@@ -347,10 +358,11 @@ def draft_sentences(draft: str) -> list[str]:
 
 
 def _best_support(
-    claim: str, evidence: Sequence[Evidence], embedder: Encoder, paraphrase: Paraphrase = "lexical"
+    claim: str, evidence: Sequence[Evidence], embedder: Encoder, paraphrase: Paraphrase = "lexical",
+    question: str | None = None,
 ) -> tuple[list[int], SupportCheck] | None:
     """The single evidence sentence (or, failing that, a pair from one source) that best supports `claim`."""
-    checks = [(e, check_support(claim, [e.text], embedder, paraphrase)) for e in evidence]
+    checks = [(e, check_support(claim, [e.text], embedder, paraphrase, question=question)) for e in evidence]
     supported = [(e, c) for e, c in checks if c.supported]
     if supported:
         e, c = max(supported, key=lambda ec: ec[1].semantic + ec[1].lexical)
@@ -361,7 +373,7 @@ def _best_support(
     if len(top) == 2 and top[0][0].source == top[1][0].source:
         pair = sorted(e.number for e, _ in top)
         by_number = {e.number: e for e in evidence}
-        c = check_support(claim, [by_number[n].text for n in pair], embedder, paraphrase)
+        c = check_support(claim, [by_number[n].text for n in pair], embedder, paraphrase, question=question)
         if c.supported:
             return pair, c
     return None
@@ -391,6 +403,8 @@ def _describe(check: SupportCheck) -> str:
         text += f", not stated in the subject's own source: {', '.join(check.unshared)}"
     if check.added:
         text += f", not in the cited text: {'; '.join(check.added)}"
+    if check.invented:
+        text += f", words in neither the cited text nor the question: {', '.join(check.invented)}"
     if check.judged is not None:
         text += f", judge: {'supported' if check.judged else 'not supported'}"
     return text
@@ -398,17 +412,18 @@ def _describe(check: SupportCheck) -> str:
 
 def _judge(
     claim: str, valid: list[int], evidence: Sequence[Evidence], embedder: Encoder, min_score: float,
-    paraphrase: Paraphrase, judge: Judge | None, subjects: Mapping[str, str],
+    paraphrase: Paraphrase, judge: Judge | None, subjects: Mapping[str, str], question: str | None = None,
 ) -> tuple[VerifiedSentence | None, VerifierDecision]:
     """One draft sentence: kept with its citations, re-attributed to the evidence that supports it, or dropped.
     `judge` settles only the sentence against what it cites (one model call at most per sentence); re-attribution
-    to other evidence uses the cheap checks alone. `subjects`: each document's title (`unlinked_documents`)."""
+    to other evidence uses the cheap checks alone. `subjects`: each document's title (`unlinked_documents`);
+    `question`: the words a near-copy may add to its sources (`check_support`)."""
     by_number = {e.number: e for e in evidence}
     unlinked = unlinked_documents(claim, [by_number[n] for n in valid], subjects)
     if unlinked:
         why = f"cited {valid} join documents that nothing links ({', '.join(unlinked)})"
     elif valid:
-        check = check_support(claim, [by_number[n].text for n in valid], embedder, paraphrase, judge)
+        check = check_support(claim, [by_number[n].text for n in valid], embedder, paraphrase, judge, question)
         if check.supported and max(by_number[n].score for n in valid) < min_score:
             reason = "supported, but its evidence is off the question"
             return None, VerifierDecision(sentence=claim, action="dropped", cited=valid, reason=reason)
@@ -419,7 +434,7 @@ def _judge(
     else:
         why = "no valid citation"
     usable = [e for e in evidence if e.score >= min_score]
-    best = _best_support(claim, usable, embedder, paraphrase)
+    best = _best_support(claim, usable, embedder, paraphrase, question)
     if best is None and paraphrase == "semantic":
         best = _joined_support(claim, valid, evidence, embedder, judge, subjects, min_score)
     if best is None:
@@ -492,13 +507,16 @@ class DraftVerifier:
     def __init__(
         self, evidence: Sequence[Evidence], embedder: Encoder, min_score: float = 0.0, paraphrase: Paraphrase = "lexical",
         judge: Judge | None = None, streaming: bool = False, subjects: Mapping[str, str] | None = None,
+        question: str | None = None,
     ) -> None:
         """`paraphrase`: how wording that is not the source's is judged (`check_support`): "semantic" for capable
         models that write their own sentences, "lexical" for the tiny model's near-copies. `judge`: the model that
         decides sentences between the semantic bars (service.pipeline.support_judge), for capable profiles.
         `streaming`: the draft is still being written by the judge's model, so judging waits for `finish`.
-        `subjects`: each cited document's title, for the link a sentence joining documents needs."""
+        `subjects`: each cited document's title, for the link a sentence joining documents needs.
+        `question`: what was asked; a near-copy's words come from its sources or from it (`check_support`)."""
         self.paraphrase = paraphrase
+        self.question = question
         self.subjects = subjects or {}
         self.judge_model = judge
         self.defer_judge = streaming and judge is not None
@@ -543,7 +561,8 @@ class DraftVerifier:
         if self.defer_judge:
             asked = _Deferred()
             verdict, decision = _judge(
-                claim, valid, self.evidence, self.embedder, self.min_score, self.paraphrase, asked, self.subjects
+                claim, valid, self.evidence, self.embedder, self.min_score, self.paraphrase, asked, self.subjects,
+                self.question,
             )
             if asked.asked:
                 self.held.append((sentence, last))
@@ -551,7 +570,7 @@ class DraftVerifier:
         else:
             verdict, decision = _judge(
                 claim, valid, self.evidence, self.embedder, self.min_score, self.paraphrase, self.judge_model,
-                self.subjects,
+                self.subjects, self.question,
             )
         self.decisions.append(decision)
         if verdict is not None:
@@ -621,6 +640,7 @@ def verify(
     paraphrase: Paraphrase = "lexical",
     judge: Judge | None = None,
     subjects: Mapping[str, str] | None = None,
+    question: str | None = None,
 ) -> VerifiedAnswer:
     """Keep the draft's supported sentences with correct citations; fall back to quoted evidence.
 
@@ -630,10 +650,11 @@ def verify(
     `extractive_count`: how many of the best evidence sentences form the answer when nothing survives and
     `must_include` is empty.
     `min_score`: a sentence supported only by evidence scoring below this is true but off the question: dropped.
-    `subjects`: the cited documents' titles (`unlinked_documents`).
+    `subjects`: the cited documents' titles (`unlinked_documents`); `question`: what was asked (`check_support`).
     """
     verifier = DraftVerifier(
-        evidence, embedder, min_score=min_score, paraphrase=paraphrase, judge=judge, subjects=subjects
+        evidence, embedder, min_score=min_score, paraphrase=paraphrase, judge=judge, subjects=subjects,
+        question=question,
     )
     pieces = draft_sentences(draft)
     for index, sentence in enumerate(pieces):

@@ -13,6 +13,7 @@ from service.pipeline.terms import missing_key_terms
 from service.pipeline.verifier import (
     addresses_question,
     check_support,
+    draft_sentences,
     markers_in,
     strip_markers,
     unanswered_after_fallback,
@@ -392,6 +393,34 @@ def test_a_clause_a_near_copy_adds_to_its_source_is_not_supported(embedder: Mini
     ], embedder)  # fmt: skip
     assert "late June" not in " ".join(s.text for s in result.sentences)
     assert any("not in the cited text: the problem was not fixed until late June" in d.reason for d in result.decisions)
+
+
+def test_a_near_copy_s_words_come_from_its_sources_or_the_question(embedder: MiniLMEmbedder) -> None:
+    """Multi-News, tiny model: "Why did Patrick Stewart write his thesis without punctuation?" was answered "… has
+    successfully defended his thesis in architecture without punctuation marks or identifying his own age [1]": every
+    clause had most of its words in the source, and "age" came from nowhere. In the lexical profile a word in neither
+    the cited text nor the question makes the sentence unsupported; a question's word is the model's to repeat."""
+    cited = ["Patrick Stewart, 61, has successfully defended his PhD thesis in architecture at the University of British "
+             "Columbia, despite the fact that it was mostly written without any punctuation marks or capital letters."]  # fmt: skip
+    question = "Why did Patrick Stewart write his thesis without punctuation?"
+    garbled = "Patrick Stewart successfully defended his thesis in architecture without punctuation marks or stating his own age."
+    assert check_support(garbled, cited, embedder).supported  # the word and meaning bars alone let it through
+    refused = check_support(garbled, cited, embedder, question=question)
+    assert not refused.supported and refused.invented == ["age", "state"], refused
+    echoed = "Patrick Stewart did write his thesis in architecture without punctuation marks or capital letters."
+    assert check_support(echoed, cited, embedder, question=question).supported  # "write" is the question's word
+    assert check_support(garbled, cited, embedder, "semantic", question=question).invented == []  # capable models paraphrase
+    dropped = verify(f"{garbled} [1]", [_piece(1, "stewart.txt", cited[0])], embedder, question=question)
+    assert "age" not in " ".join(s.text for s in dropped.sentences)
+    assert "words in neither the cited text nor the question: age, state" in dropped.decisions[0].reason
+
+
+def test_the_tiny_model_s_evidence_preamble_is_not_part_of_the_sentence() -> None:
+    assert draft_sentences("The evidence is that these proteins shut down host defenses [1].") == [
+        "These proteins shut down host defenses [1]."
+    ]
+    assert draft_sentences("The evidence provided by the document is that Paris won [2].") == ["Paris won [2]."]
+    assert draft_sentences("The evidence is clear that Paris won [2].") == ["The evidence is clear that Paris won [2]."]
 
 
 def test_a_clause_s_words_and_its_names_must_come_from_one_cited_text(embedder: MiniLMEmbedder) -> None:
