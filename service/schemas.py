@@ -137,6 +137,9 @@ class Answer(BaseModel):
     citations: list[Citation]
     suggestions: list[Suggestion] = Field(default_factory=list)
     route: Literal["answer", "summary"] = "answer"  # summary: a question about the corpus or one document
+    # the question's names that no retrieved text mentions ("Ireland" over Irish news that never writes it): the
+    # answer stands on what the documents say, and the reader learns what they never say
+    unmentioned: list[str] = Field(default_factory=list)
     model: str | None = None
     timings_ms: dict[str, float] = Field(default_factory=dict)
     usage: TokenUsage | None = None  # the model server's token counts (None: no model call, e.g. a refusal)

@@ -200,7 +200,8 @@ def to_question(request: ChatCompletionRequest) -> tuple[str, list[ChatMessage]]
 
 
 def reply_text(answer: Answer) -> str:
-    """The answer with `[n]` markers, then the sources list that resolves them (or a refusal's suggestions)."""
+    """The answer with `[n]` markers, then the sources list that resolves them (or a refusal's suggestions), then
+    the question's names the documents never mention."""
     lines = [answer.answer]
     if answer.citations:
         lines += ["", SOURCES_HEADING]
@@ -210,6 +211,8 @@ def reply_text(answer: Answer) -> str:
     elif answer.suggestions:
         lines += ["", SUGGESTIONS_HEADING]
         lines += [f"- {s.source}:{s.start_line}-{s.end_line}" for s in answer.suggestions]
+    if answer.unmentioned and not answer.refused:  # after the sources: a follow-up's history drops it with them
+        lines += ["", f"Note: the documents never mention {', '.join(answer.unmentioned)}."]
     return "\n".join(lines)
 
 

@@ -50,6 +50,7 @@ from service.pipeline.terms import (
     comparable_words,
     content_terms,
     key_terms,
+    unmentioned_names,
     words,
 )
 from service.pipeline.verifier import (
@@ -101,6 +102,7 @@ class _Prepared:
     started: float = 0.0
     profile: str | None = None
     usage: TokenUsage = field(default_factory=TokenUsage)  # every model call of this answer
+    unmentioned: list[str] = field(default_factory=list)  # the question's names no retrieved text mentions
 
 
 def _ms(since: float) -> float:
@@ -191,6 +193,7 @@ def _prepare(p: AnswerPipeline, question: str, history: Sequence[ChatMessage], k
         if hop.evidence is not None:
             bridge = _joined(evidence, hop.evidence)
     timings["evidence_ms"] = _ms(t)
+    retrieved = "\n".join([*(h.text for h in hits), *(e.text for e in evidence)])
     return _Prepared(
         question=question,
         standalone=standalone,
@@ -203,6 +206,7 @@ def _prepare(p: AnswerPipeline, question: str, history: Sequence[ChatMessage], k
         started=started,
         usage=usage,
         profile=p.profile.name,
+        unmentioned=unmentioned_names(question, retrieved),
     )
 
 
@@ -644,7 +648,7 @@ def _generate_then_finish(
     trace = _trace(prepared, draft, decisions)
     yield Answer(
         answer=text, refused=False, citations=citations, model=llm.model_name, timings_ms=trace.timings_ms,
-        usage=prepared.usage, trace=trace,
+        usage=prepared.usage, trace=trace, unmentioned=prepared.unmentioned,
     )  # fmt: skip
 
 

@@ -131,3 +131,32 @@ def _decade_in(decade: str, present: set[str]) -> bool:
 def unmentioned_numbers(question: str, text: str) -> list[str]:
     """The question's numbers that `text` never mentions (a decade is mentioned by a year of it: `missing_of`)."""
     return [k for k in missing_key_terms(question, text) if k[0].isdigit()]
+
+
+NAME_VARIANT_PREFIX = 5  # "German" / "Germany", "Russians" / "Russian": one name in another form
+
+
+def unmentioned_names(question: str, text: str) -> list[str]:
+    """The question's names (as the question writes them, adjacent words together: "Martha’s Vineyard") that
+    `text` never mentions, in the question's order; a name is mentioned by another form of it that shares its
+    first NAME_VARIANT_PREFIX letters. Acronyms of two letters ("US", "DJ") are left out: too often spelled some
+    other way. Numbers are `unmentioned_numbers`."""
+    missing = {k for k in missing_key_terms(question, text) if not k[0].isdigit() and not (k.isupper() and len(k) <= 2)}
+    if not missing:
+        return []
+    prefixes = {w.lower()[:NAME_VARIANT_PREFIX] for w in words(text) if len(w) >= NAME_VARIANT_PREFIX}
+    missing = {k for k in missing if len(k) < NAME_VARIANT_PREFIX or k.lower()[:NAME_VARIANT_PREFIX] not in prefixes}
+    phrases: list[str] = []
+    start = end = None  # the character span of the run of missing names being read
+    for match in re.finditer(r"[\w’'.-]+", question):
+        token = match.group().strip("’'.-")
+        if token in missing or token.rstrip("s").rstrip("’'") in missing:
+            start = match.start() if start is None else start
+            end = match.start() + len(match.group().rstrip("’'.-"))
+        elif start is not None:
+            phrases.append(question[start:end])
+            start = None
+    if start is not None:
+        phrases.append(question[start:end])
+    return list(dict.fromkeys(phrases))
+

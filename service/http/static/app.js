@@ -409,7 +409,11 @@ function renderAnswer(turn, answer) {
     );
   } else {
     turn.dataset.state = "done";
-    body.append(citedText("p", answer.answer, answer.citations, "answer-text"), sourcesList(answer.citations) || "");
+    body.append(citedText("p", answer.answer, answer.citations, "answer-text"));
+    if (answer.unmentioned && answer.unmentioned.length > 0) {
+      body.append(h("p", { class: "meta unmentioned", text: `The documents never mention ${answer.unmentioned.join(", ")}.` }));
+    }
+    body.append(sourcesList(answer.citations) || "");
   }
   if (answer.model) body.append(h("p", { class: "meta", text: `model: ${answer.model}` }));
 }

@@ -13,9 +13,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from rich.console import Console
 
+from service.cli.render import print_answer
 from service.config import Settings
 from service.engine import Engine
+from service.http.openai_compat import reply_text
 from service.llm import LLMClient, free_port
 from service.pipeline.answering import also_include, deterministic_rewrite
 from service.pipeline.evidence import RankedEvidence
@@ -102,6 +105,12 @@ def test_a_place_the_documents_never_name_does_not_refuse_the_question(
         answer = engine.ask("Which drugs became legal in Ireland?")
     assert not answer.refused, answer.answer
     assert "ecstasy" in answer.answer.lower(), answer.answer
+    # what the documents never say is said beside the answer: in the JSON, the terminal and the OpenAI reply
+    assert answer.unmentioned == ["Ireland"]
+    console = Console(record=True, width=200)
+    print_answer(console, answer)
+    assert "Note: the documents never mention Ireland." in console.export_text()
+    assert reply_text(answer).endswith("Note: the documents never mention Ireland.")
 
 
 def test_a_name_tied_to_a_role_its_source_does_not_give_it_is_dropped(news_engine: Engine) -> None:

@@ -9,7 +9,7 @@ import pytest
 from index.embeddings import MiniLMEmbedder
 from service.pipeline.evidence import RankedEvidence
 from service.pipeline.sentences import split_sentences
-from service.pipeline.terms import missing_key_terms
+from service.pipeline.terms import missing_key_terms, unmentioned_names
 from service.pipeline.verifier import (
     addresses_question,
     check_support,
@@ -448,6 +448,17 @@ def test_an_acronym_the_cited_text_spells_out_is_in_it(embedder: MiniLMEmbedder)
     assert missing_key_terms("The FBI opened the case.", "The Federal Bureau of Investigation opened the case.") == []
     assert missing_key_terms("The FBI opened the case.", "Federal agents and the bureau opened it.") == ["FBI"]
     assert missing_key_terms("The US opened the case.", "The union staff opened the case.") == ["US"]  # too short
+
+
+def test_the_names_a_question_asks_about_that_no_text_mentions() -> None:
+    """Said beside the answer (`Answer.unmentioned`), as the question writes them, adjacent words together."""
+    asked = "Which Republican governor claimed credit for flying migrants to Martha’s Vineyard last week?"
+    assert unmentioned_names(asked, "Republican Governor Greg Abbott bused migrants to Washington.") == ["Martha’s Vineyard"]
+    assert unmentioned_names("Which drugs became legal in Ireland?", "The Dáil met at Leinster House.") == ["Ireland"]
+    # another form of a name is the name; two-letter acronyms and numbers are not names here
+    assert unmentioned_names("Did a German company make the mines?", "Mines were made in Germany.") == []
+    assert unmentioned_names("Did the US make the mines in 1985?", "America made mines.") == []
+    assert unmentioned_names("What did Kia and Hyundai recall?", "Hyundai recalled 245,030 SUVs.") == ["Kia"]
 
 
 def test_a_decade_is_mentioned_by_a_year_of_it() -> None:

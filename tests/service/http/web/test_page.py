@@ -190,11 +190,13 @@ def test_upload_ask_about_it_then_delete(
     if viewport == "phone":
         page.click("#docs-toggle")
 
-    turn = ask(page, "What colour was the Corran Island lighthouse repainted in 1987?")
+    # "Argyll" is in no document: answered from the notes, with the name the documents never mention said beside it
+    turn = ask(page, "What colour was the Corran Island lighthouse in Argyll repainted in 1987?")
     shot("2-answer-about-upload")
     assert turn.get_attribute("data-state") == "done", turn.inner_text()
     cited_sources = turn.locator(".answer-text a.cite").evaluate_all("els => els.map(e => e.dataset.source)")
     assert UPLOAD_NAME in cited_sources
+    expect(turn.locator(".unmentioned")).to_have_text("The documents never mention Argyll.")
 
     open_docs_drawer(page, viewport)
     doc = page.locator(f'#docs-list .doc[data-source="{UPLOAD_NAME}"]')
