@@ -462,9 +462,10 @@ def test_the_names_a_question_asks_about_that_no_text_mentions() -> None:
 
 
 def test_a_decade_is_mentioned_by_a_year_of_it() -> None:
-    """HotpotQA, quality model: "Richard Bach was more popular in the 70's [2][3]" was dropped for a missing "70"
-    beside "hugely popular 1970s best-sellers". A decade of no stated century is mentioned by that decade of any
-    century; a number the text does not have stays missing."""
+    """HotpotQA: "What author was more popular in the 70's, Richard Wright or Richard Bach?" — the quality model's
+    answer "… was more popular in the 70's" was judged on a "70" that Bach's page, with its "hugely popular 1970s
+    best-sellers", could never hold. A decade of no stated century is mentioned by that decade of any century; a
+    number the text does not have stays missing."""
     claim = "Richard Bach was more popular in the 70's."
     assert missing_key_terms(claim, "Bach wrote hugely popular 1970s best-sellers.") == []
     assert missing_key_terms(claim, "Bach's best-seller came out in 1974.") == []
