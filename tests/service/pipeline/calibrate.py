@@ -16,9 +16,9 @@
    plausible unanswerable ones reach 0.62, so the score alone cannot separate them: the unknown-term rule (two
    or more question terms the retrieved text never mentions, and best score < 0.65) did most of the work — on this
    suite. On SQuAD 2 it fired on 10.4 % of answerable and 9.8 % of unanswerable questions and refused 22 % of
-   RealTime QA's answerable ones, so it was replaced (2026-12-02) by UNKNOWN_NUMBER_SCORE (then for names too): a *name or number* of the
-   question the retrieved text never mentions (SQuAD 2 dev 1.0 % vs 5.4 %, test 1.3 % vs 4.7 %); since 2026-12-07 a
-   number only (names, with misspellings tolerated, refused answerable questions only: see verifier.py).
+   RealTime QA's answerable ones, so it was replaced (2026-12-02) by a rule on a *name or number* of the question the retrieved text
+   never mentions (SQuAD 2 dev 1.0 % vs 5.4 %, test 1.3 % vs 4.7 %); since 2026-12-07 a number only
+   (UNKNOWN_NUMBER_SCORE; why names went: see verifier.py).
    Grid for inclusion (ratio × new-term share → fact recall / source precision): 0.7 × 0.1 gave 0.83 / 0.95;
    0.6 × 0.05 gave 0.84 / 0.92; 0.8 × 0.2 gave 0.77 / 0.95. After adding the answer-type lift (dates for
    "when", numbers for "how many"), inclusion judged on the user's own words and paragraph continuations
