@@ -27,7 +27,7 @@ so "sign" still matches "signed" but "war" does not match "toward".
 
 Dataset cases (evals/datasets.py) carry gold `answers` instead of hand-written facts; they are matched the
 SQuAD way (`squad_normalize`: lowercase, punctuation and symbols removed — but possessive 's and dashes/slashes
-become word breaks — articles removed, whitespace collapsed), as whole tokens: the gold's tokens must occur as a contiguous run of the answer's tokens, so "6" does
+become word breaks, and "two" … "twenty" are their digits — articles removed, whitespace collapsed), as whole tokens: the gold's tokens must occur as a contiguous run of the answer's tokens, so "6" does
 not match "16" (the "has answer" test of open-domain QA, e.g. DPR). Citation markers are removed first, so "[1]"
 never matches a gold "1". For those cases fact_recall equals answer_accuracy.
 """
@@ -105,6 +105,11 @@ def fact_recall(facts: Sequence[Sequence[str]], text: str) -> float:
 # --- SQuAD-style answers (dataset cases) ----------------------------------------------------------
 
 _ARTICLES = re.compile(r"\b(?:a|an|the)\b")
+# A third departure: a count written as a word is the same answer as its digits ("extended six months" answers a
+# gold "6"). Two to twenty only: "one" is as often a pronoun ("one of the …") as a count.
+_NUMBER_WORDS = {word: str(n) for n, word in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen"
+    " eighteen nineteen twenty".split()) if n >= 2}
 _YES_NO = ("yes", "no")
 
 
@@ -117,7 +122,7 @@ def _strip_punctuation(text: str) -> str:
 def squad_normalize(text: str) -> str:
     """The official SQuAD `normalize_answer` (lowercase, remove punctuation, remove articles, collapse
     whitespace), with NFKC first and Unicode punctuation/symbols. Thousands separators go with the punctuation:
-    "10,000" and "10000" match. See the comment below for the two departures."""
+    "10,000" and "10000" match. See the comments for the three departures."""
     text = unicodedata.normalize("NFKC", text).casefold()
     # Two departures from SQuAD, both for containment in a longer answer: a possessive keeps its word ("the United
     # Kingdom's crisis" contains "United Kingdom", SQuAD would make it "kingdoms"), and dashes and slashes separate
@@ -126,7 +131,7 @@ def squad_normalize(text: str) -> str:
     text = re.sub(r"[-\u2010-\u2015\u2212/]", " ", text)
     text = _strip_punctuation(text)
     text = _ARTICLES.sub(" ", text)
-    return " ".join(text.split())
+    return " ".join(_NUMBER_WORDS.get(token, token) for token in text.split())
 
 
 def _contains_run(haystack: Sequence[str], needle: Sequence[str]) -> bool:

@@ -57,6 +57,10 @@ def test_gold_answer_found_as_whole_tokens_any_alternative() -> None:
     assert squad_answer_found(["United Kingdom"], "It tackles the United Kingdom’s crisis [1].")
     assert squad_answer_found(["military-style"], "a ban on military style rifles [1].")
     assert not squad_answer_found(["6"], "It happened on June 16 [1].")  # "6" is not in "16"
+    assert squad_answer_found(["6"], "His detention was extended six months [1].")  # a count in words is its digits
+    assert squad_answer_found(["three"], "3 people were hurt [1].")
+    assert not squad_answer_found(["1"], "It is one of the largest [1].")  # "one" is as often a pronoun
+    assert not squad_answer_found(["6"], "It lasted sixty days [1].")
     assert not squad_answer_found(["1"], "It was the first time [1].")  # a citation marker is not an answer
     assert not squad_answer_found(["Ban on military-style assault weapons"], "A ban on rifles [1].")
     assert squad_answer_found(["Ban on military-style assault weapons"],
