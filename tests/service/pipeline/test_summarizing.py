@@ -24,7 +24,7 @@ from service.llm import LLMClient
 from service.pipeline.citations import CitationBook
 from service.pipeline.sentences import Sentence
 from service.pipeline.summaries.plan import Candidate, Point, group_budget_chars, plan_groups
-from service.pipeline.summaries.summarize import BULLETS, render_point
+from service.pipeline.summaries.summarize import BULLETS, corpus_bullets, render_point
 from service.schemas import Summary
 
 NEWS_A = "000_1ca178c960a0782e.txt"
@@ -160,7 +160,7 @@ def test_corpus_summary_cites_every_document_and_differences_cite_both_sides(eng
     assert progress and progress[-1][1] == progress[-1][2], "progress reaches its total"
     assert_citation_contract(engine, summary)
     assert {c.source for c in summary.citations} == {NEWS_A, NEWS_B}
-    assert 3 <= len(summary.bullets) <= 7
+    assert BULLETS["medium"] < len(summary.bullets) <= corpus_bullets("medium", 2)
     for difference in summary.differences:  # the articles' one disagreement is how long the mines stay dangerous
         assert "days or weeks" in difference and "for years" in difference, difference
         assert cited_sources(summary, difference) == {NEWS_A, NEWS_B}, difference

@@ -15,6 +15,7 @@ from service.pipeline.claims import claims_in, contradicting_values
 from service.pipeline.contradictions import classify_difference
 from service.pipeline.markers import with_markers
 from service.pipeline.summaries.plan import is_summary_material, summary_reading
+from service.pipeline.summaries.summarize import BULLETS, corpus_bullets
 from service.pipeline.summaries.tables import table_rows
 
 CONTRADICTIONS = [
@@ -132,6 +133,15 @@ def test_form_fields_procedure_and_boilerplate_are_not_summary_material(text: st
 ])
 def test_a_summary_reads_a_sentence_without_its_dateline_or_label(text: str, reading: str | None) -> None:
     assert summary_reading(text) == reading
+
+
+@pytest.mark.parametrize("length", ["short", "medium", "long"])
+def test_a_corpus_summary_is_longer_than_a_documents_and_grows_with_the_corpus(length: str) -> None:
+    # Human multi-document summaries run ~230 words (Multi-News); five bullets and an overview made ~190.
+    assert corpus_bullets(length, 1) == BULLETS[length]
+    assert BULLETS[length] < corpus_bullets(length, 2) <= corpus_bullets(length, 3) <= corpus_bullets(length, 20)
+    assert corpus_bullets("medium", 2) < corpus_bullets("medium", 3)  # one more per document
+    assert corpus_bullets(length, 20) <= 2 * BULLETS[length]  # bounded: a big folder is not a bullet per file
 
 
 def test_markers_keep_a_quotation_closed() -> None:
