@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 
 import chromadb
 import numpy as np
+from chromadb.api.collection_configuration import UpdateHNSWConfiguration
 from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import ChromaError
 
@@ -72,6 +73,14 @@ log = logging.getLogger("citewise.index")
 # Measured with `python -m evals.bench_update` (its "Chroma alone" rows, 300 writes each: 8.3 → 4.4 ms on the 15k).
 HNSW_SYNC_RECORDS = 100
 
+# Chroma's default ef_search (100) loses whole groups of chunks when most of the index is near-identical: over the
+# news articles plus a 50k-line CSV (~1,760 near-duplicate chunks), a depth-58 query missed every news chunk in 12 of
+# 280 builds (HNSW construction is multi-threaded, so each build differs) — the flaky
+# tests/hardening/test_degenerate_content.py. At 200: 0 of 260 builds; a depth-58 query 0.8 → 1.1 ms there.
+# Only ef_search can change on an existing collection (set at open below); a process that has the vector index
+# loaded keeps the value it loaded with, so an older index gets it from the next start on.
+HNSW_EF_SEARCH = 200
+
 # Embedded Chroma keeps one in-memory vector index per path and process (chromadb caches its "system" per path),
 # so what a query can find is per path: the chunks present when this process first read the index, plus those it
 # wrote itself since. Chunks other processes write later are invisible to its queries (see index.corpus).
@@ -88,24 +97,25 @@ class ChunkStore:
             name=settings.collection,
             # MiniLMEmbedder implements Chroma's protocol for texts; Chroma's type also admits images, never sent here
             embedding_function=self.embedder,  # type: ignore[arg-type]
-            configuration={"hnsw": {"space": "cosine", "sync_threshold": HNSW_SYNC_RECORDS}},
+            configuration={"hnsw": {"space": "cosine", "sync_threshold": HNSW_SYNC_RECORDS, "ef_search": HNSW_EF_SEARCH}},
         )
-        self._sync_often()
+        self._tune_hnsw()
         self._max_batch = max(1, min(self.client.get_max_batch_size(), 5000))
         self._path = None if settings.chroma_url else str(settings.chroma_path)
 
-    def _sync_often(self) -> None:
-        """A collection an older version created with Chroma's default sync threshold gets ours — at open, before
-        anything loads its vector index (a loaded index keeps the threshold it was loaded with). Only a speed
-        setting: when Chroma's database is busy (another process writing), the index works as it is and the
-        next open tries again."""
+    def _tune_hnsw(self) -> None:
+        """A collection an older version created with Chroma's defaults gets our sync threshold and search breadth,
+        stored at open; the process that has its vector index loaded keeps the values it loaded with, so they
+        apply from the next start. When Chroma's database is busy (another process writing), the index works as
+        it is and the next open tries again."""
         hnsw = self.collection.configuration.get("hnsw") or {}
-        if hnsw.get("sync_threshold") == HNSW_SYNC_RECORDS:
+        wanted = UpdateHNSWConfiguration(sync_threshold=HNSW_SYNC_RECORDS, ef_search=HNSW_EF_SEARCH)
+        if all(hnsw.get(key) == value for key, value in wanted.items()):
             return
         try:
-            self.collection.modify(configuration={"hnsw": {"sync_threshold": HNSW_SYNC_RECORDS}})
+            self.collection.modify(configuration={"hnsw": wanted})
         except ChromaError as error:
-            log.info("Chroma sync threshold left at %s for now: %s", hnsw.get("sync_threshold"), error)
+            log.info("Chroma HNSW settings left at %s for now: %s", {k: hnsw.get(k) for k in wanted}, error)
 
     def _batches(self, items: Sequence) -> Iterator[Sequence]:
         for start in range(0, len(items), self._max_batch):
