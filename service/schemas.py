@@ -145,6 +145,10 @@ class Answer(BaseModel):
     usage: TokenUsage | None = None  # the model server's token counts (None: no model call, e.g. a refusal)
     trace: Trace | None = None
 
+    def unmentioned_note(self) -> str | None:
+        """The line shown beside the answer (terminal, OpenAI-compatible reply) about the names it never mentions."""
+        return f"Note: the documents never mention {', '.join(self.unmentioned)}." if self.unmentioned else None
+
 
 class SummaryTrace(BaseModel):
     """How a summary came to be: chunk groups per document, the model's drafts, what the verifier kept."""

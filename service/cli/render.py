@@ -36,8 +36,8 @@ def _citation_lines(console: Console, citations: list[Citation]) -> None:
 
 def print_answer(console: Console, answer: Answer) -> None:
     console.print(escape(answer.answer))
-    if answer.unmentioned and not answer.refused:
-        console.print(f"[dim]Note: the documents never mention {escape(', '.join(answer.unmentioned))}.[/dim]")
+    if note := answer.unmentioned_note():  # only answered questions carry names (answering._generate_then_finish)
+        console.print(f"[dim]{escape(note)}[/dim]")
     if answer.refused and answer.suggestions:
         console.print("\n[bold]Closest passages[/bold] (not citations)")
         for s in answer.suggestions:

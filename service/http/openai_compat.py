@@ -211,8 +211,8 @@ def reply_text(answer: Answer) -> str:
     elif answer.suggestions:
         lines += ["", SUGGESTIONS_HEADING]
         lines += [f"- {s.source}:{s.start_line}-{s.end_line}" for s in answer.suggestions]
-    if answer.unmentioned and not answer.refused:  # after the sources: a follow-up's history drops it with them
-        lines += ["", f"Note: the documents never mention {', '.join(answer.unmentioned)}."]
+    if note := answer.unmentioned_note():  # after the sources: a follow-up's history drops it with them
+        lines += ["", note]
     return "\n".join(lines)
 
 
