@@ -108,8 +108,8 @@ _ARTICLES = re.compile(r"\b(?:a|an|the)\b")
 # A third departure: a count written as a word is the same answer as its digits ("extended six months" answers a
 # gold "6"). Two to twenty only: "one" is as often a pronoun ("one of the …") as a count.
 _NUMBER_WORDS = {word: str(n) for n, word in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen"
-    " eighteen nineteen twenty".split()) if n >= 2}
+    "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen"
+    " nineteen twenty".split(), start=2)}
 _YES_NO = ("yes", "no")
 
 
