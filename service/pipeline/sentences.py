@@ -138,12 +138,19 @@ def mention_of(name: str, text: str) -> re.Match[str] | None:
     return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.I)
 
 
+# "from a.357 Magnum": pysbd ends a sentence after "a.357" (a model writes the calibre without its space); an
+# article ends no sentence, so its full stop is read as a space.
+_ARTICLE_BEFORE_NUMBER = re.compile(r"(?<![\w.])(?:a|an|the)\.(?=\d)", re.I)
+
+
 def _segmentation_text(text: str) -> str:
     """`text` with the newlines inside running sentences replaced by spaces (same length, same offsets).
 
     A newline joins two lines when the first does not end a sentence, is not a heading, and either the next
-    line starts in lower case or the whole paragraph is hard-wrapped; otherwise it ends the sentence.
+    line starts in lower case or the whole paragraph is hard-wrapped; otherwise it ends the sentence. A full stop
+    right after an article ("a.357") is a space too.
     """
+    text = _ARTICLE_BEFORE_NUMBER.sub(lambda m: m.group()[:-1] + " ", text)
     out = list(text)
     start = 0
     for match in [*_BLANK_LINE.finditer(text), None]:

@@ -79,3 +79,14 @@ def test_table_rows_are_lines_of_their_own() -> None:
     rows = [s.text for s in split_sentences(text) if s.text.startswith("|")]
     assert rows == ["| Product | Distributor price |", "|---|---|", "| Lumen Hub 2 | $84 per unit |",
                     "| Lumen Smart Plug | $14 per unit |"]
+
+
+def test_an_article_before_a_calibre_ends_no_sentence() -> None:
+    """The quality model wrote "… began firing 10 rounds from a.357 Magnum, officials said [2]." and pysbd cut it
+    after "a.357", leaving an uncited half. An article ends no sentence; a full stop after a word does ("…
+    alcohol.59 Emotional tone …": a footnote)."""
+    text = "He began firing from a.357 Magnum, officials said. It was the.45 pistol. We saw alcohol.59 Tone differed."
+    _check_spans(text)
+    assert [s.text for s in split_sentences(text)] == [
+        "He began firing from a.357 Magnum, officials said.", "It was the.45 pistol.", "We saw alcohol.59", "Tone differed.",
+    ]
