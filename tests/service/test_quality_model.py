@@ -68,6 +68,26 @@ def test_quality_model_judges_support_by_meaning(quality_engine: Engine) -> None
     assert judge("The council rejected the water treatment plant, which was to open in 2027.", plant) is False
 
 
+def test_quality_model_confirms_a_paraphrased_clause_and_rejects_an_added_one(quality_engine: Engine) -> None:
+    """A clause made mostly of words its cited text lacks is put to the real judge alone: a paraphrase stands, an
+    addition does not (asked about the whole sentence, the 1.5B model said "yes" to every such addition it was shown
+    in a Multi-News run)."""
+    from service.pipeline.support_judge import model_judge
+    from service.pipeline.verifier import check_support
+
+    judge = model_judge(quality_engine.llm)
+    embedder = quality_engine.corpus.embedder
+    nap = "Here we show that a long nap within four hours of learning helps young children retain new words for a day."
+    finding = "a long nap within four hours of learning helped young children retain new words for a day."
+    for added in ("The researchers tracked the children's sleep with wrist monitors", "The study was funded by the national science agency"):
+        check = check_support(f"{added} and found that {finding}", [nap], embedder, "semantic", judge=judge)
+        assert not check.supported and check.judged is False and check.added, check
+    mines = ("Ukraine ranked third among the countries most affected by antipersonnel mines, with 580 casualties "
+             "this year, following behind Myanmar and Syria.")
+    paraphrase = "Among nations hurt most by such weapons, Ukraine came in third place, trailing Myanmar and Syria."
+    assert check_support(paraphrase, [mines], embedder, "semantic", judge=judge).supported
+
+
 _PLANT = "In 2019, the Harlow plant produced about 40% of the region's electricity."
 _BRIDGE = "The Kestrel Bridge was designed by the engineering firm Marrow & Dunn and opened in 1998."
 _COUNCIL = "The council approved the new library in March and the harbour wall repairs in June."
