@@ -3,9 +3,10 @@ answer is whole, "is this answer to the question correct according to these sour
 
 Asked only with capable profiles (`ModelProfile.judge`) and only for sentences the cheap checks cannot settle:
 the hard checks passed (every number, date and name is in the cited text) and the wording lies between the
-semantic paraphrase bars (service.pipeline.verifier.check_support). The verdict is recorded in the decision's
-reason beside the lexical and semantic scores. A reply that is neither yes nor no is no verdict: the sentence is
-then judged unsupported. A model that fails raises LLMUnavailable like any other call.
+semantic paraphrase bars, or a clause of the sentence is made mostly of words the cited text lacks — then the
+statement asked about is that clause alone (service.pipeline.verifier.check_support). The verdict is recorded in
+the decision's reason beside the lexical and semantic scores. A reply that is neither yes nor no is no verdict:
+the sentence is then judged unsupported. A model that fails raises LLMUnavailable like any other call.
 
 The answer check (`model_answer_check`; strict mode, CITEWISE_ANSWER_CHECK) is asked once per answer, with the
 question and the passages the answer cites: a sentence can be supported by its source and still not answer what
