@@ -341,14 +341,13 @@ def check_support(
             invented = sorted(content_terms(claim) - content_terms(joined) - content_terms(question))
         supported = hard_ok and lexical >= LEXICAL_MIN and semantic >= SEMANTIC_MIN and not added and not invented
     else:
-        if added and judge is not None:  # a paraphrased clause or an added one: the judge decides, asked of the clause
+        # below these bars the sentence fails whatever the judge says: no model call (nor a streamed answer held for one)
+        within_reach = hard_ok and lexical >= UNSETTLED_LEXICAL_MIN and semantic >= UNSETTLED_SEMANTIC_MIN
+        if added and within_reach and judge is not None:  # a paraphrased clause or an added one: asked of the clause
             rejected = next((clause for clause in added if not judge(clause, joined)), None)
             added, judged = ([rejected], False) if rejected else ([], None)
         supported = hard_ok and not added and lexical >= PARAPHRASE_LEXICAL_MIN and semantic >= SEMANTIC_MIN
-        unsettled = (
-            hard_ok and not added and not supported
-            and lexical >= UNSETTLED_LEXICAL_MIN and semantic >= UNSETTLED_SEMANTIC_MIN
-        )  # fmt: skip
+        unsettled = within_reach and not added and not supported
         if unsettled and judge is not None:
             judged = judge(claim, joined)
             supported = bool(judged)

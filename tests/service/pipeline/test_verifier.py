@@ -535,6 +535,9 @@ def test_a_paraphrase_s_clause_made_of_words_no_cited_text_holds_is_not_supporte
     refused = check_support(added, cited, embedder, "semantic", judge=judge)
     assert not refused.supported and refused.judged is False and judge.asked == checked.added  # asked of the clause
     assert check_support(added, cited, embedder, "semantic", judge=_Judge(True)).supported  # the judge confirmed it
+    unrelated, idle = "The school board approved a new budget for the sports hall and the library.", _Judge(True)
+    far = check_support(unrelated, cited, embedder, "semantic", judge=idle)
+    assert far.added and not far.supported and idle.asked == []  # below the bars whatever the judge says: not asked
     crowned = [
         "The runner-up, Tamsin Hale, was awarded the crown after the winner was stripped of it.",
         "She says she signed her contract with her age and birthday clearly stated.",
