@@ -43,7 +43,9 @@ _VALUE = re.compile(
     rf"|(?P<count>\b(?P<cnum>{_NUMBER})\b)",
     re.IGNORECASE,
 )
-# Where a clause ends: commas (not the one inside "April 7, 2025"), semicolons, dashes and contrastive words.
+# Where a clause ends: commas (not the one inside "April 7, 2025"), semicolons, colons, dashes and contrastive words.
+# A colon inside a clock time breaks too, on purpose: "Rose died at 5:35 p.m. on Tuesday night" (the time from one
+# sentence, the night from another) is caught by `verifier.added_clauses` only as "… 5" and "35 p.m. on Tuesday night".
 _CLAUSE_BREAK = re.compile(r",(?!\d)(?!\s*\d{4}\b)|;|:|\s[–—-]\s|\b(?:while|whereas|but|although|though|which|that)\b", re.IGNORECASE)
 TIME_KINDS = frozenset({"date", "year", "period"})
 CONTEXT_WORDS = 3  # content words before a value that say what it is ("the firmware release is planned for …")
@@ -112,6 +114,18 @@ def _claim(m: re.Match[str], text: str, context: frozenset[str]) -> Claim | None
 def clauses(text: str) -> list[str]:
     """`text` cut where a clause ends (commas, semicolons, dashes, "but", "which", …), each piece stripped."""
     return [c.strip() for c in _CLAUSE_BREAK.split(text) if c.strip()]
+
+
+def clause_runs(text: str, longest: int = 2) -> list[str]:
+    """Every run of 1 … `longest` consecutive clauses of `text`, as written there (breaks inside a run kept)."""
+    bounds = [(0, 0), *((b.start(), b.end()) for b in _CLAUSE_BREAK.finditer(text)), (len(text), len(text))]
+    runs = []
+    for first in range(len(bounds) - 1):
+        for last in range(first + 1, min(first + longest, len(bounds) - 1) + 1):
+            run = text[bounds[first][1] : bounds[last][0]].strip()
+            if run and run != text.strip():
+                runs.append(run)
+    return runs
 
 
 def claims_in(text: str) -> list[Claim]:

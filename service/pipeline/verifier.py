@@ -24,7 +24,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from service.pipeline.claims import claims_in, clauses
+from service.pipeline.claims import claims_in, clause_runs, clauses
 from service.pipeline.evidence import LEAD_CONJUNCTION, RankedEvidence, answer_type_bonus, embed
 from service.pipeline.markers import marked_sentences, markers_in, strip_markers
 from service.pipeline.ports import Encoder
@@ -64,7 +64,7 @@ UNSETTLED_SEMANTIC_MIN = 0.45
 CLAUSE_MIN_TERMS = 3
 APPOSITIVE_WORDS = 3  # a clause this short right after a name says what it is ("Maria Lopez, General Manager,")
 _CLAUSE_BREAK = re.compile(r"\s*(?:[,;()]|\band\b)\s*")
-SEMANTIC_MIN = 0.55  # cosine between the sentence and its cited text (best of each cited piece and all joined)
+SEMANTIC_MIN = 0.55  # cosine between the sentence and its cited text (best of each cited piece, all joined, `part_meaning`)
 MIN_ANSWER_WORDS = 3  # shorter draft pieces ("Answer:", "[2]") carry no claim
 RESTATES_MIN = 0.9  # a draft sentence restates must-include evidence when it keeps this share of its terms
 
@@ -301,6 +301,29 @@ def word_overlap(claim: str, cited_text: str) -> float:
     return len(terms & content_terms(cited_text)) / len(terms) if terms else 0.0
 
 
+def part_meaning(claim: str, cited_texts: Sequence[str], embedder: Encoder) -> float:
+    """The best cosine between the claim and a part of one cited sentence — a clause or two adjacent ones
+    (`claims.clause_runs`) — that holds every content term of the claim itself; 0 without such a part.
+
+    A short answer says what one part of a long sentence says, and its meaning is far from the whole sentence's:
+    "The detention was extended by six months" is 0.36 from "A Russian court on Monday scheduled Brittney Griner's
+    trial to start Friday, according to her lawyer, and ruled the WNBA star's detention be extended six months
+    pending its outcome" and 0.63 from its last clause. The part must hold all of the claim's words: a clause that
+    shares only its names cannot lend its closeness ("Hartwig Schierbaum (born 26 May 1954)" to "Hartwig Schierbaum
+    (born 26 May 1954) is a German synthpop group": cosine 0.77), nor one that lacks the word the claim gets wrong
+    ("The hearing was suspended for nine weeks" beside "… set the hearing for Thursday, …, and ordered that the
+    licence be suspended for nine weeks": three of its four words in the last clause)."""
+    terms = content_terms(claim)
+    parts = [
+        run for text in cited_texts for s in split_sentences(text) for run in clause_runs(s.text)
+        if terms and terms <= content_terms(run)
+    ]  # fmt: skip
+    if not parts:
+        return 0.0
+    vectors = embed(embedder, [claim, *parts])
+    return float(np.max(vectors[1:] @ vectors[0]))
+
+
 def check_support(
     sentence: str,
     cited_texts: list[str],
@@ -314,7 +337,8 @@ def check_support(
     Hard checks in every mode: every number, date and name of the sentence occurs in the cited text, and a name
     the sentence ties to a role is tied to it there, and what a "both" / "same" sentence says of two subjects
     stands in each one's own source (`unshared_claims`). `lexical` (the tiny model, whose sentences are near-copies):
-    most content words occur there and the embeddings are close. `semantic` (capable models that paraphrase):
+    most content words occur there and the embeddings are close (to the cited text or to the part of one sentence
+    that holds the claim's words: `part_meaning`). `semantic` (capable models that paraphrase):
     the embeddings are close, at least half the content words occur and no clause is mostly words the cited text
     lacks unless `judge` confirms that clause; between the bars, `judge` decides on the sentence.
     `question` (lexical): a near-copy's words must come from its cited text or the question — the tiny model's
@@ -330,6 +354,8 @@ def check_support(
     vectors = embed(embedder, [claim, *pieces])
     semantic = float(np.max(vectors[1:] @ vectors[0]))
     missing = missing_key_terms(claim, joined)
+    if semantic < SEMANTIC_MIN and not missing and lexical >= UNSETTLED_LEXICAL_MIN:  # maybe one part says it
+        semantic = max(semantic, part_meaning(claim, cited_texts, embedder))
     unpaired = unpaired_names(claim, cited_texts) if not missing else []
     unshared = unshared_claims(claim, cited_texts) if not missing else []
     hard_ok = not missing and not unpaired and not unshared

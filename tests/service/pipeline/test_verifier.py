@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from index.embeddings import MiniLMEmbedder
+from service.pipeline.claims import clause_runs
 from service.pipeline.evidence import RankedEvidence
 from service.pipeline.sentences import split_sentences
 from service.pipeline.terms import missing_key_terms, unmentioned_names
@@ -545,3 +546,26 @@ def test_a_paraphrase_s_clause_made_of_words_no_cited_text_holds_is_not_supporte
     joined = "Tamsin Hale signed her contract with her age and birthday clearly stated."
     assert check_support(joined, crowned, embedder, "semantic").supported
     assert check_support(joined, crowned, embedder).added == [joined]  # a near-copy's names must come with its words
+
+
+def test_a_short_claim_that_one_part_of_a_long_cited_sentence_says_is_supported(embedder: MiniLMEmbedder) -> None:
+    """RealTime QA, quality model: "The detention was extended by six months [1]" was dropped (words 1.00, meaning
+    0.36) against the one long sentence that says so in its last clause. The meaning bar is also met by a clause (or
+    two adjacent ones) of a cited sentence that holds every word of the claim — in both profiles — and never by one
+    that lacks the word the claim gets wrong."""
+    cited = ["A regional court on Monday scheduled Dana Whitfield’s hearing to start Friday, according to her attorney, "
+             "and ruled the swimmer’s suspension be extended nine weeks pending its outcome."]  # fmt: skip
+    for mode in ("lexical", "semantic"):
+        short = check_support("The suspension was extended by nine weeks.", cited, embedder, mode)
+        assert short.supported and short.semantic >= 0.55, short
+        wrong = check_support("The hearing was extended by nine weeks.", cited, embedder, mode)  # every word in the sentence
+        assert not wrong.supported and wrong.lexical == 1.0, wrong
+    evidence = [_piece(1, "whitfield.txt", cited[0])]
+    assert verify("The suspension was extended by nine weeks [1].", evidence, embedder).sentences[0].extractive is False
+
+
+def test_clause_runs_are_one_or_two_adjacent_clauses_as_written() -> None:
+    assert clause_runs("Crews searched overnight, the sheriff said, and found 44 people") == [
+        "Crews searched overnight", "Crews searched overnight, the sheriff said", "the sheriff said",
+        "the sheriff said, and found 44 people", "and found 44 people",
+    ]
