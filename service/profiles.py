@@ -29,24 +29,23 @@ class ModelProfile(BaseModel, frozen=True):
     synthesis: bool  # several sentences, combining sources; no forced quote of the best evidence
     paraphrase: Literal["lexical", "semantic"]  # how the verifier judges wording that is not the source's
     judge: bool  # ask the model itself whether the evidence supports sentences the cheap checks cannot settle
-    revise: bool  # when nothing of the draft holds, tell the model which sentences the sources do not state, once
 
 
 PROFILES: dict[str, ModelProfile] = {
     "tiny": ModelProfile(
         name="tiny", evidence_tokens=200, passages=3, passage_sentences=1, draft_tokens=64,
-        synthesis=False, paraphrase="lexical", judge=False, revise=False,
+        synthesis=False, paraphrase="lexical", judge=False,
     ),
     "small": ModelProfile(
         # 400 tokens / 4 passages rather than 700 / 5: quality model on the dev 20s, same run, 1 thread each —
         # accuracy RealTime QA 0.60 = 0.60, HotpotQA 0.60 → 0.65 (support 0.725 → 0.75), SQuAD 2 answerable
         # 0.857 → 1.0, ask p50 22–28 s → 18–23 s; answers that are only quotes 0.11–0.25 → 0.16–0.35
         name="small", evidence_tokens=400, passages=4, passage_sentences=3, draft_tokens=160,
-        synthesis=True, paraphrase="semantic", judge=True, revise=True,
+        synthesis=True, paraphrase="semantic", judge=True,
     ),
     "large": ModelProfile(
         name="large", evidence_tokens=2500, passages=8, passage_sentences=5, draft_tokens=400,
-        synthesis=True, paraphrase="semantic", judge=True, revise=True,
+        synthesis=True, paraphrase="semantic", judge=True,
     ),
 }  # fmt: skip
 

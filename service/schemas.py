@@ -112,7 +112,6 @@ class Trace(BaseModel):
     retrieved: list[SearchHit] = Field(default_factory=list)
     evidence: list[Evidence] = Field(default_factory=list)
     draft: str | None = None
-    revision: str | None = None  # a capable model's second draft, written when nothing of the first held
     decisions: list[VerifierDecision] = Field(default_factory=list)
     timings_ms: dict[str, float] = Field(default_factory=dict)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 
@@ -56,10 +56,8 @@ from service.pipeline.terms import (
 from service.pipeline.verifier import (
     DraftSplitter,
     DraftVerifier,
-    VerifiedAnswer,
     VerifiedSentence,
     addresses_question,
-    says_no_answer,
     unanswered_after_fallback,
 )
 from service.profiles import PROFILES, ModelProfile
@@ -105,7 +103,6 @@ class _Prepared:
     profile: str | None = None
     usage: TokenUsage = field(default_factory=TokenUsage)  # every model call of this answer
     unmentioned: list[str] = field(default_factory=list)  # the question's names no retrieved text mentions
-    revision: str | None = None  # a capable model's second draft, when nothing of its first held
 
 
 def _ms(since: float) -> float:
@@ -413,7 +410,6 @@ def _trace(prepared: _Prepared, draft: str | None, decisions: list[VerifierDecis
         retrieved=prepared.hits,
         evidence=list(prepared.evidence),
         draft=draft,
-        revision=prepared.revision,
         decisions=decisions,
         timings_ms=timings,
     )
@@ -508,14 +504,6 @@ def _passages(p: AnswerPipeline, prepared: _Prepared) -> dict[int, Passage]:
     return {q.number: q for q in built}
 
 
-def _to_revise(profile: ModelProfile, draft: str, verified: VerifiedAnswer) -> list[str] | None:
-    """The draft sentences a capable model is told the sources do not state, when nothing of its draft held and
-    its profile revises; None when there is nothing to revise (something held, a refusal, the tiny profile)."""
-    if not profile.revise or not verified.extractive or says_no_answer(draft):
-        return None
-    return verified.unsupported or None
-
-
 def _generate_then_finish(
     p: AnswerPipeline, prepared: _Prepared, generate: Callable[[list[ChatMessage]], Iterator[str]]
 ) -> Iterator[StreamEvent | Answer]:
@@ -537,16 +525,11 @@ def _generate_then_finish(
     # what the model reads and cites: evidence sentences (tiny), or passages around them (models that can read)
     passages = _passages(p, prepared) if p.profile.synthesis else {}
     units: Sequence[Evidence] = list(passages.values()) or evidence
-    subjects = subjects_of({u.source for u in units}, p.text_of)
-
-    def new_verifier() -> DraftVerifier:
-        return DraftVerifier(
-            units, p.encoder, min_score=OFF_TOPIC_RATIO * evidence[0].relevance, paraphrase=p.profile.paraphrase,
-            judge=model_judge(llm, prepared.usage) if p.profile.judge else None, streaming=True, subjects=subjects,
-            question=prepared.standalone,
-        )  # fmt: skip
-
-    verifier = new_verifier()
+    verifier = DraftVerifier(
+        units, p.encoder, min_score=OFF_TOPIC_RATIO * evidence[0].relevance, paraphrase=p.profile.paraphrase,
+        judge=model_judge(llm, prepared.usage) if p.profile.judge else None, streaming=True,
+        subjects=subjects_of({u.source for u in units}, p.text_of), question=prepared.standalone,
+    )
     # Strict mode: a capable model checks its whole answer against what it cites before anything is shown
     check = model_answer_check(llm, prepared.usage) if p.answer_check and p.profile.judge else None
     splitter = DraftSplitter()
@@ -600,42 +583,28 @@ def _generate_then_finish(
         yield StreamEvent(event="token", data=f" {text}" if shown else text)
         shown.append(text)
 
-    first: float | None = None
-
-    def drafted(messages: list[ChatMessage]) -> Generator[StreamEvent, None, str]:
-        """One draft generated, each sentence judged as soon as it is complete; returns the draft."""
-        nonlocal first
-        parts: list[str] = []
-        pending = ""
-        for delta in generate(messages):
-            if first is None:
-                first = _ms(prepared.started)
-            parts.append(delta)
-            yield from judged(splitter.feed(delta))
-            if splitter.pending != pending:
-                pending = splitter.pending
-                yield StreamEvent(event="draft", data=pending)
-        yield from judged(splitter.close(), closing=True)
-        if pending:
-            yield StreamEvent(event="draft", data="")
-        return "".join(parts)
-
     t = time.perf_counter()
-    messages = answer_messages(prepared.standalone, units[: p.profile.passages], "answer_passages" if p.profile.synthesis else "answer")
-    draft = yield from drafted(messages)
-    verified = verifier.finish(must_include=must_include)
-    if (unsupported := _to_revise(p.profile, draft, verified)) is not None:
-        # nothing of a capable model's draft held: told which sentences the sources do not state, it writes once more
-        first_decisions = [d for d in verified.decisions if d.action != "extractive"]
-        verifier, splitter = new_verifier(), DraftSplitter()
-        revise = render_messages("answer_revise", sentences="\n".join(f"- {s}" for s in unsupported))
-        prepared.revision = yield from drafted([*messages, ChatMessage(role="assistant", content=draft), *revise])
-        verified = verifier.finish(must_include=must_include)
-        verified = verified.model_copy(update={"decisions": [*first_decisions, *verified.decisions]})
+    parts: list[str] = []
+    first = None
+    pending = ""
+    prompt = "answer_passages" if p.profile.synthesis else "answer"
+    for delta in generate(answer_messages(prepared.standalone, units[: p.profile.passages], prompt)):
+        if first is None:
+            first = _ms(prepared.started)
+        parts.append(delta)
+        yield from judged(splitter.feed(delta))
+        if splitter.pending != pending:
+            pending = splitter.pending
+            yield StreamEvent(event="draft", data=pending)
+    yield from judged(splitter.close(), closing=True)
+    if pending:
+        yield StreamEvent(event="draft", data="")
     prepared.timings["generation_ms"] = round(_ms(t) - verify_s * 1000, 1)
     if first is not None:
         prepared.timings["first_token_ms"] = first
+    draft = "".join(parts)
     t = time.perf_counter()
+    verified = verifier.finish(must_include=must_include)
     if verified.extractive and passages:  # nothing of a capable model's draft held: quote as the tiny profile does
         why = "nothing in the draft was supported: quoting the best evidence"
         verified = verified.model_copy(update={
@@ -644,7 +613,7 @@ def _generate_then_finish(
                 VerifierDecision(sentence=e.text, action="extractive", cited=[e.number], reason=why) for e in quoted],
         })  # fmt: skip
         passages = {}  # the quotes cite evidence sentences, not passages
-    reason = unanswered_after_fallback(prepared.question, prepared.revision or draft, verified)
+    reason = unanswered_after_fallback(prepared.question, draft, verified)
     if reason is None and check is not None and not verified.extractive:
         # the passages the answer cites, as the model read them (a narrowed quote can lose the link a hop needs)
         sources = list(dict.fromkeys(passages[n].text for s in verified.sentences for n in s.cited if n in passages))

@@ -266,18 +266,10 @@ class VerifiedSentence(BaseModel):
     extractive: bool = False
 
 
-NO_SUPPORT = "no evidence supports it"  # how the reason of a sentence dropped for want of support ends
-
-
 class VerifiedAnswer(BaseModel):
     sentences: list[VerifiedSentence]
     decisions: list[VerifierDecision]
     extractive: bool = False  # true when nothing of the draft survived and the answer is quoted evidence
-
-    @property
-    def unsupported(self) -> list[str]:
-        """The draft sentences dropped because no evidence supports them (not cut-off, repeated or off-question ones)."""
-        return [d.sentence for d in self.decisions if d.action == "dropped" and d.reason.endswith(NO_SUPPORT)]
 
 
 def added_clauses(claim: str, cited_texts: Sequence[str], *, by_names: bool = True) -> list[str]:
@@ -486,7 +478,7 @@ def _judge(
     if best is None and paraphrase == "semantic":
         best = _joined_support(claim, valid, evidence, embedder, judge, subjects, min_score)
     if best is None:
-        reason = f"{why}; {NO_SUPPORT}"
+        reason = f"{why}; no evidence supports it"
         return None, VerifierDecision(sentence=claim, action="dropped", cited=valid, reason=reason)
     numbers, check = best
     decision = VerifierDecision(sentence=claim, action="reattributed", cited=numbers, reason=f"{why}; {_describe(check)}")
@@ -715,11 +707,6 @@ _DRAFT_REFUSAL = re.compile(
 )
 
 
-def says_no_answer(draft: str) -> bool:
-    """The model's draft says the documents do not answer ("The documents don't say.")."""
-    return _DRAFT_REFUSAL.search(draft) is not None
-
-
 def unanswered_after_fallback(question: str, draft: str, verified: VerifiedAnswer) -> str | None:
     """Why an extractive fallback should be a refusal instead, or None.
 
@@ -727,7 +714,7 @@ def unanswered_after_fallback(question: str, draft: str, verified: VerifiedAnswe
     evidence must at least carry the numbers the question names ("Change Order No. 1" is not answered by a
     sentence about No. 2). Numbers are the one part of a question that can be checked without meaning.
     """
-    if not verified.extractive or not says_no_answer(draft):
+    if not verified.extractive or not _DRAFT_REFUSAL.search(draft):
         return None
     quoted = " ".join(s.text for s in verified.sentences)
     missing = [k for k in missing_key_terms(question, quoted) if k[0].isdigit()]

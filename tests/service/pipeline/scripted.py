@@ -35,24 +35,3 @@ class CitingModel:
         if "Statement:" in messages[-1].content:
             return "yes"
         return self._draft(messages)
-
-
-class RevisingModel(CitingModel):
-    """Its first draft is `wrong` (citing the same source); told which sentences the sources do not state, it
-    answers `sentence` and keeps what it was told in `told`."""
-
-    def __init__(self, sentence: str, fact: str, wrong: str) -> None:
-        super().__init__(sentence, fact)
-        self.wrong = wrong
-        self.told: list[str] = []
-        self.drafts = 0
-
-    def _draft(self, messages: list[ChatMessage]) -> str:
-        self.drafts += 1
-        prompt = next(m.content for m in messages if m.role == "user" and self.fact in m.content and "[" in m.content)
-        number = re.search(rf"\[(\d+)\][^\[]*{re.escape(self.fact)}", prompt)
-        assert number, prompt
-        if "do not state this" in messages[-1].content:
-            self.told.append(messages[-1].content)
-            return f"{self.sentence} [{number.group(1)}]."
-        return f"{self.wrong} [{number.group(1)}]."

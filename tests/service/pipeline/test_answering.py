@@ -423,36 +423,3 @@ def test_the_answer_check_prompt_ends_where_it_was_measured() -> None:
     from service.pipeline.prompts import load_prompt
 
     assert load_prompt("check_answer").endswith("Answer:")
-
-
-@pytest.mark.parametrize("streamed", [False, True])
-def test_a_capable_model_whose_draft_held_nothing_is_told_what_the_sources_do_not_state_and_writes_once_more(
-    news_engine: Engine, streamed: bool
-) -> None:
-    """Nothing of the quality model's draft held on 8 of 20 HotpotQA test questions ("Mark King is American [2]"),
-    and the answer became quotes. A capable profile's model is told which sentences the sources do not state and
-    drafts once more, verified like the first; the tiny profile quotes at once (scripted model: the wiring only)."""
-    from dataclasses import replace
-
-    from service.profiles import PROFILES
-    from tests.service.pipeline.scripted import RevisingModel
-
-    question = "Which country ranked third among those most affected by antipersonnel mines?"
-    right = "Ukraine ranked third among the countries most affected by antipersonnel mines"
-    wrong = "Ukraine banned antipersonnel mines in 1999"
-    model = RevisingModel(right, fact="ranked third", wrong=wrong)
-    pipeline = replace(news_engine.answers(), llm=model, profile=PROFILES["small"])
-    if streamed:
-        events = list(pipeline.stream(question))
-        answer = next(e.data for e in events if e.event == "answer")
-        assert [e.data["text"] for e in events if e.event == "sentence"] == [answer.answer]
-    else:
-        answer = pipeline.answer(question)
-    assert_contract(news_engine, answer)
-    assert answer.answer.startswith(f"{right} [1]") and "“" not in answer.answer, answer.answer  # prose, not a quote
-    assert model.drafts == 2 and len(model.told) == 1 and f"- {wrong}." in model.told[0]
-    assert answer.trace.draft.startswith(wrong) and answer.trace.revision.startswith(right)
-    assert [d.action for d in answer.trace.decisions] == ["dropped", "kept"]
-    tiny = RevisingModel(right, fact="ranked third", wrong=wrong)
-    quoted = replace(news_engine.answers(), llm=tiny, profile=PROFILES["tiny"]).answer(question)
-    assert tiny.drafts == 1 and quoted.trace.revision is None and "1999" not in quoted.answer
