@@ -13,32 +13,26 @@ from collections.abc import Sequence
 from typing import Literal
 
 from service.pipeline.claims import TIME_KINDS, contradicting_values
-from service.pipeline.terms import content_terms
+from service.pipeline.terms import NEGATION, content_terms
 
 DIFF_MIN_SIMILARITY = 0.4  # two sentences of different documents about the same subject
 DIFF_MIN_SHARED = 0.08  # idf-weighted share of content terms the two sentences have in common
 DATES_MIN_SIMILARITY = 0.65  # … when only a date differs: the same event (documents hold many dates of many events)
 SPECIFIC_IDF = 1.5  # log-inverse sentence frequency: a term in fewer than about one sentence in five
 POLARITY_MIN_OVERLAP = 0.7  # a negated statement contradicts another only when the rest is the same statement
-# Negation, explicit or in a verb ("failed to return" = "did not return"); both apostrophes.
-_NEGATION = re.compile(
-    r"\b(?:not|no|never|none|neither|nor|without|cannot|refus\w*|fail(?:s|ed|ing)?|unable|den(?:y|ies|ied)"
-    r"|declin\w*|refrain\w*)\b|n[’']t\b",
-    re.IGNORECASE,
-)
 
 
 def _contradicting_polarity(a: str, b: str) -> bool:
     """One sentence negates what the other affirms, about the same thing ("has signed" / "has not signed")."""
-    if bool(_NEGATION.search(a)) == bool(_NEGATION.search(b)):
+    if bool(NEGATION.search(a)) == bool(NEGATION.search(b)):
         return False
-    ta, tb = content_terms(_NEGATION.sub(" ", a)), content_terms(_NEGATION.sub(" ", b))
+    ta, tb = content_terms(NEGATION.sub(" ", a)), content_terms(NEGATION.sub(" ", b))
     if not (ta | tb) or len(ta & tb) / len(ta | tb) < POLARITY_MIN_OVERLAP:
         return False
-    negated, other = (a, tb) if _NEGATION.search(a) else (b, ta)
+    negated, other = (a, tb) if NEGATION.search(a) else (b, ta)
     # the negation must be in the shared statement, not in a clause only one side has ("That doesn't just happen!")
-    clauses = [c for c in re.split(r"[.!?;,]", negated) if _NEGATION.search(c)]
-    return any((terms := content_terms(_NEGATION.sub(" ", c))) and len(terms & other) / len(terms) >= 0.5 for c in clauses)
+    clauses = [c for c in re.split(r"[.!?;,]", negated) if NEGATION.search(c)]
+    return any((terms := content_terms(NEGATION.sub(" ", c))) and len(terms & other) / len(terms) >= 0.5 for c in clauses)
 
 
 def classify_difference(

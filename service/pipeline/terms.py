@@ -19,6 +19,13 @@ _WORD = re.compile(
     re.UNICODE,
 )
 
+# Negation, explicit or in a verb ("failed to return" = "did not return"); both apostrophes.
+NEGATION = re.compile(
+    r"\b(?:not|no|never|none|neither|nor|without|cannot|refus\w*|fail(?:s|ed|ing)?|unable|den(?:y|ies|ied)"
+    r"|declin\w*|refrain\w*)\b|n[’']t\b",
+    re.IGNORECASE,
+)
+
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been before being below
     between both but by can could did do does doing down during each either few for from further had has have

@@ -183,6 +183,31 @@ def test_a_question_for_a_measure_needs_evidence_that_states_that_measure(eviden
     assert addresses_question("What is the project about?", place)[0]  # not a measure: the other signals decide
 
 
+def test_a_question_about_what_is_not_so_needs_evidence_that_negates_something(evidence) -> None:
+    """SQuAD 2's "What does Article 102 not prohibit?" over "Article 102 prohibits the abuse of dominant position"
+    was answered with that sentence. A negated question is addressed only when one of the best few evidence
+    sentences negates something ("does not", "failed to", "cannot", …)."""
+    def ranked(*texts: str) -> list[RankedEvidence]:
+        return [evidence[0].model_copy(update={"text": t, "score": 0.7 - i / 10, "dense": 0.6}) for i, t in enumerate(texts)]
+
+    affirms = ranked("Clause 9 of the harbour lease prohibits mooring in the channel.", "The lease runs to 2031.")
+    ok, reason = addresses_question("What does clause 9 of the harbour lease not prohibit?", affirms)
+    assert not ok and "not so" in reason
+    assert not addresses_question("What didn't clause 9 of the harbour lease prohibit?", affirms)[0]
+    assert addresses_question("What does clause 9 of the harbour lease prohibit?", affirms)[0]
+    negates = ranked("Clause 9 of the harbour lease does not prohibit fishing from the pier.", "The lease runs to 2031.")
+    assert addresses_question("What does clause 9 of the harbour lease not prohibit?", negates)[0]
+    failed = ranked("The harbour board failed to renew clause 9 of the lease.", "The lease runs to 2031.")
+    assert addresses_question("Which clause was not renewed by the harbour board?", failed)[0]
+    # the asked sentence counts, not a premise before it; "not as … as" is a comparison
+    premise = "The harbour board did not renew clause 9 of the lease. What does clause 9 of the harbour lease prohibit?"
+    assert addresses_question(premise, affirms)[0]
+    assert addresses_question("Was clause 9 of the harbour lease not as strict as clause 8?", affirms)[0]
+    # only the best few count: a negation far down the list does not address the question
+    far = ranked("Clause 9 of the harbour lease prohibits mooring.", *["The lease runs to 2031."] * 4, "Nobody can't fish.")
+    assert not addresses_question("What does clause 9 of the harbour lease not prohibit?", far)[0]
+
+
 def test_a_draft_cut_off_mid_sentence_loses_its_unfinished_tail(embedder: MiniLMEmbedder, evidence) -> None:
     draft = (
         "Ukraine ranked third among the countries most affected by antipersonnel mines [1]. "
