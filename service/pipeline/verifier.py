@@ -317,6 +317,30 @@ def added_clauses(claim: str, cited_texts: Sequence[str], *, by_names: bool = Tr
     return added
 
 
+def swaps_subject(claim: str, texts: Sequence[str]) -> bool:
+    """Does a join of `texts` put the claim's name where its source has another? Some clause of the claim has more
+    than half its words in one text that holds none of the clause's names and names something the claim does not:
+    "Aaron Judge holds the overall major league single-season record with 73 home runs" from one article's "As Aaron
+    Judge hit his record-breaking 62nd home run, …" and "Barry Bonds holds the major league single-season record of
+    73 home runs, …". A pronoun's join ("… she signed her contract") names nobody else and stands, and so does a
+    bridge, whose other name the rest of the join names ("… was born in Young" + "Young had a population of …").
+    Read sentence by sentence: a passage holds both halves of such a join."""
+    texts = [s.text for t in texts for s in split_sentences(t)]
+    claim_names = _names(claim)
+    for clause in clauses(claim):
+        terms = content_terms(clause)
+        own = claim_names & comparable_words(clause)
+        if len(terms) < CLAUSE_MIN_TERMS or not own:
+            continue
+        best = max(texts, key=lambda t: len(terms & content_terms(t)))
+        if 2 * len(terms & content_terms(best)) <= len(terms) or own & comparable_words(best):
+            continue
+        others = _names(best) - claim_names
+        if others and not any(others & comparable_words(t) for t in texts if t is not best):
+            return True
+    return False
+
+
 def word_overlap(claim: str, cited_text: str) -> float:
     """The share of the claim's content terms that occur in the cited text (0 for a claim without any)."""
     terms = content_terms(claim)
@@ -435,8 +459,9 @@ def _best_support(
     if len(top) == 2 and top[0][0].source == top[1][0].source:
         pair = sorted(e.number for e, _ in top)
         by_number = {e.number: e for e in evidence}
-        c = check_support(claim, [by_number[n].text for n in pair], embedder, paraphrase, question=question)
-        if c.supported:
+        texts = [by_number[n].text for n in pair]
+        c = check_support(claim, texts, embedder, paraphrase, question=question)
+        if c.supported and not swaps_subject(claim, texts):  # a join the model did not make may not swap a name
             return pair, c
     return None
 
@@ -539,7 +564,7 @@ def _joined_support(
         return None
     other = max(completing, key=lambda e: e.score)
     check = check_support(claim, [*texts, other.text], embedder, "semantic")
-    if not check.supported:
+    if not check.supported or swaps_subject(claim, [*texts, other.text]):
         return None
     if judge is not None:
         verdict = judge(claim, " ".join([*texts, other.text]))

@@ -17,6 +17,7 @@ from service.pipeline.verifier import (
     draft_sentences,
     markers_in,
     strip_markers,
+    swaps_subject,
     unanswered_after_fallback,
     unlinked_documents,
     verify,
@@ -594,3 +595,24 @@ def test_clause_runs_are_one_or_two_adjacent_clauses_as_written() -> None:
         "Crews searched overnight", "Crews searched overnight, the sheriff said", "the sheriff said",
         "the sheriff said, and found 44 people", "and found 44 people",
     ]
+
+
+def test_a_join_the_verifier_builds_may_not_swap_a_name(embedder: MiniLMEmbedder) -> None:
+    """RealTime QA, quality model: "Aaron Judge holds the overall major league single-season record with 73 home runs"
+    cited the Bonds sentence; the verifier joined it to another sentence of the article that names Judge, and a false
+    sentence was shown as verified. A join whose sentence holding the claim's words names someone else, and whose
+    other half never names that one, is no support; a bridge (the other half names the town) and a pronoun's join are."""
+    swap = [
+        "As Dana Ruel crossed the finish line in Oslo, one fan caught her cap.",
+        "Mara Quist holds the course record of 2 hours 11 minutes, set in 2019.",
+    ]
+    claim = "Dana Ruel holds the course record of 2 hours 11 minutes [2]."
+    for mode in ("lexical", "semantic"):
+        result = verify(claim, [_piece(i, "marathon.txt", t) for i, t in enumerate(swap, 1)], embedder, paraphrase=mode,
+                        judge=_Judge(True) if mode == "semantic" else None)  # fmt: skip
+        assert result.extractive and result.decisions[0].action == "dropped", (mode, result.decisions)
+    assert swaps_subject("Dana Ruel holds the course record of 2 hours 11 minutes.", swap)
+    bridge = ["Dana Ruel was born in Pell Creek, Ohio.", "At the 2011 census Pell Creek had a population of 7,049."]
+    assert not swaps_subject("The town where Dana Ruel was born had a population of 7,049.", bridge)
+    pronoun = ["Dana Ruel won the Oslo race.", "She holds the course record of 2 hours 11 minutes."]
+    assert not swaps_subject("Dana Ruel holds the course record of 2 hours 11 minutes.", pronoun)
