@@ -116,6 +116,8 @@ def asks_what_is_not(question: str) -> bool:
     sentences = [s.text for s in split_sentences(question)] or [question]
     asked = next((s for s in reversed(sentences) if s.rstrip().endswith("?")), sentences[-1])
     return NEGATED_QUESTION.search(NOT_A_NEGATION.sub(" ", asked)) is not None
+
+
 # "What is the population of Calder Falls?": a question for a measure of something is addressed only by evidence
 # that states that measure — its word or a word for it, or, for money and shares, an amount of that kind. Without
 # it the closest sentences are about the thing, not the measure ("the largest capital project of the Calder Falls
@@ -326,6 +328,8 @@ def swaps_subject(claim: str, texts: Sequence[str]) -> bool:
     bridge, whose other name the rest of the join names ("… was born in Young" + "Young had a population of …").
     Read sentence by sentence: a passage holds both halves of such a join."""
     texts = [s.text for t in texts for s in split_sentences(t)]
+    if not texts:
+        return False
     claim_names = _names(claim)
     for clause in clauses(claim):
         terms = content_terms(clause)
