@@ -453,7 +453,8 @@ def _best_support(
 ) -> tuple[list[int], SupportCheck] | None:
     """The single evidence sentence (or, failing that, a pair from one source) that best supports `claim`."""
     checks = [(e, check_support(claim, [e.text], embedder, paraphrase, question=question)) for e in evidence]
-    supported = [(e, c) for e, c in checks if c.supported]
+    # a passage joins its sentences too: a join the model did not make may not swap a name
+    supported = [(e, c) for e, c in checks if c.supported and not swaps_subject(claim, [e.text])]
     if supported:
         e, c = max(supported, key=lambda ec: ec[1].semantic + ec[1].lexical)
         return [e.number], c

@@ -611,6 +611,10 @@ def test_a_join_the_verifier_builds_may_not_swap_a_name(embedder: MiniLMEmbedder
         result = verify(claim, [_piece(i, "marathon.txt", t) for i, t in enumerate(swap, 1)], embedder, paraphrase=mode,
                         judge=_Judge(True) if mode == "semantic" else None)  # fmt: skip
         assert result.extractive and result.decisions[0].action == "dropped", (mode, result.decisions)
+    passage = [_piece(1, "marathon.txt", " ".join(swap)), _piece(2, "weather.txt", "Rain fell in Oslo on race day.")]
+    in_one = verify("Dana Ruel holds the course record of 2 hours 11 minutes [2].", passage, embedder, paraphrase="semantic",
+                    judge=_Judge(True))  # fmt: skip
+    assert in_one.extractive, in_one.decisions  # the quality model's case: both sentences in one passage
     assert swaps_subject("Dana Ruel holds the course record of 2 hours 11 minutes.", swap)
     bridge = ["Dana Ruel was born in Pell Creek, Ohio.", "At the 2011 census Pell Creek had a population of 7,049."]
     assert not swaps_subject("The town where Dana Ruel was born had a population of 7,049.", bridge)
