@@ -325,8 +325,9 @@ def swaps_subject(claim: str, texts: Sequence[str]) -> bool:
     "Aaron Judge holds the overall major league single-season record with 73 home runs" from one article's "As Aaron
     Judge hit his record-breaking 62nd home run, …" and "Barry Bonds holds the major league single-season record of
     73 home runs, …". A pronoun's join ("… she signed her contract") names nobody else and stands, and so does a
-    bridge, whose other name the rest of the join names ("… was born in Young" + "Young had a population of …").
-    Read sentence by sentence: a passage holds both halves of such a join."""
+    bridge, whose other name the sentence giving the claim's name also names ("Kerry Saxby was born in Young" +
+    "Young had a population of …"). Read sentence by sentence: a passage holds both halves of such a join, and the
+    swapped sentence's own neighbour may name its subject again ("Bonds has denied those allegations.")."""
     texts = [s.text for t in texts for s in split_sentences(t)]
     if not texts:
         return False
@@ -340,7 +341,8 @@ def swaps_subject(claim: str, texts: Sequence[str]) -> bool:
         if 2 * len(terms & content_terms(best)) <= len(terms) or own & comparable_words(best):
             continue
         others = _names(best) - claim_names
-        if others and not any(others & comparable_words(t) for t in texts if t is not best):
+        naming = [t for t in texts if own & comparable_words(t)]  # where the claim's names come from
+        if others and not any(others & comparable_words(t) for t in naming):
             return True
     return False
 

@@ -616,6 +616,8 @@ def test_a_join_the_verifier_builds_may_not_swap_a_name(embedder: MiniLMEmbedder
                     judge=_Judge(True))  # fmt: skip
     assert in_one.extractive, in_one.decisions  # the quality model's case: both sentences in one passage
     assert swaps_subject("Dana Ruel holds the course record of 2 hours 11 minutes.", swap)
+    # the swapped sentence's neighbour naming its subject again is no link to the claim's name
+    assert swaps_subject("Dana Ruel holds the course record of 2 hours 11 minutes.", [swap[0], f"{swap[1]} Quist has since retired."])
     bridge = ["Dana Ruel was born in Pell Creek, Ohio.", "At the 2011 census Pell Creek had a population of 7,049."]
     assert not swaps_subject("The town where Dana Ruel was born had a population of 7,049.", bridge)
     pronoun = ["Dana Ruel won the Oslo race.", "She holds the course record of 2 hours 11 minutes."]
