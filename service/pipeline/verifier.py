@@ -153,6 +153,7 @@ class SupportCheck(BaseModel):
     missing_terms: list[str] = Field(default_factory=list)
     unpaired: list[str] = Field(default_factory=list)  # names the claim ties to a role the cited text does not
     unshared: list[str] = Field(default_factory=list)  # what a "both"/"same" claim says of a subject its source does not
+    borrowed: list[str] = Field(default_factory=list)  # numbers taken from a cited sentence about something else
     added: list[str] = Field(default_factory=list)  # clauses of a near-copy that its cited text does not hold
     invented: list[str] = Field(default_factory=list)  # a near-copy's words in neither its cited text nor the question
     judged: bool | None = None  # the judge model's verdict, when it was asked
@@ -208,6 +209,37 @@ def unpaired_names(claim: str, cited_texts: Sequence[str]) -> list[str]:
         if holding and not paired:
             problems.append(name)
     return list(dict.fromkeys(problems))
+
+
+STEM_PREFIX = 4  # two stems with the first 4 letters of the shorter one in common are one word ("merg" / "merger")
+
+
+def _said_in(term: str, terms: set[str]) -> bool:
+    return term in terms or (
+        len(term) >= STEM_PREFIX and any(len(t) >= STEM_PREFIX and (t.startswith(term) or term.startswith(t)) for t in terms)
+    )
+
+
+def borrowed_numbers(claim: str, cited_texts: Sequence[str]) -> list[str]:
+    """Numbers and dates of the claim that stand only in cited sentences saying nothing else the claim says, while
+    another cited sentence says its other words: a figure taken from beside the fact, not from it. "The Storm won its
+    first championship title in 2002 [1][2]": [2] says the Storm won championships, and 2002 stands only in [1], "Bird,
+    the No. 1 overall pick in the 2002 WNBA draft, …". A sentence alone is left to the other checks ("It had 5,000
+    inhabitants" for a population)."""
+    keys = key_terms(claim)
+    numbers = [k for k in keys if k[0].isdigit() and not k.endswith("s")]
+    if not numbers:
+        return []
+    # what the claim says of its names: a sentence naming the same people says nothing of the figure by that alone
+    others = {t for t in content_terms(claim) - content_terms(" ".join(keys)) if not t[0].isdigit()}
+    sentences = [(comparable_words(s.text), content_terms(s.text)) for t in cited_texts for s in split_sentences(t)]
+    saying = [any(_said_in(t, terms) for t in others) for _, terms in sentences]
+    borrowed = []
+    for number in numbers:
+        holding = [i for i, (said, _) in enumerate(sentences) if number in said]
+        if holding and not any(saying[i] for i in holding) and any(saying):
+            borrowed.append(number)
+    return borrowed
 
 
 _SHARED = re.compile(r"\b(?:both|same)\b", re.I)
@@ -387,8 +419,9 @@ def check_support(
     """Is `sentence` supported by `cited_texts`? The rule shared by the verifier and the eval suite's metric.
 
     Hard checks in every mode: every number, date and name of the sentence occurs in the cited text, and a name
-    the sentence ties to a role is tied to it there, and what a "both" / "same" sentence says of two subjects
-    stands in each one's own source (`unshared_claims`). `lexical` (the tiny model, whose sentences are near-copies):
+    the sentence ties to a role is tied to it there, a number is not taken from a cited sentence about something
+    else (`borrowed_numbers`), and what a "both" / "same" sentence says of two subjects stands in each one's own
+    source (`unshared_claims`). `lexical` (the tiny model, whose sentences are near-copies):
     most content words occur there and the embeddings are close (to the cited text or to the part of one sentence
     that holds the claim's words: `part_meaning`). `semantic` (capable models that paraphrase):
     the embeddings are close, at least half the content words occur and no clause is mostly words the cited text
@@ -410,7 +443,8 @@ def check_support(
         semantic = max(semantic, part_meaning(claim, cited_texts, embedder))
     unpaired = unpaired_names(claim, cited_texts) if not missing else []
     unshared = unshared_claims(claim, cited_texts) if not missing else []
-    hard_ok = not missing and not unpaired and not unshared
+    borrowed = borrowed_numbers(claim, cited_texts) if not missing else []
+    hard_ok = not missing and not unpaired and not unshared and not borrowed
     judged: bool | None = None
     invented: list[str] = []
     added = added_clauses(claim, cited_texts, by_names=paraphrase == "lexical") if hard_ok else []
@@ -431,7 +465,7 @@ def check_support(
             supported = bool(judged)
     return SupportCheck(
         supported=supported, lexical=round(lexical, 4), semantic=round(semantic, 4), missing_terms=missing,
-        unpaired=unpaired, unshared=unshared, added=added, invented=invented, judged=judged,
+        unpaired=unpaired, unshared=unshared, borrowed=borrowed, added=added, invented=invented, judged=judged,
     )  # fmt: skip
 
 
@@ -495,6 +529,8 @@ def _describe(check: SupportCheck) -> str:
         text += f", {', '.join(check.unpaired)} not tied to that role in the cited text"
     if check.unshared:
         text += f", not stated in the subject's own source: {', '.join(check.unshared)}"
+    if check.borrowed:
+        text += f", {', '.join(check.borrowed)} stated of something else in the cited text"
     if check.added:
         text += f", not in the cited text: {'; '.join(check.added)}"
     if check.invented:

@@ -13,6 +13,7 @@ from service.pipeline.sentences import split_sentences
 from service.pipeline.terms import missing_key_terms, unmentioned_names
 from service.pipeline.verifier import (
     addresses_question,
+    borrowed_numbers,
     check_support,
     draft_sentences,
     markers_in,
@@ -622,3 +623,26 @@ def test_a_join_the_verifier_builds_may_not_swap_a_name(embedder: MiniLMEmbedder
     assert not swaps_subject("The town where Dana Ruel was born had a population of 7,049.", bridge)
     pronoun = ["Dana Ruel won the Oslo race.", "She holds the course record of 2 hours 11 minutes."]
     assert not swaps_subject("Dana Ruel holds the course record of 2 hours 11 minutes.", pronoun)
+
+
+def test_a_number_taken_from_a_sentence_about_something_else_is_not_support(embedder: MiniLMEmbedder) -> None:
+    """RealTime QA, quality model: "The Storm won its first championship title in 2002 [1][2]" stood on "Bird, the No. 1
+    overall pick in the 2002 WNBA draft, …" and "She played her entire career with the Storm, where she has won four
+    championships …", and the judge said yes. The claim's number must stand in a cited sentence that says something
+    else the claim says; a lone sentence giving the figure in other words is left to the other checks."""
+    passage = ("Ilse Moreau, the harbour captain since 1998, keeps the Vessa port registry. "
+               "The Vessa Rowing Club has won three regional titles since its founding.")  # fmt: skip
+    claim = "The Vessa Rowing Club won its first regional title in 1998 [1]."
+    for mode in ("lexical", "semantic"):
+        check = check_support(claim, [passage], embedder, paraphrase=mode, judge=_Judge(True))
+        assert not check.supported and check.borrowed == ["1998"], (mode, check)
+        result = verify(claim, [_piece(1, "vessa.txt", passage)], embedder, paraphrase=mode, judge=_Judge(True))
+        assert result.extractive and "1998 stated of something else" in result.decisions[0].reason, result.decisions
+    right = check_support("Ilse Moreau has been the harbour captain since 1998 [1].", [passage], embedder, paraphrase="semantic")
+    assert right.supported and right.borrowed == [], right
+    # one sentence saying the figure in its own words: not a borrowed number ("merg" and "merger" are one word)
+    assert borrowed_numbers("The town's population was 5,000.", ["It had 5,000 inhabitants at the census."]) == []
+    assert borrowed_numbers("Kroger and Albertsons plan to merge in 2024.", [
+        "Kroger and Albertsons announced Friday plans to merge.",
+        "The proposed merger, which the companies expect to complete in 2024, would combine two large retailers.",
+    ]) == []  # fmt: skip
