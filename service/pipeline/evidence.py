@@ -18,6 +18,7 @@ import numpy as np
 from cachetools import LRUCache
 
 from index.errors import UnknownSource
+from service.pipeline.places import asked_place, places_in
 from service.pipeline.ports import Encoder
 from service.pipeline.sentences import (
     Sentence,
@@ -85,10 +86,16 @@ def holds_date(text: str) -> bool:
     return _DATE.search(text) is not None
 
 
+def asks_for_type(question: str) -> bool:
+    """Does the question ask for a kind of thing `answer_type_bonus` recognises (a date, a number, a country or state)?"""
+    return asks_date(question) or bool(_ASKS_NUMBER.search(question)) or asked_place(question) is not None
+
+
 def answer_type_bonus(question: str, sentence: str) -> float:
     """A small lift for sentences that contain what the question asks for: dates for "when", numbers for
     "how many" (lexical and dense similarity both miss that "began … in February 2022" answers "when"), and
-    half as much again when the number counts the noun asked about."""
+    half as much again when the number counts the noun asked about; for "which country / state", a country (state)
+    the question does not name."""
     if asks_date(question):
         return ANSWER_TYPE_BONUS if holds_date(sentence) else 0.0
     if _ASKS_NUMBER.search(question):
@@ -98,6 +105,8 @@ def answer_type_bonus(question: str, sentence: str) -> float:
         if counted and re.search(_COUNT + re.escape(counted.group(1)[:4]), sentence, re.I):
             return 1.5 * ANSWER_TYPE_BONUS
         return ANSWER_TYPE_BONUS
+    if kind := asked_place(question):
+        return ANSWER_TYPE_BONUS if places_in(kind, sentence) - places_in(kind, question) else 0.0
     return 0.0
 FOLLOW_UP_MIN_TERMS = 2
 MIN_WORDS = 4  # shorter pieces ("Related Sources:") are headings or debris, not evidence
@@ -296,7 +305,7 @@ def best_for_parts(
         ranked = rank_evidence(part, hits, embedder, text_of, dense_weight=PART_DENSE_WEIGHT)
         if not ranked or ranked[0].score < PART_SCORE_MIN:
             continue
-        wants_type = answer_type_bonus(part, "1 2022") > 0
+        wants_type = asks_for_type(part)
         if wants_type and answer_type_bonus(part, ranked[0].text) == 0:
             continue
         found.append(ranked[0])

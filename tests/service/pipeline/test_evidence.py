@@ -8,12 +8,14 @@ import pytest
 
 from index.embeddings import MiniLMEmbedder
 from service.pipeline.evidence import (
+    answer_type_bonus,
     best_for_parts,
     candidate_sentences,
     question_parts,
     rank_evidence,
     select_evidence,
 )
+from service.pipeline.places import asked_place, places_in
 from service.schemas import SearchHit
 
 NEWS_A = "000_1ca178c960a0782e.txt"
@@ -156,3 +158,24 @@ def test_the_page_titled_by_a_name_in_the_question_is_that_name_s_evidence(embed
     ardmore = next(e for e in ranked if e.source == "ardmore.txt")
     assert ardmore.title_lift > 0 and institute.title_lift == 0
     assert ardmore.relevance == pytest.approx(next(e for e in untitled if e.source == "ardmore.txt").score)
+
+
+def test_a_question_for_a_country_or_state_ranks_the_sentence_naming_one_first(embedder: MiniLMEmbedder) -> None:
+    """RealTime QA: "A volcano eruption in which country recently prompted a Level 5 alert …?" was answered with "JMA
+    announced a Level 5 alert – the highest level – …": the sentence saying the question's words outranked the one
+    naming the country. A sentence naming a country (a state, for "which state") the question does not name gets the
+    lift a date gets for "when" (without it, the alert sentence leads here by 0.02)."""
+    docs = {"volcano.txt": "Volcano alert raised\n\nThe agency announced a Level 5 alert and told people to evacuate. "
+                           "The volcano in Japan erupted on Sunday, prompting evacuations.\n"}  # fmt: skip
+    question = "A volcano eruption in which country prompted a Level 5 alert, the highest level?"
+    ranked = rank_evidence(question, _chunk_hits(docs), embedder, docs.get)
+    assert "Japan" in ranked[0].text and ranked[0].score - answer_type_bonus(question, ranked[0].text) < ranked[1].score, ranked
+    flood = "Everyone has been found in the rural Virginia county hit by the downpour."
+    assert answer_type_bonus("People were missing after flooding in which state?", flood) > 0
+    assert answer_type_bonus("People were missing after flooding in which country?", flood) == 0
+    assert asked_place("Which European nations joined the alliance?") == "country"
+    assert asked_place("What is the state of the road?") is None
+    # a place the question names is not its answer
+    assert answer_type_bonus("Which country did Japan's prime minister visit?", "Japan's prime minister left Tokyo.") == 0
+    assert answer_type_bonus("Which country did Japan's prime minister visit?", "He arrived in South Korea.") > 0
+    assert places_in("state", "West Virginia and New York") == {"West Virginia", "New York"}
