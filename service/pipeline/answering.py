@@ -29,8 +29,8 @@ from service.pipeline.evidence import (
     MIN_WORDS,
     RankedEvidence,
     answer_type_bonus,
+    asked_type,
     asks_date,
-    asks_for_type,
     best_for_parts,
     embed,
     evidence_block,
@@ -233,7 +233,7 @@ def also_include(question: str, evidence: Sequence[RankedEvidence]) -> list[Rank
     chosen = [best]
     covered = content_terms(best.text) & asked
     typed = answer_type_bonus(question, best.text) > 0  # "when …" answered by a sentence with a date
-    wants_type = asks_for_type(question)
+    wants_type = asked_type(question) is not None
     answered = wants_type and typed and not question_parts(question)
     names = {k.lower() for k in key_terms(question)}
     named = names & comparable_words(best.text)

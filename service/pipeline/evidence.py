@@ -13,6 +13,7 @@ import math
 import re
 import threading
 from collections.abc import Callable, Sequence
+from typing import Literal
 
 import numpy as np
 from cachetools import LRUCache
@@ -86,9 +87,14 @@ def holds_date(text: str) -> bool:
     return _DATE.search(text) is not None
 
 
-def asks_for_type(question: str) -> bool:
-    """Does the question ask for a kind of thing `answer_type_bonus` recognises (a date, a number, a country or state)?"""
-    return asks_date(question) or bool(_ASKS_NUMBER.search(question)) or asked_place(question) is not None
+def asked_type(question: str) -> Literal["date", "number", "country", "state"] | None:
+    """The kind of thing the question asks for, of those `answer_type_bonus` recognises: a date ("when …"), a number
+    ("how many …"), a country or a state ("which country / state …"); None for any other question."""
+    if asks_date(question):
+        return "date"
+    if _ASKS_NUMBER.search(question):
+        return "number"
+    return asked_place(question)
 
 
 def answer_type_bonus(question: str, sentence: str) -> float:
@@ -96,18 +102,21 @@ def answer_type_bonus(question: str, sentence: str) -> float:
     "how many" (lexical and dense similarity both miss that "began … in February 2022" answers "when"), and
     half as much again when the number counts the noun asked about; for "which country / state", a country (state)
     the question does not name."""
-    if asks_date(question):
+    kind = asked_type(question)
+    if kind == "date":
         return ANSWER_TYPE_BONUS if holds_date(sentence) else 0.0
-    if _ASKS_NUMBER.search(question):
+    if kind == "number":
         if not _NUMBER.search(sentence):
             return 0.0
         counted = _COUNTED.search(question)
         if counted and re.search(_COUNT + re.escape(counted.group(1)[:4]), sentence, re.I):
             return 1.5 * ANSWER_TYPE_BONUS
         return ANSWER_TYPE_BONUS
-    if kind := asked_place(question):
+    if kind is not None:
         return ANSWER_TYPE_BONUS if places_in(kind, sentence) - places_in(kind, question) else 0.0
     return 0.0
+
+
 FOLLOW_UP_MIN_TERMS = 2
 MIN_WORDS = 4  # shorter pieces ("Related Sources:") are headings or debris, not evidence
 
@@ -305,7 +314,7 @@ def best_for_parts(
         ranked = rank_evidence(part, hits, embedder, text_of, dense_weight=PART_DENSE_WEIGHT)
         if not ranked or ranked[0].score < PART_SCORE_MIN:
             continue
-        wants_type = asks_for_type(part)
+        wants_type = asked_type(part) is not None
         if wants_type and answer_type_bonus(part, ranked[0].text) == 0:
             continue
         found.append(ranked[0])
