@@ -12,14 +12,16 @@ import re
 from collections.abc import Sequence
 from typing import Literal
 
-from service.pipeline.claims import TIME_KINDS, contradicting_values
-from service.pipeline.terms import NEGATION, content_terms
+from service.pipeline.claims import TIME_KINDS, clause_runs, contradicting_values
+from service.pipeline.sentences import split_sentences
+from service.pipeline.terms import NEGATION, STATED_NEGATION, content_terms, states_negation
 
 DIFF_MIN_SIMILARITY = 0.4  # two sentences of different documents about the same subject
 DIFF_MIN_SHARED = 0.08  # idf-weighted share of content terms the two sentences have in common
 DATES_MIN_SIMILARITY = 0.65  # … when only a date differs: the same event (documents hold many dates of many events)
 SPECIFIC_IDF = 1.5  # log-inverse sentence frequency: a term in fewer than about one sentence in five
 POLARITY_MIN_OVERLAP = 0.7  # a negated statement contradicts another only when the rest is the same statement
+REVERSED_MIN_COVER = 0.7  # a claim is made in a cited clause holding this share of its content words
 
 
 def _contradicting_polarity(a: str, b: str) -> bool:
@@ -33,6 +35,28 @@ def _contradicting_polarity(a: str, b: str) -> bool:
     # the negation must be in the shared statement, not in a clause only one side has ("That doesn't just happen!")
     clauses = [c for c in re.split(r"[.!?;,]", negated) if NEGATION.search(c)]
     return any((terms := content_terms(NEGATION.sub(" ", c))) and len(terms & other) / len(terms) >= 0.5 for c in clauses)
+
+
+def reversed_by(claim: str, cited_texts: Sequence[str]) -> str | None:
+    """The cited clause that says the opposite of `claim`, or None: the clause (or two) holding most of the claim's
+    content words (at least REVERSED_MIN_COVER; the shortest such) negates what the claim affirms or affirms what
+    it negates. "The NIF regime did not harbor Osama bin Laden" over "The NIF regime also harbored Osama bin Laden
+    for a time (before 9/11), and …"; "The EU accepts that the Court of Justice has the final say" over "…, they do
+    not accept that the Court of Justice has the final say …" — SQuAD 2's unanswerable questions put a "not" in
+    or take one out, and a model answering them copies its source's words with the question's polarity."""
+    terms = content_terms(STATED_NEGATION.sub(" ", claim))
+    if not terms:
+        return None
+    best: tuple[float, int, str] | None = None
+    for text in cited_texts:
+        for sentence in split_sentences(text):
+            for run in [sentence.text, *clause_runs(sentence.text)]:
+                cover = len(terms & content_terms(STATED_NEGATION.sub(" ", run))) / len(terms)
+                if best is None or (cover, -len(run)) > best[:2]:
+                    best = (cover, -len(run), run)
+    if best is None or best[0] < REVERSED_MIN_COVER or states_negation(claim) == states_negation(best[2]):
+        return None
+    return best[2]
 
 
 def classify_difference(

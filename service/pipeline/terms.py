@@ -25,6 +25,22 @@ NEGATION = re.compile(
     r"|declin\w*|refrain\w*)\b|n[’']t\b",
     re.IGNORECASE,
 )
+# A statement's own negation, for telling whether two statements say the same thing or its opposite: the explicit
+# words only ("failing to protect" in a claim and "following an investigation" in its source are not opposites).
+STATED_NEGATION = re.compile(r"\b(?:not|no|never|none|nobody|nothing|neither|nor|cannot)\b|n[’']t\b", re.IGNORECASE)
+# … and what only looks like one: "not only", "or not", "not as correct as" (= "less correct than"), "not just",
+# "yes/no", a contrast after a comma ("a Ukrainian maker, not a Korean one").
+NOT_A_NEGATION = re.compile(r"\bnot (?:only|just|until)\b|\bor not\b|\bnot as \w+ as\b|\byes\s*/\s*no\b|,\s*not\b", re.IGNORECASE)
+
+
+def states_negation(text: str) -> bool:
+    """Does `text` negate what it states? A capitalised negation inside a sentence is part of a name ("Never Cry
+    Wolf")."""
+    text = NOT_A_NEGATION.sub(" ", text)
+    return any(
+        not m.group(0)[0].isupper() or not text[: m.start()].strip() or text[: m.start()].rstrip()[-1] in ".!?:;\"“(\u2014"
+        for m in STATED_NEGATION.finditer(text)
+    )
 
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been before being below

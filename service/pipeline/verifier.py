@@ -25,12 +25,14 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from service.pipeline.claims import claims_in, clause_runs, clauses
+from service.pipeline.contradictions import reversed_by
 from service.pipeline.evidence import LEAD_CONJUNCTION, RankedEvidence, answer_type_bonus, embed
 from service.pipeline.markers import marked_sentences, markers_in, strip_markers
 from service.pipeline.ports import Encoder
 from service.pipeline.sentences import mention_of, split_sentences
 from service.pipeline.terms import (
     NEGATION,
+    NOT_A_NEGATION,
     STOPWORDS,
     comparable_words,
     content_terms,
@@ -108,16 +110,29 @@ NUMERIC_QUESTION = re.compile(LEAD_CONJUNCTION + r"(how (many|much)|what (percen
 # The question side is narrower than terms.NEGATION: in SQuAD 2's dev file, questions with "no", "without" or
 # "fail…" are 12 answerable to 15 unanswerable — no signal — against 31 to 295 for "not", "n't" and "never".
 NEGATED_QUESTION = re.compile(r"\b(?:not|never|no longer)\b|n[’']t\b", re.I)
-NOT_A_NEGATION = re.compile(r"\bnot only\b|\bor not\b|\bnot as \w+ as\b", re.I)  # "not as correct as" = "less correct than"
 NEGATION_EVIDENCE = 4
 
 
-def asks_what_is_not(question: str) -> bool:
-    """The question's asked sentence (a news quiz's premise before it aside: "…, but a few major reforms were not
-    included in the proposed deal. Which measure did lawmakers leave out?") is about what is not so."""
+def asked_sentence(question: str) -> str:
+    """The sentence of the question that asks (a news quiz's premise before it aside: "…, but a few major reforms
+    were not included in the proposed deal. Which measure did lawmakers leave out?")."""
     sentences = [s.text for s in split_sentences(question)] or [question]
-    asked = next((s for s in reversed(sentences) if s.rstrip().endswith("?")), sentences[-1])
-    return NEGATED_QUESTION.search(NOT_A_NEGATION.sub(" ", asked)) is not None
+    return next((s for s in reversed(sentences) if s.rstrip().endswith("?")), sentences[-1])
+
+
+def asks_what_is_not(question: str) -> bool:
+    """The question's asked sentence is about what is not so."""
+    return NEGATED_QUESTION.search(NOT_A_NEGATION.sub(" ", asked_sentence(question))) is not None
+
+
+_YES_OR_NO = re.compile(
+    LEAD_CONJUNCTION + r"(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might)\b", re.I
+)
+
+
+def asks_yes_or_no(question: str) -> bool:
+    """"Did the EU accept …?": an answer saying the opposite of the question's premise answers it."""
+    return _YES_OR_NO.match(asked_sentence(question)) is not None
 
 
 # "What is the population of Calder Falls?": a question for a measure of something is addressed only by evidence
@@ -154,6 +169,7 @@ class SupportCheck(BaseModel):
     unpaired: list[str] = Field(default_factory=list)  # names the claim ties to a role the cited text does not
     unshared: list[str] = Field(default_factory=list)  # what a "both"/"same" claim says of a subject its source does not
     borrowed: list[str] = Field(default_factory=list)  # numbers taken from a cited sentence about something else
+    reversed_by: str | None = None  # the cited clause that says the opposite of the claim
     added: list[str] = Field(default_factory=list)  # clauses of a near-copy that its cited text does not hold
     invented: list[str] = Field(default_factory=list)  # a near-copy's words in neither its cited text nor the question
     judged: bool | None = None  # the judge model's verdict, when it was asked
@@ -420,8 +436,8 @@ def check_support(
 
     Hard checks in every mode: every number, date and name of the sentence occurs in the cited text, and a name
     the sentence ties to a role is tied to it there, a number is not taken from a cited sentence about something
-    else (`borrowed_numbers`), and what a "both" / "same" sentence says of two subjects stands in each one's own
-    source (`unshared_claims`). `lexical` (the tiny model, whose sentences are near-copies):
+    else (`borrowed_numbers`), what a "both" / "same" sentence says of two subjects stands in each one's own
+    source (`unshared_claims`), and the clause that says it does not say the opposite (`reversed_by`). `lexical` (the tiny model, whose sentences are near-copies):
     most content words occur there and the embeddings are close (to the cited text or to the part of one sentence
     that holds the claim's words: `part_meaning`). `semantic` (capable models that paraphrase):
     the embeddings are close, at least half the content words occur and no clause is mostly words the cited text
@@ -444,7 +460,8 @@ def check_support(
     unpaired = unpaired_names(claim, cited_texts) if not missing else []
     unshared = unshared_claims(claim, cited_texts) if not missing else []
     borrowed = borrowed_numbers(claim, cited_texts) if not missing else []
-    hard_ok = not missing and not unpaired and not unshared and not borrowed
+    opposite = reversed_by(claim, cited_texts) if not missing else None
+    hard_ok = not missing and not unpaired and not unshared and not borrowed and opposite is None
     judged: bool | None = None
     invented: list[str] = []
     added = added_clauses(claim, cited_texts, by_names=paraphrase == "lexical") if hard_ok else []
@@ -465,7 +482,7 @@ def check_support(
             supported = bool(judged)
     return SupportCheck(
         supported=supported, lexical=round(lexical, 4), semantic=round(semantic, 4), missing_terms=missing,
-        unpaired=unpaired, unshared=unshared, borrowed=borrowed, added=added, invented=invented, judged=judged,
+        unpaired=unpaired, unshared=unshared, borrowed=borrowed, reversed_by=opposite, added=added, invented=invented, judged=judged,
     )  # fmt: skip
 
 
@@ -531,6 +548,8 @@ def _describe(check: SupportCheck) -> str:
         text += f", not stated in the subject's own source: {', '.join(check.unshared)}"
     if check.borrowed:
         text += f", {', '.join(check.borrowed)} stated of something else in the cited text"
+    if check.reversed_by:
+        text += f", the cited text says the opposite: “{check.reversed_by}”"
     if check.added:
         text += f", not in the cited text: {'; '.join(check.added)}"
     if check.invented:
@@ -569,7 +588,8 @@ def _judge(
         best = _joined_support(claim, valid, evidence, embedder, judge, subjects, min_score)
     if best is None:
         reason = f"{why}; no evidence supports it"
-        return None, VerifierDecision(sentence=claim, action="dropped", cited=valid, reason=reason)
+        opposite = check.reversed_by if valid and not unlinked else None
+        return None, VerifierDecision(sentence=claim, action="dropped", cited=valid, reason=reason, contradicted_by=opposite)
     numbers, check = best
     decision = VerifierDecision(sentence=claim, action="reattributed", cited=numbers, reason=f"{why}; {_describe(check)}")
     return VerifiedSentence(text=claim, cited=numbers), decision
@@ -800,11 +820,20 @@ _DRAFT_REFUSAL = re.compile(
 def unanswered_after_fallback(question: str, draft: str, verified: VerifiedAnswer) -> str | None:
     """Why an extractive fallback should be a refusal instead, or None.
 
+    When nothing of the draft survived because its source says the opposite ("The NIF regime did not harbor Osama
+    bin Laden" over "The NIF regime also harbored Osama bin Laden …" for "Who did the NIF regime not harbor prior to
+    9/11?"), the question asks about what the documents say is not so: a quote of the opposite does not answer it
+    (a yes/no question aside, which the quote does answer).
     When the model itself said the documents don't say and nothing of its draft survived, the quoted best
     evidence must at least carry the numbers the question names ("Change Order No. 1" is not answered by a
     sentence about No. 2). Numbers are the one part of a question that can be checked without meaning.
     """
-    if not verified.extractive or not _DRAFT_REFUSAL.search(draft):
+    if not verified.extractive:
+        return None
+    opposite = next((d.contradicted_by for d in verified.decisions if d.contradicted_by), None)
+    if opposite is not None and not asks_yes_or_no(question):
+        return f"the model's answer was the opposite of what its source says (“{opposite}”): the question's premise does not hold there"
+    if not _DRAFT_REFUSAL.search(draft):
         return None
     quoted = " ".join(s.text for s in verified.sentences)
     missing = [k for k in missing_key_terms(question, quoted) if k[0].isdigit()]

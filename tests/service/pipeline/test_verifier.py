@@ -8,6 +8,7 @@ import pytest
 
 from index.embeddings import MiniLMEmbedder
 from service.pipeline.claims import clause_runs
+from service.pipeline.contradictions import reversed_by
 from service.pipeline.evidence import RankedEvidence
 from service.pipeline.sentences import split_sentences
 from service.pipeline.terms import missing_key_terms, unmentioned_names
@@ -646,3 +647,42 @@ def test_a_number_taken_from_a_sentence_about_something_else_is_not_support(embe
         "Kroger and Albertsons announced Friday plans to merge.",
         "The proposed merger, which the companies expect to complete in 2024, would combine two large retailers.",
     ]) == []  # fmt: skip
+
+
+def test_a_sentence_saying_the_opposite_of_what_it_cites_is_not_support_and_a_premise_it_reverses_is_refused(
+    embedder: MiniLMEmbedder,
+) -> None:
+    """SQuAD 2's unanswerable questions put a "not" in or take one out ("Who did the NIF regime not harbor prior to
+    9/11?" over "The NIF regime also harbored Osama bin Laden …"), and both models answered them with their source's
+    words in the question's polarity, which every other check passed (and the capable model's judge said yes). The
+    clause holding the claim's words must not negate what the claim affirms, nor affirm what it negates; a question
+    whose only answer its source reverses is refused, a yes/no question answered by the quote."""
+    passage = ("The Vessa Harbour Board also approved the Kestrel ferry route for a trial year, and it funded two new piers. "
+               "Member towns do not accept that the board has the final say on fishing quotas.")  # fmt: skip
+    pieces = [_piece(1, "vessa.txt", passage)]
+    for mode in ("lexical", "semantic"):
+        for claim, opposite in [
+            ("The Vessa Harbour Board did not approve the Kestrel ferry route for a trial year [1].", "also approved"),
+            ("Member towns accept that the board has the final say on fishing quotas [1].", "do not accept"),
+        ]:
+            check = check_support(claim, [passage], embedder, paraphrase=mode, judge=_Judge(True))
+            assert not check.supported and opposite in (check.reversed_by or ""), (mode, claim, check)
+            result = verify(claim, pieces, embedder, paraphrase=mode, judge=_Judge(True))
+            assert result.extractive and opposite in (result.decisions[0].contradicted_by or ""), result.decisions
+            assert "says the opposite" in result.decisions[0].reason
+            why = unanswered_after_fallback("Which ferry route did the Vessa Harbour Board not approve?", claim, result)
+            assert why is not None and "opposite" in why, why
+            assert unanswered_after_fallback("Did the Vessa Harbour Board approve the Kestrel route?", claim, result) is None
+        same = check_support("The Vessa Harbour Board approved the Kestrel ferry route for a trial year [1].", [passage],
+                             embedder, paraphrase=mode)  # fmt: skip
+        assert same.supported and same.reversed_by is None, (mode, same)
+    # what only looks like a negation: a title's word, "not only", a contrast after a comma, "yes/no"
+    assert reversed_by("Never Cry Wolf was released by Walt Disney Pictures.",
+                       ["Never Cry Wolf is a 1983 film released by Walt Disney Pictures."]) is None  # fmt: skip
+    assert reversed_by("The plant was sold to a Ukrainian carmaker, not a Korean one.",
+                       ["In 2005 the plant was sold to AvtoZAZ, a Ukrainian carmaker."]) is None  # fmt: skip
+    assert reversed_by("The complement problems of NP problems are in co-NP.",
+                       ["co-NP holds the complement problems (problems with the yes/no answers reversed) of NP problems."]) is None  # fmt: skip
+    # the negation must be where the claim's words are: another clause's "not" says nothing of this one
+    assert reversed_by("The board funded two new piers.", [passage]) is None
+
