@@ -227,6 +227,7 @@ def unpaired_names(claim: str, cited_texts: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(problems))
 
 
+BORROWED_MIN_WORDS = 2  # a claim needs this many words besides its names and numbers for `borrowed_numbers`
 STEM_PREFIX = 4  # two stems with the first 4 letters of the shorter one in common are one word ("merg" / "merger")
 
 
@@ -248,6 +249,8 @@ def borrowed_numbers(claim: str, cited_texts: Sequence[str]) -> list[str]:
         return []
     # what the claim says of its names: a sentence naming the same people says nothing of the figure by that alone
     others = {t for t in content_terms(claim) - content_terms(" ".join(keys)) if not t[0].isdigit()}
+    if len(others) < BORROWED_MIN_WORDS:  # "The Colorado Avalanche won the 2022 NHL Stanley Cup Finals": "won" alone
+        return []  # says too little to tell the sentence the figure is about from one beside it
     sentences = [(comparable_words(s.text), content_terms(s.text)) for t in cited_texts for s in split_sentences(t)]
     saying = [any(_said_in(t, terms) for t in others) for _, terms in sentences]
     borrowed = []
