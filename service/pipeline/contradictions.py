@@ -14,7 +14,7 @@ from typing import Literal
 
 from service.pipeline.claims import TIME_KINDS, clause_runs, contradicting_values
 from service.pipeline.sentences import split_sentences
-from service.pipeline.terms import NEGATION, STATED_NEGATION, content_terms, states_negation
+from service.pipeline.terms import NEGATION, STATED_NEGATION, content_terms, states_negation, stem, words
 
 DIFF_MIN_SIMILARITY = 0.4  # two sentences of different documents about the same subject
 DIFF_MIN_SHARED = 0.08  # idf-weighted share of content terms the two sentences have in common
@@ -22,6 +22,22 @@ DATES_MIN_SIMILARITY = 0.65  # … when only a date differs: the same event (doc
 SPECIFIC_IDF = 1.5  # log-inverse sentence frequency: a term in fewer than about one sentence in five
 POLARITY_MIN_OVERLAP = 0.7  # a negated statement contradicts another only when the rest is the same statement
 REVERSED_MIN_COVER = 0.7  # a claim is made in a cited clause holding this share of its content words
+# Words whose swap turns a statement or a question into its opposite: degree, direction, acceptance, sign, place.
+# SQuAD 2's unanswerable questions are often an answerable one with one of them swapped ("What was the maximum
+# percent …" over "… a minimum alcohol content of 25 per cent"). Not here: pairs an answer often uses beside the
+# asked word for another thing ("before" / "after", "begin" / "end", "high" / "low", "men" / "women").
+_OPPOSITES = """maximum minimum|max min|most least|more less|more fewer|largest smallest|biggest smallest|highest lowest
+higher lower|increase decrease|first last|earliest latest|oldest youngest|oldest newest|longest shortest|best worst
+strongest weakest|strong weak|stronger weaker|strengthen weaken|encourage discourage|win lose|won lost|accept reject
+allow forbid|allow prohibit|support oppose|include exclude|import export|agree disagree|positive negative
+legal illegal|possible impossible|success failure|successful unsuccessful|correct incorrect|true false
+attractive repulsive|attraction repulsion|inside outside|internal external|upper lower|above below|north south
+east west|northern southern|eastern western"""
+OPPOSITES: dict[str, set[str]] = {}
+for _pair in _OPPOSITES.replace("\n", "|").split("|"):
+    _a, _b = (stem(w) for w in _pair.split())
+    OPPOSITES.setdefault(_a, set()).add(_b)
+    OPPOSITES.setdefault(_b, set()).add(_a)
 
 
 def _contradicting_polarity(a: str, b: str) -> bool:
@@ -57,6 +73,17 @@ def reversed_by(claim: str, cited_texts: Sequence[str]) -> str | None:
     if best is None or best[0] < REVERSED_MIN_COVER or states_negation(claim) == states_negation(best[2]):
         return None
     return best[2]
+
+
+def opposite_of_asked(claim: str, question: str) -> list[tuple[str, str]]:
+    """(asked word, the claim's opposite of it) for each word of the question whose opposite (OPPOSITES) the claim
+    says instead: "The German law requires … a minimum alcohol content of 25 per cent" for "What was the maximum
+    percent …?" answers another question. The claim must lack the asked word and the question its opposite."""
+    said = {stem(w.lower()): w for w in words(claim)}
+    asked = {stem(w.lower()): w for w in words(question)}
+    return sorted(
+        (asked[q], said[o]) for q in asked.keys() - said.keys() for o in OPPOSITES.get(q, ()) if o in said and o not in asked
+    )
 
 
 def classify_difference(

@@ -25,7 +25,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from service.pipeline.claims import claims_in, clause_runs, clauses
-from service.pipeline.contradictions import reversed_by
+from service.pipeline.contradictions import opposite_of_asked, reversed_by
 from service.pipeline.evidence import LEAD_CONJUNCTION, RankedEvidence, answer_type_bonus, embed
 from service.pipeline.markers import marked_sentences, markers_in, strip_markers
 from service.pipeline.ports import Encoder
@@ -123,6 +123,16 @@ def asked_sentence(question: str) -> str:
 def asks_what_is_not(question: str) -> bool:
     """The question's asked sentence is about what is not so."""
     return NEGATED_QUESTION.search(NOT_A_NEGATION.sub(" ", asked_sentence(question))) is not None
+
+
+def restates_question(claim: str, question: str) -> bool:
+    """Does `claim` only say again what the question says? Every content word of it stands in the question, which
+    asks for something (a yes/no question is answered by its restatement). "The bipartisan group of senators
+    announced an agreement on gun safety legislation this week, but a few major reforms were not included in the
+    proposed deal [1][2]." for "…? Which measure did lawmakers leave out?" is supported by what it cites and answers
+    nothing; "Aaron Judge holds the … record with 73 home runs" took its name from the question's premise."""
+    terms = content_terms(claim)
+    return bool(terms) and terms <= content_terms(question) and not asks_yes_or_no(question)
 
 
 _YES_OR_NO = re.compile(
@@ -572,10 +582,11 @@ def _judge(
     `question`: the words a near-copy may add to its sources (`check_support`)."""
     by_number = {e.number: e for e in evidence}
     unlinked = unlinked_documents(claim, [by_number[n] for n in valid], subjects)
+    cited: SupportCheck | None = None
     if unlinked:
         why = f"cited {valid} join documents that nothing links ({', '.join(unlinked)})"
     elif valid:
-        check = check_support(claim, [by_number[n].text for n in valid], embedder, paraphrase, judge, question)
+        check = cited = check_support(claim, [by_number[n].text for n in valid], embedder, paraphrase, judge, question)
         if check.supported and max(by_number[n].score for n in valid) < min_score:
             reason = "supported, but its evidence is off the question"
             return None, VerifierDecision(sentence=claim, action="dropped", cited=valid, reason=reason)
@@ -591,8 +602,14 @@ def _judge(
         best = _joined_support(claim, valid, evidence, embedder, judge, subjects, min_score)
     if best is None:
         reason = f"{why}; no evidence supports it"
-        opposite = check.reversed_by if valid and not unlinked else None
-        return None, VerifierDecision(sentence=claim, action="dropped", cited=valid, reason=reason, contradicted_by=opposite)
+        # what it says may stand in the evidence as its opposite, cited or not ("The EU accepts that the Court of
+        # Justice has the final say …" citing another sentence than "…, they do not accept that the Court of …")
+        opposite = cited.reversed_by if cited is not None else None
+        if opposite is None and (opposite := reversed_by(claim, [e.text for e in evidence])) is not None:
+            reason += f"; the evidence says the opposite: “{opposite}”"
+        return None, VerifierDecision(
+            sentence=claim, action="dropped", cited=valid, reason=reason, contradicted_by=opposite and f"“{opposite}”"
+        )
     numbers, check = best
     decision = VerifierDecision(sentence=claim, action="reattributed", cited=numbers, reason=f"{why}; {_describe(check)}")
     return VerifiedSentence(text=claim, cited=numbers), decision
@@ -711,6 +728,17 @@ class DraftVerifier:
                 VerifierDecision(sentence=claim, action="dropped", cited=valid, reason="repeats an earlier sentence")
             )
             return None
+        if self.question is not None and restates_question(claim, self.question):
+            reason = "says nothing the question does not: no answer to it"
+            self.decisions.append(VerifierDecision(sentence=claim, action="dropped", cited=valid, reason=reason))
+            return None
+        swapped = opposite_of_asked(claim, self.question) if self.question is not None else []
+        if swapped:
+            said = ", ".join(f"“{o}” for “{q}”" for q, o in swapped)
+            self.decisions.append(VerifierDecision(
+                sentence=claim, action="dropped", cited=valid, reason=f"answers the opposite of what was asked ({said})",
+                contradicted_by=f"the question's “{swapped[0][0]}”"))  # fmt: skip
+            return None
         if self.defer_judge:
             asked = _Deferred()
             verdict, decision = _judge(
@@ -825,20 +853,30 @@ def unanswered_after_fallback(question: str, draft: str, verified: VerifiedAnswe
 
     When nothing of the draft survived because its source says the opposite ("The NIF regime did not harbor Osama
     bin Laden" over "The NIF regime also harbored Osama bin Laden …" for "Who did the NIF regime not harbor prior to
-    9/11?"), the question asks about what the documents say is not so: a quote of the opposite does not answer it
-    (a yes/no question aside, which the quote does answer).
+    9/11?"), or because it said the opposite of what was asked ("… a minimum alcohol content of 25 per cent" for
+    "What was the maximum …?"), the question asks about what the documents say is not so: a quote of the opposite
+    does not answer it (a yes/no question aside, which the quote does answer). So is a quote saying the opposite of a
+    word of the question, or affirming what the question asks is not so.
     When the model itself said the documents don't say and nothing of its draft survived, the quoted best
     evidence must at least carry the numbers the question names ("Change Order No. 1" is not answered by a
     sentence about No. 2). Numbers are the one part of a question that can be checked without meaning.
     """
     if not verified.extractive:
         return None
-    opposite = next((d.contradicted_by for d in verified.decisions if d.contradicted_by), None)
-    if opposite is not None and not asks_yes_or_no(question):
-        return f"the model's answer was the opposite of what its source says (“{opposite}”): the question's premise does not hold there"
+    quoted = " ".join(s.text for s in verified.sentences)
+    if not asks_yes_or_no(question):
+        opposite = next((d.contradicted_by for d in verified.decisions if d.contradicted_by), None)
+        if opposite is not None:
+            return f"the model's answer says the opposite of {opposite}: the documents do not answer the question as asked"
+        # the quote itself: "… a factor less than k" for "… a factor more than k?"; "… depend on the chosen machine
+        # model" for "What does … not often depend on?"
+        swapped = opposite_of_asked(quoted, question)
+        if swapped:
+            return f"the best evidence says “{swapped[0][1]}” where the question asks “{swapped[0][0]}”"
+        if asks_what_is_not(question) and (affirmed := reversed_by(asked_sentence(question), [quoted])) is not None:
+            return f"the question asks what is not so and the best evidence says it is: “{affirmed}”"
     if not _DRAFT_REFUSAL.search(draft):
         return None
-    quoted = " ".join(s.text for s in verified.sentences)
     missing = [k for k in missing_key_terms(question, quoted) if k[0].isdigit()]
     if missing:
         return f"the model found no answer and the best evidence lacks {', '.join(missing)} from the question"

@@ -113,6 +113,30 @@ def test_a_place_the_documents_never_name_does_not_refuse_the_question(
     assert reply_text(answer).endswith("Note: the documents never mention Ireland.")
 
 
+def test_a_question_asking_the_opposite_of_what_its_source_says_is_refused_and_the_true_one_answered(
+    tmp_path: Path, shared_dir: Path, llm: LLMClient
+) -> None:
+    """SQuAD 2's pair on the Islamism article (read from ../shared): "What did Iqbal fear would weaken …?" is
+    answerable (secularism and secular nationalism), "… would strengthen …?" is not, and the model answered both
+    with the sentence saying "weaken". The second is refused for answering the opposite of what was asked."""
+    article = next(
+        a for a in json.loads((shared_dir / "datasets" / "squad2" / "dev_articles_odd.json").read_text(encoding="utf-8"))["data"]
+        if a["title"] == "Islamism"
+    )  # fmt: skip
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "Islamism.txt").write_text("\n\n".join(p["context"] for p in article["paragraphs"]), encoding="utf-8")
+    asked = "What did Iqbal fear would {} the spiritual foundations of Islam and Muslim society?"
+    with Engine(Settings(home=tmp_path / "home"), llm=llm) as engine:
+        engine.ingest([docs])
+        true = engine.ask(asked.format("weaken"))
+        opposite = engine.ask(asked.format("strengthen"))
+    assert not true.refused and "secular" in true.answer.lower() and true.citations, true.answer
+    assert opposite.refused, opposite.answer
+    reasons = [d.reason for d in opposite.trace.decisions] if opposite.trace else []
+    assert any("opposite of the question's “strengthen”" in r for r in reasons), reasons
+
+
 def test_a_name_tied_to_a_role_its_source_does_not_give_it_is_dropped(news_engine: Engine) -> None:
     """No company is named in the articles. The embedded model drafts "The company The Washington Post is a
     leading provider of nonpersistent antipersonnel mines" (the Post is only the reporters' source): that claim

@@ -8,7 +8,7 @@ import pytest
 
 from index.embeddings import MiniLMEmbedder
 from service.pipeline.claims import clause_runs
-from service.pipeline.contradictions import reversed_by
+from service.pipeline.contradictions import opposite_of_asked, reversed_by
 from service.pipeline.evidence import RankedEvidence
 from service.pipeline.sentences import split_sentences
 from service.pipeline.terms import missing_key_terms, unmentioned_names
@@ -682,6 +682,11 @@ def test_a_sentence_saying_the_opposite_of_what_it_cites_is_not_support_and_a_pr
         same = check_support("The Vessa Harbour Board approved the Kestrel ferry route for a trial year [1].", [passage],
                              embedder, paraphrase=mode)  # fmt: skip
         assert same.supported and same.reversed_by is None, (mode, same)
+    # citing another sentence than the one saying the opposite: still the evidence's opposite
+    other = _piece(2, "vessa.txt", "The Vessa Harbour Board meets every Tuesday in the old customs house.")
+    wrong = verify("Member towns accept that the board has the final say on fishing quotas [2].", [*pieces, other],
+                   embedder, paraphrase="semantic")  # fmt: skip
+    assert "do not accept" in (wrong.decisions[0].contradicted_by or ""), wrong.decisions
     # what only looks like a negation: a title's word, "not only", a contrast after a comma, "yes/no"
     assert reversed_by("Never Cry Wolf was released by Walt Disney Pictures.",
                        ["Never Cry Wolf is a 1983 film released by Walt Disney Pictures."]) is None  # fmt: skip
@@ -692,3 +697,64 @@ def test_a_sentence_saying_the_opposite_of_what_it_cites_is_not_support_and_a_pr
     # the negation must be where the claim's words are: another clause's "not" says nothing of this one
     assert reversed_by("The board funded two new piers.", [passage]) is None
 
+
+def test_a_sentence_that_only_restates_the_question_is_no_answer(embedder: MiniLMEmbedder) -> None:
+    """RealTime QA, quality model: "…, but a few major reforms were not included in the proposed deal. Which measure
+    did lawmakers leave out?" was answered with the premise said again, citing the article that holds it — supported,
+    and no answer. A sentence with no content word the question lacks is dropped; a yes/no question's restatement
+    is its answer."""
+    passage = ("Vessa councillors agreed on a harbour budget this week, but a few projects were left out of the deal. "
+               "The new ferry terminal was not included in the budget.")  # fmt: skip
+    pieces = [_piece(1, "vessa.txt", passage)]
+    question = "Vessa councillors agreed on a harbour budget this week. Which project did they leave out?"
+    for mode in ("lexical", "semantic"):
+        echo = "Vessa councillors agreed on a harbour budget this week [1]."
+        assert check_support(echo, [passage], embedder, paraphrase=mode).supported  # true, but it answers nothing
+        result = verify(echo, pieces, embedder, paraphrase=mode, question=question)
+        assert result.extractive and "says nothing the question does not" in result.decisions[0].reason, result.decisions
+        answer = verify("The new ferry terminal was not included in the budget [1].", pieces, embedder,
+                        paraphrase=mode, question=question)  # fmt: skip
+        assert not answer.extractive, answer.decisions
+        yes = verify("Vessa councillors agreed on a harbour budget this week [1].", pieces, embedder, paraphrase=mode,
+                     question="Did Vessa councillors agree on a harbour budget this week?")  # fmt: skip
+        assert not yes.extractive, yes.decisions
+
+
+def test_a_sentence_answering_the_opposite_of_what_was_asked_is_dropped_and_the_question_refused(
+    embedder: MiniLMEmbedder,
+) -> None:
+    """SQuAD 2's unanswerable "What was maximum percent of alcohol content a German law requires all spirits and
+    liqueurs to have?" was answered, both models, with the source's "minimum alcohol content of 25 per cent": true,
+    and about another thing than the one asked. A sentence saying the opposite of a word of the question
+    (maximum / minimum, more / less, strengthen / weaken, encourage / discourage …) instead of it answers another
+    question: dropped, and when it was the only answer the question is refused."""
+    passage = "A Vessa bylaw requires every ferry to carry a minimum of 40 life jackets."
+    pieces = [_piece(1, "vessa.txt", passage)]
+    question = "What maximum number of life jackets does the Vessa bylaw require every ferry to carry?"
+    for mode in ("lexical", "semantic"):
+        claim = "The Vessa bylaw requires every ferry to carry a minimum of 40 life jackets [1]."
+        result = verify(claim, pieces, embedder, paraphrase=mode, question=question)
+        dropped = result.decisions[0]
+        assert result.extractive and dropped.action == "dropped" and "“minimum” for “maximum”" in dropped.reason, dropped
+        why = unanswered_after_fallback(question, claim, result)
+        assert why is not None and "opposite of the question's “maximum”" in why, why
+        # asked for the minimum, the same sentence answers
+        asked = "What minimum number of life jackets does the Vessa bylaw require every ferry to carry?"
+        assert not verify(claim, pieces, embedder, paraphrase=mode, question=asked).extractive
+        # the quoted fallback is held to the same: it says the opposite of the asked word, or affirms what the
+        # question asks is not so — and a negated question's negated answer stands
+        quote = verify("The documents don't say.", pieces, embedder, paraphrase=mode)
+        assert quote.extractive
+        why = unanswered_after_fallback(question, "The documents don't say.", quote)
+        assert why is not None and "says “minimum” where the question asks “maximum”" in why, why
+        why = unanswered_after_fallback("What does the Vessa bylaw not require every ferry to carry?", "", quote)
+        assert why is not None and "asks what is not so" in why, why
+        flares = [_piece(1, "vessa.txt", "The Vessa bylaw does not require every ferry to carry flares.")]
+        negated = verify("The documents don't say.", flares, embedder, paraphrase=mode)
+        assert unanswered_after_fallback("What does the Vessa bylaw not require every ferry to carry?", "", negated) is None
+    assert opposite_of_asked("Salafism encourages the strict Wahhabism.", "What does Salafism discourage?") == [
+        ("discourage", "encourages")
+    ]
+    # the asked word said as well, or its opposite already in the question: no swap
+    assert opposite_of_asked("The first and the last ferry left at noon.", "When did the first ferry leave?") == []
+    assert opposite_of_asked("More ferries than buses ran.", "Did more or less ferries run?") == []
