@@ -132,7 +132,16 @@ def restates_question(claim: str, question: str) -> bool:
     proposed deal [1][2]." for "…? Which measure did lawmakers leave out?" is supported by what it cites and answers
     nothing; "Aaron Judge holds the … record with 73 home runs" took its name from the question's premise."""
     terms = content_terms(claim)
-    return bool(terms) and terms <= content_terms(question) and not asks_yes_or_no(question)
+    return bool(terms) and terms <= content_terms(question) and not asks_yes_or_no(question) and not asks_to_choose(question)
+
+
+_CHOICE = re.compile(r"\bor\b", re.I)
+
+
+def asks_to_choose(question: str) -> bool:
+    """"Which magazine was started first, Arthur's Magazine or First for Women?": the answer names one of the
+    question's options in the question's words ("Arthur's Magazine was started first")."""
+    return _CHOICE.search(asked_sentence(question)) is not None
 
 
 _YES_OR_NO = re.compile(
@@ -732,7 +741,7 @@ class DraftVerifier:
             reason = "says nothing the question does not: no answer to it"
             self.decisions.append(VerifierDecision(sentence=claim, action="dropped", cited=valid, reason=reason))
             return None
-        swapped = opposite_of_asked(claim, self.question) if self.question is not None else []
+        swapped = opposite_of_asked(claim, self.question) if self.question and not asks_to_choose(self.question) else []
         if swapped:
             said = ", ".join(f"“{o}” for “{q}”" for q, o in swapped)
             self.decisions.append(VerifierDecision(
@@ -870,7 +879,7 @@ def unanswered_after_fallback(question: str, draft: str, verified: VerifiedAnswe
             return f"the model's answer says the opposite of {opposite}: the documents do not answer the question as asked"
         # the quote itself: "… a factor less than k" for "… a factor more than k?"; "… depend on the chosen machine
         # model" for "What does … not often depend on?"
-        swapped = opposite_of_asked(quoted, question)
+        swapped = [] if asks_to_choose(question) else opposite_of_asked(quoted, question)
         if swapped:
             return f"the best evidence says “{swapped[0][1]}” where the question asks “{swapped[0][0]}”"
         if asks_what_is_not(question) and (affirmed := reversed_by(asked_sentence(question), [quoted])) is not None:

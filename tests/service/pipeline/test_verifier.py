@@ -715,6 +715,11 @@ def test_a_sentence_that_only_restates_the_question_is_no_answer(embedder: MiniL
         answer = verify("The new ferry terminal was not included in the budget [1].", pieces, embedder,
                         paraphrase=mode, question=question)  # fmt: skip
         assert not answer.extractive, answer.decisions
+        # a choice question is answered in its own words: "Which is older, the ferry terminal or the customs house?"
+        older = "The Vessa customs house is older than the ferry terminal."
+        built = [_piece(1, "vessa.txt", "The Vessa customs house, built in 1820, is older than the ferry terminal.")]
+        choice = "Which is older, the Vessa ferry terminal or the Vessa customs house?"
+        assert not verify(f"{older} [1]", built, embedder, paraphrase=mode, question=choice).extractive
         yes = verify("Vessa councillors agreed on a harbour budget this week [1].", pieces, embedder, paraphrase=mode,
                      question="Did Vessa councillors agree on a harbour budget this week?")  # fmt: skip
         assert not yes.extractive, yes.decisions
