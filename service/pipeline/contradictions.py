@@ -70,9 +70,24 @@ def reversed_by(claim: str, cited_texts: Sequence[str]) -> str | None:
                 cover = len(terms & content_terms(STATED_NEGATION.sub(" ", run))) / len(terms)
                 if best is None or (cover, -len(run)) > best[:2]:
                     best = (cover, -len(run), run)
-    if best is None or best[0] < REVERSED_MIN_COVER or states_negation(claim) == states_negation(best[2]):
+    if best is None or best[0] < REVERSED_MIN_COVER or states_negation(claim) == _negates_statement(best[2], terms):
         return None
     return best[2]
+
+
+_PIECE_BREAK = re.compile(r"[,;:()\[\]]|\s*[–—]\s*")
+
+
+def _negates_statement(run: str, terms: set[str]) -> bool:
+    """Does `run` negate the statement made of `terms`? Its negation must stand in a piece of it (between commas,
+    dashes, brackets) that shares two content words with the statement, or half its own: "… the Ottawa Treaty, an international
+    agreement banning anti-personnel mines—a treaty the U.S. has not signed" does not negate "The Ottawa Treaty bans
+    antipersonnel mines"."""
+    for piece in _PIECE_BREAK.split(run):
+        own = content_terms(STATED_NEGATION.sub(" ", piece))
+        if states_negation(piece) and own and (len(own & terms) >= 2 or len(own & terms) / len(own) >= 0.5):
+            return True
+    return False
 
 
 def opposite_of_asked(claim: str, question: str) -> list[tuple[str, str]]:

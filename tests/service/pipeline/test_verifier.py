@@ -694,8 +694,13 @@ def test_a_sentence_saying_the_opposite_of_what_it_cites_is_not_support_and_a_pr
                        ["In 2005 the plant was sold to AvtoZAZ, a Ukrainian carmaker."]) is None  # fmt: skip
     assert reversed_by("The complement problems of NP problems are in co-NP.",
                        ["co-NP holds the complement problems (problems with the yes/no answers reversed) of NP problems."]) is None  # fmt: skip
-    # the negation must be where the claim's words are: another clause's "not" says nothing of this one
+    # the negation must be where the claim's words are: another clause's "not" says nothing of this one, nor does a
+    # piece after a dash about something else (the news corpus: "… the Ottawa Treaty, an international agreement
+    # banning anti-personnel mines—a treaty the U.S. has not signed" for "The Ottawa Treaty bans antipersonnel mines")
     assert reversed_by("The board funded two new piers.", [passage]) is None
+    assert reversed_by("The Kestrel Accord bans drift nets.", [
+        "The board aligned its rules with the Kestrel Accord, an agreement banning drift nets—an accord Vessa has not signed."
+    ]) is None  # fmt: skip
 
 
 def test_a_sentence_that_only_restates_the_question_is_no_answer(embedder: MiniLMEmbedder) -> None:
