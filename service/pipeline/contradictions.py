@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from typing import Literal
 
-from service.pipeline.claims import TIME_KINDS, clause_runs, contradicting_values
+from service.pipeline.claims import TIME_KINDS, contradicting_values
 from service.pipeline.sentences import split_sentences
 from service.pipeline.terms import NEGATION, STATED_NEGATION, content_terms, states_negation, stem, words
 
@@ -54,25 +54,24 @@ def _contradicting_polarity(a: str, b: str) -> bool:
 
 
 def reversed_by(claim: str, cited_texts: Sequence[str]) -> str | None:
-    """The cited clause that says the opposite of `claim`, or None: the clause (or two) holding most of the claim's
-    content words (at least REVERSED_MIN_COVER; the shortest such) negates what the claim affirms or affirms what
-    it negates. "The NIF regime did not harbor Osama bin Laden" over "The NIF regime also harbored Osama bin Laden
+    """The cited sentence that says the opposite of `claim`, or None: the sentence holding most of the claim's
+    content words (at least REVERSED_MIN_COVER) negates what the claim affirms or affirms what it negates — where
+    the claim's words are (`_negates_statement`). "The NIF regime did not harbor Osama bin Laden" over "The NIF regime also harbored Osama bin Laden
     for a time (before 9/11), and …"; "The EU accepts that the Court of Justice has the final say" over "…, they do
     not accept that the Court of Justice has the final say …" — SQuAD 2's unanswerable questions put a "not" in
     or take one out, and a model answering them copies its source's words with the question's polarity."""
     terms = content_terms(STATED_NEGATION.sub(" ", claim))
     if not terms:
         return None
-    best: tuple[float, int, str] | None = None
+    best: tuple[float, str] | None = None
     for text in cited_texts:
         for sentence in split_sentences(text):
-            for run in [sentence.text, *clause_runs(sentence.text)]:
-                cover = len(terms & content_terms(STATED_NEGATION.sub(" ", run))) / len(terms)
-                if best is None or (cover, -len(run)) > best[:2]:
-                    best = (cover, -len(run), run)
-    if best is None or best[0] < REVERSED_MIN_COVER or states_negation(claim) == _negates_statement(best[2], terms):
+            cover = len(terms & content_terms(STATED_NEGATION.sub(" ", sentence.text))) / len(terms)
+            if best is None or cover > best[0]:
+                best = (cover, sentence.text)
+    if best is None or best[0] < REVERSED_MIN_COVER or states_negation(claim) == _negates_statement(best[1], terms):
         return None
-    return best[2]
+    return best[1]
 
 
 _PIECE_BREAK = re.compile(r"[,;:()\[\]]|\s*[–—]\s*")
@@ -80,10 +79,17 @@ _PIECE_BREAK = re.compile(r"[,;:()\[\]]|\s*[–—]\s*")
 
 def _negates_statement(run: str, terms: set[str]) -> bool:
     """Does `run` negate the statement made of `terms`? Its negation must stand in a piece of it (between commas,
-    dashes, brackets) that shares two content words with the statement, or half its own: "… the Ottawa Treaty, an international
-    agreement banning anti-personnel mines—a treaty the U.S. has not signed" does not negate "The Ottawa Treaty bans
-    antipersonnel mines"."""
+    dashes, brackets) that shares two content words with the statement, or half its own: "… the Ottawa Treaty, an
+    international agreement banning anti-personnel mines—a treaty the U.S. has not signed" does not negate "The
+    Ottawa Treaty bans antipersonnel mines"."""
+    pieces: list[str] = []
     for piece in _PIECE_BREAK.split(run):
+        # a piece of nothing but its negation ("…, but too much might not be") is said of the piece before it
+        if pieces and not content_terms(STATED_NEGATION.sub(" ", piece)):
+            pieces[-1] += f" {piece}"
+        else:
+            pieces.append(piece)
+    for piece in pieces:
         own = content_terms(STATED_NEGATION.sub(" ", piece))
         if states_negation(piece) and own and (len(own & terms) >= 2 or len(own & terms) / len(own) >= 0.5):
             return True

@@ -29,8 +29,8 @@ NEGATION = re.compile(
 # words only ("failing to protect" in a claim and "following an investigation" in its source are not opposites).
 STATED_NEGATION = re.compile(r"\b(?:not|no|never|none|nobody|nothing|neither|nor|cannot)\b|n[’']t\b", re.IGNORECASE)
 # … and what only looks like one: "not only", "or not", "not as correct as" (= "less correct than"), "not just",
-# "yes/no", a contrast after a comma ("a Ukrainian maker, not a Korean one").
-NOT_A_NEGATION = re.compile(r"\bnot (?:only|just|until)\b|\bor not\b|\bnot as \w+ as\b|\byes\s*/\s*no\b|,\s*not\b", re.IGNORECASE)
+# "yes/no" and "yes or no", a contrast after a comma ("a Ukrainian maker, not a Korean one").
+NOT_A_NEGATION = re.compile(r"\bnot (?:only|just|until)\b|n[’']t (?:only|just)\b|\bor not\b|\bnot as \w+ as\b|\byes\s*(?:/|or)\s*no\b|,\s*not\b", re.IGNORECASE)
 
 
 def states_negation(text: str) -> bool:

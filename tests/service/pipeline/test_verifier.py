@@ -698,6 +698,11 @@ def test_a_sentence_saying_the_opposite_of_what_it_cites_is_not_support_and_a_pr
     # piece after a dash about something else (the news corpus: "… the Ottawa Treaty, an international agreement
     # banning anti-personnel mines—a treaty the U.S. has not signed" for "The Ottawa Treaty bans antipersonnel mines")
     assert reversed_by("The board funded two new piers.", [passage]) is None
+    # a sentence is never its own opposite (Multi-News re-check: both verbatim quotes were read as reversed)
+    for quote in ["\"Not that I'm aware of,\" said the harbour master.",
+                  "A little rowing is good for your health, researchers say, but too much might not be.",
+                  "A function problem expects one output for every input, that is, it isn't just yes or no."]:  # fmt: skip
+        assert reversed_by(quote, [f"(Vessa Post)—{quote}"]) is None, quote
     assert reversed_by("The Kestrel Accord bans drift nets.", [
         "The board aligned its rules with the Kestrel Accord, an agreement banning drift nets—an accord Vessa has not signed."
     ]) is None  # fmt: skip
