@@ -101,7 +101,7 @@ class VerifierDecision(BaseModel):
     action: Literal["kept", "reattributed", "dropped", "marker_removed", "extractive"]
     cited: list[int] = Field(default_factory=list)
     reason: str = ""
-    contradicted_by: str | None = None  # dropped: what says its opposite (“a clause it cites”, the question's “word”)
+    contradicted_by: str | None = None  # dropped: what says its opposite (“a sentence of the evidence”, the question's “word”)
 
 
 class Trace(BaseModel):

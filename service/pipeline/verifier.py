@@ -132,7 +132,9 @@ def restates_question(claim: str, question: str) -> bool:
     proposed deal [1][2]." for "…? Which measure did lawmakers leave out?" is supported by what it cites and answers
     nothing; "Aaron Judge holds the … record with 73 home runs" took its name from the question's premise."""
     terms = content_terms(claim)
-    return bool(terms) and terms <= content_terms(question) and not asks_yes_or_no(question) and not asks_to_choose(question)
+    if not terms or not terms <= content_terms(question):
+        return False
+    return not asks_yes_or_no(question) and not asks_to_choose(question)
 
 
 _CHOICE = re.compile(r"\bor\b", re.I)
@@ -142,6 +144,12 @@ def asks_to_choose(question: str) -> bool:
     """"Which magazine was started first, Arthur's Magazine or First for Women?": the answer names one of the
     question's options in the question's words ("Arthur's Magazine was started first")."""
     return _CHOICE.search(asked_sentence(question)) is not None
+
+
+def swapped_words(text: str, question: str) -> list[tuple[str, str]]:
+    """`contradictions.opposite_of_asked` for an answer or a quote; a choice question is answered in its own words
+    ("Which is older, A or B?" → "B is younger than A" answers it), so it has none."""
+    return [] if asks_to_choose(question) else opposite_of_asked(text, question)
 
 
 _YES_OR_NO = re.compile(
@@ -188,7 +196,7 @@ class SupportCheck(BaseModel):
     unpaired: list[str] = Field(default_factory=list)  # names the claim ties to a role the cited text does not
     unshared: list[str] = Field(default_factory=list)  # what a "both"/"same" claim says of a subject its source does not
     borrowed: list[str] = Field(default_factory=list)  # numbers taken from a cited sentence about something else
-    reversed_by: str | None = None  # the cited clause that says the opposite of the claim
+    reversed_by: str | None = None  # the cited sentence that says the opposite of the claim
     added: list[str] = Field(default_factory=list)  # clauses of a near-copy that its cited text does not hold
     invented: list[str] = Field(default_factory=list)  # a near-copy's words in neither its cited text nor the question
     judged: bool | None = None  # the judge model's verdict, when it was asked
@@ -459,8 +467,8 @@ def check_support(
     Hard checks in every mode: every number, date and name of the sentence occurs in the cited text, and a name
     the sentence ties to a role is tied to it there, a number is not taken from a cited sentence about something
     else (`borrowed_numbers`), what a "both" / "same" sentence says of two subjects stands in each one's own
-    source (`unshared_claims`), and the clause that says it does not say the opposite (`reversed_by`). `lexical` (the tiny model, whose sentences are near-copies):
-    most content words occur there and the embeddings are close (to the cited text or to the part of one sentence
+    source (`unshared_claims`), and the cited sentence holding its words does not say the opposite (`reversed_by`).
+    `lexical` (the tiny model, whose sentences are near-copies): most content words occur there and the embeddings are close (to the cited text or to the part of one sentence
     that holds the claim's words: `part_meaning`). `semantic` (capable models that paraphrase):
     the embeddings are close, at least half the content words occur and no clause is mostly words the cited text
     lacks unless `judge` confirms that clause; between the bars, `judge` decides on the sentence.
@@ -504,7 +512,8 @@ def check_support(
             supported = bool(judged)
     return SupportCheck(
         supported=supported, lexical=round(lexical, 4), semantic=round(semantic, 4), missing_terms=missing,
-        unpaired=unpaired, unshared=unshared, borrowed=borrowed, reversed_by=opposite, added=added, invented=invented, judged=judged,
+        unpaired=unpaired, unshared=unshared, borrowed=borrowed, reversed_by=opposite, added=added, invented=invented,
+        judged=judged,
     )  # fmt: skip
 
 
@@ -741,7 +750,7 @@ class DraftVerifier:
             reason = "says nothing the question does not: no answer to it"
             self.decisions.append(VerifierDecision(sentence=claim, action="dropped", cited=valid, reason=reason))
             return None
-        swapped = opposite_of_asked(claim, self.question) if self.question and not asks_to_choose(self.question) else []
+        swapped = swapped_words(claim, self.question) if self.question is not None else []
         if swapped:
             said = ", ".join(f"“{o}” for “{q}”" for q, o in swapped)
             self.decisions.append(VerifierDecision(
@@ -879,7 +888,7 @@ def unanswered_after_fallback(question: str, draft: str, verified: VerifiedAnswe
             return f"the model's answer says the opposite of {opposite}: the documents do not answer the question as asked"
         # the quote itself: "… a factor less than k" for "… a factor more than k?"; "… depend on the chosen machine
         # model" for "What does … not often depend on?"
-        swapped = [] if asks_to_choose(question) else opposite_of_asked(quoted, question)
+        swapped = swapped_words(quoted, question)
         if swapped:
             return f"the best evidence says “{swapped[0][1]}” where the question asks “{swapped[0][0]}”"
         if asks_what_is_not(question) and (affirmed := reversed_by(asked_sentence(question), [quoted])) is not None:
